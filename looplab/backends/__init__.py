@@ -1,0 +1,25 @@
+"""Backends: what the scenario engine drives. ``local`` is the embedded simulator, ``aws`` is boto3.
+
+The engine only ever sees :class:`~looplab.backends.base.Backend`; which one it drives is
+chosen here, by name.
+"""
+
+from looplab.backends.base import (
+    Backend,
+    BackendError,
+    DrainedMessage,
+    FunctionCounts,
+    MetricPoint,
+    Observations,
+    QueueState,
+)
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "DrainedMessage",
+    "FunctionCounts",
+    "MetricPoint",
+    "Observations",
+    "QueueState",
+]

@@ -1,0 +1,132 @@
+"""The Backend protocol: the one interface the scenario engine drives.
+
+Both backends (the embedded simulator and real AWS) implement all of it, so a scenario,
+its journal and its expectations never know which one ran. Queues, functions and mappings
+are named by their logical IDs in the compiled CloudFormation template (``Queue``,
+``DeadLetterQueue``, ``RecursiveLambdaFunction``); aliases are resolved before a backend
+sees a name.
+
+Times are seconds on the backend's own clock (:meth:`Backend.now`): virtual seconds for the
+simulator, epoch seconds for AWS. Observations are windows on that clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+RecursiveLoop = Literal["Allow", "Terminate"]
+
+
+class BackendError(Exception):
+    """A backend could not do what a step asked (unknown name, refused by a safety rail...)."""
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """SQS's three approximate counts, as GetQueueAttributes reports them."""
+
+    visible: int
+    in_flight: int
+    delayed: int
+
+    @property
+    def total(self) -> int:
+        return self.visible + self.in_flight + self.delayed
+
+
+@dataclass(frozen=True)
+class DrainedMessage:
+    """A message received (and then deleted) by :meth:`Backend.drain`."""
+
+    queue: str
+    message_id: str
+    body: str
+    receive_count: int
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FunctionCounts:
+    invocations: int = 0
+    errors: int = 0
+    recursive_invocations_dropped: int = 0
+
+    def add(self, other: FunctionCounts) -> None:
+        self.invocations += other.invocations
+        self.errors += other.errors
+        self.recursive_invocations_dropped += other.recursive_invocations_dropped
+
+
+@dataclass
+class Observations:
+    """What the functions did in a time window, as CloudWatch would show it.
+
+    ``by_function`` is keyed by function logical ID, ``by_source`` by the logical ID of the
+    queue whose mapping triggered the invocation (or ``"direct"``). ``counters_sent`` lists
+    the counters the handler logged as sent, in time order ("Sending count N").
+    """
+
+    invocations: int = 0
+    errors: int = 0
+    recursive_invocations_dropped: int = 0
+    by_function: dict[str, FunctionCounts] = field(default_factory=dict)
+    by_source: dict[str, FunctionCounts] = field(default_factory=dict)
+    counters_sent: list[int] = field(default_factory=list)
+    log_streams: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One per-minute datapoint: ``namespace`` is ``AWS/Lambda`` or ``AWS/SQS``."""
+
+    namespace: str
+    metric: str
+    resource: str
+    minute: float
+    value: float
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a scenario step can do to a stack. See DESIGN.md, "The Backend interface"."""
+
+    name: str
+
+    def now(self) -> float: ...
+
+    def close(self) -> None:
+        """Release resources. Never raises for an already closed backend."""
+
+    def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
+        """Send ``count`` messages from outside any function (each starts a new chain)."""
+
+    def purge(self, queue: str) -> None: ...
+
+    def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None: ...
+
+    def set_recursion(self, function: str, mode: RecursiveLoop) -> None: ...
+
+    def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
+        """Let ``seconds`` pass (simulator: virtual clock; AWS: sleep). ``progress`` gets
+        the seconds done so far, for a progress bar."""
+
+    def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,
+        poll: float = 1.0,
+        progress: Callable[[float], None] | None = None,
+    ) -> bool:
+        """Let time pass until ``predicate()`` holds (checked every ``poll`` seconds) or
+        ``timeout`` seconds pass. Returns whether it held."""
+
+    def queue_state(self, queue: str) -> QueueState: ...
+
+    def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
+        """Receive up to ``max_messages`` visible messages, delete them, return them."""
+
+    def observations(self, since: float | None = None) -> Observations: ...
+
+    def metric_series(self, since: float, until: float) -> list[MetricPoint]: ...

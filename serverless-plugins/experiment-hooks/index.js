@@ -1,0 +1,3 @@
+'use strict';
+class ExperimentHooks { constructor() { this.hooks = {}; } }
+module.exports = ExperimentHooks;
