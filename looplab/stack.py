@@ -1,0 +1,370 @@
+"""The experiment stack, as the simulator and the scenarios see it.
+
+There is one definition of the stack: serverless.yml. This module does not read it; it
+reads the CloudFormation template that ``sls package`` compiles from it, so the simulator
+runs exactly what would be deployed (both mappings, the RecursiveLoop setting, the
+parameters of the stage). Nothing here assumes one queue and one function: any number of
+SQS queues, Python functions and SQS event source mappings are read.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from looplab._cfn import TemplateError, resolve
+from looplab._package import TEMPLATE_NAME, compiled_template
+
+LOCAL_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "eu-central-1"
+
+__all__ = [
+    "FunctionSpec",
+    "MappingSpec",
+    "QueueSpec",
+    "Stack",
+    "TemplateError",
+    "load_stack",
+]
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    name: str
+    url: str
+    arn: str
+    retention_seconds: int = 345_600
+    visibility_timeout: int = 30
+    delay_seconds: int = 0
+    maximum_message_size: int = 1_048_576
+    receive_wait_seconds: int = 0
+    redrive_target: str | None = None  # logical ID of the DLQ
+    max_receive_count: int | None = None
+    redrive_allow_policy: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    timeout: int = 3
+    memory_size: int = 128
+    environment: dict[str, str] = field(default_factory=dict)
+    recursive_loop: str = "Terminate"
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    logical_id: str
+    uuid: str
+    function: str  # logical ID
+    source_queue: str  # logical ID
+    batch_size: int = 10
+    enabled: bool = True
+    batching_window: int = 0
+    maximum_concurrency: int | None = None
+    report_batch_item_failures: bool = False
+
+
+@dataclass
+class Stack:
+    """Queues, functions and SQS mappings of a compiled template, keyed by logical ID."""
+
+    name: str
+    stage: str
+    region: str
+    account_id: str
+    queues: dict[str, QueueSpec]
+    functions: dict[str, FunctionSpec]
+    mappings: dict[str, MappingSpec]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def mapping_for(self, function: str, source_queue: str) -> MappingSpec:
+        for mapping in self.mappings.values():
+            if mapping.function == function and mapping.source_queue == source_queue:
+                return mapping
+        raise KeyError(f"no event source mapping from {source_queue} to {function}")
+
+    @classmethod
+    def from_template(
+        cls,
+        template: dict[str, Any],
+        *,
+        code_dir: Path,
+        stage: str = "dev",
+        region: str = DEFAULT_REGION,
+        account_id: str = LOCAL_ACCOUNT_ID,
+        name: str | None = None,
+    ) -> Stack:
+        return _Builder(template, code_dir, stage, region, account_id, name).build()
+
+
+def load_stack(
+    project_dir: Path | str = ".",
+    stage: str = "dev",
+    region: str = DEFAULT_REGION,
+    params: dict[str, str] | None = None,
+) -> Stack:
+    """Compile serverless.yml (cached) and read the stack from the compiled template."""
+    project_dir = Path(project_dir).resolve()
+    out = compiled_template(project_dir, stage, region, params)
+    template = json.loads((out / TEMPLATE_NAME).read_text())
+    code_dir = out / "code" if (out / "code").is_dir() else project_dir
+    service = _service_name(out) or "looplab"
+    return Stack.from_template(
+        template, code_dir=code_dir, stage=stage, region=region, name=f"{service}-{stage}"
+    )
+
+
+def _service_name(out: Path) -> str | None:
+    state = out / "serverless-state.json"
+    if not state.is_file():
+        return None
+    service = json.loads(state.read_text()).get("service", {})
+    name = service.get("service")
+    return name if isinstance(name, str) else None
+
+
+class _Builder:
+    """Gives each resource its AWS identity, then resolves properties against them."""
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        code_dir: Path,
+        stage: str,
+        region: str,
+        account_id: str,
+        name: str | None,
+    ) -> None:
+        self.resources: dict[str, dict[str, Any]] = template.get("Resources", {})
+        self.outputs_raw: dict[str, Any] = template.get("Outputs", {})
+        self.code_dir = code_dir
+        self.stage = stage
+        self.region = region
+        self.account_id = account_id
+        self.stack_name = name or f"looplab-{stage}"
+        self.identity: dict[str, dict[str | None, Any]] = {}
+
+    def build(self) -> Stack:
+        for logical_id, resource in self.resources.items():
+            self.identity[logical_id] = self._identity(logical_id, resource)
+        queues: dict[str, QueueSpec] = {}
+        functions: dict[str, FunctionSpec] = {}
+        mappings: dict[str, MappingSpec] = {}
+        for logical_id, resource in self.resources.items():
+            kind = resource.get("Type")
+            props = self._props(logical_id)
+            if kind == "AWS::SQS::Queue":
+                queues[logical_id] = self._queue(logical_id, props)
+            elif kind == "AWS::Lambda::Function":
+                functions[logical_id] = self._function(logical_id, props)
+        for logical_id, resource in self.resources.items():
+            if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
+                props = self._props(logical_id)
+                mappings[logical_id] = self._mapping(logical_id, props, queues, functions)
+        for mapping in mappings.values():
+            queue, function = queues[mapping.source_queue], functions[mapping.function]
+            if queue.visibility_timeout < function.timeout:
+                # Lambda's CreateEventSourceMapping refuses this, so a deploy would fail.
+                raise TemplateError(
+                    f"{mapping.logical_id}: queue {queue.logical_id} has VisibilityTimeout "
+                    f"{queue.visibility_timeout} s, less than {function.logical_id}'s Timeout "
+                    f"{function.timeout} s; Lambda rejects such a mapping"
+                )
+        outputs = {
+            key: resolve(out.get("Value"), self._lookup, f"Outputs.{key}")
+            for key, out in self.outputs_raw.items()
+            if _resolvable(out.get("Value"), self.resources)
+        }
+        return Stack(
+            name=self.stack_name,
+            stage=self.stage,
+            region=self.region,
+            account_id=self.account_id,
+            queues=queues,
+            functions=functions,
+            mappings=mappings,
+            outputs=outputs,
+        )
+
+    def _props(self, logical_id: str) -> dict[str, Any]:
+        raw = self.resources[logical_id].get("Properties", {})
+        return resolve(raw, self._lookup, f"Resources.{logical_id}.Properties")
+
+    def _identity(self, logical_id: str, resource: dict[str, Any]) -> dict[str | None, Any]:
+        kind = resource.get("Type", "")
+        props = resource.get("Properties", {})
+        arn_prefix = f"arn:aws:{{}}:{self.region}:{self.account_id}"
+        if kind == "AWS::SQS::Queue":
+            name = props.get("QueueName") or f"{self.stack_name}-{logical_id}"
+            if not isinstance(name, str):
+                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.QueueName")
+            url = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
+            arn = f"{arn_prefix.format('sqs')}:{name}"
+            return {None: url, "Arn": arn, "QueueName": name, "QueueUrl": url}
+        if kind == "AWS::Lambda::Function":
+            name = props.get("FunctionName") or f"{self.stack_name}-{logical_id}"
+            arn = f"{arn_prefix.format('lambda')}:function:{name}"
+            return {None: name, "Arn": arn}
+        if kind == "AWS::Lambda::EventSourceMapping":
+            mapping_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack_name}/{logical_id}"))
+            return {None: mapping_uuid, "Id": mapping_uuid}
+        if kind == "AWS::IAM::Role":
+            name = props.get("RoleName") or f"{self.stack_name}-{logical_id}"
+            if not isinstance(name, str):
+                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.RoleName")
+            return {None: name, "Arn": f"arn:aws:iam::{self.account_id}:role/{name}"}
+        # Other resources (buckets, log groups, policies) matter only as names.
+        return {None: f"{self.stack_name}-{logical_id}".lower()}
+
+    def _pseudo(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.stack_name,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
+        }
+        return pseudo.get(name, _MISSING)
+
+    def _pseudo_only(self, logical_id: str, attribute: str | None, path: str) -> Any:
+        value = self._pseudo(logical_id) if attribute is None else _MISSING
+        if value is _MISSING:
+            raise TemplateError(f"{path}: a resource name may only use pseudo parameters")
+        return value
+
+    def _lookup(self, logical_id: str, attribute: str | None, path: str) -> Any:
+        if attribute is None:
+            value = self._pseudo(logical_id)
+            if value is not _MISSING:
+                return value
+        if logical_id not in self.identity:
+            raise TemplateError(f"{path}: {logical_id} is not a resource of this template")
+        ident = self.identity[logical_id]
+        if attribute not in ident:
+            raise TemplateError(
+                f"{path}: {logical_id} has no attribute {attribute} in the local simulator"
+            )
+        return ident[attribute]
+
+    def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
+        ident = self.identity[logical_id]
+        redrive = _json_or_dict(props.get("RedrivePolicy"))
+        target = None
+        max_receive = None
+        if redrive:
+            target = self._logical_id_of_arn(redrive.get("deadLetterTargetArn"), logical_id)
+            max_receive = int(redrive.get("maxReceiveCount", 10))
+        return QueueSpec(
+            logical_id=logical_id,
+            name=ident["QueueName"],
+            url=ident["QueueUrl"],
+            arn=ident["Arn"],
+            retention_seconds=int(props.get("MessageRetentionPeriod", 345_600)),
+            visibility_timeout=int(props.get("VisibilityTimeout", 30)),
+            delay_seconds=int(props.get("DelaySeconds", 0)),
+            maximum_message_size=int(props.get("MaximumMessageSize", 1_048_576)),
+            receive_wait_seconds=int(props.get("ReceiveMessageWaitTimeSeconds", 0)),
+            redrive_target=target,
+            max_receive_count=max_receive,
+            redrive_allow_policy=_json_or_dict(props.get("RedriveAllowPolicy")),
+        )
+
+    def _function(self, logical_id: str, props: dict[str, Any]) -> FunctionSpec:
+        runtime = str(props.get("Runtime", ""))
+        if not runtime.startswith("python"):
+            raise TemplateError(
+                f"Resources.{logical_id}: runtime {runtime or '(none)'} cannot run in the "
+                "local simulator, which runs Python handlers in-process"
+            )
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        reserved = props.get("ReservedConcurrentExecutions")
+        return FunctionSpec(
+            logical_id=logical_id,
+            name=self.identity[logical_id][None],
+            arn=self.identity[logical_id]["Arn"],
+            handler=str(props.get("Handler", "")),
+            runtime=runtime,
+            code_dir=self.code_dir,
+            timeout=int(props.get("Timeout", 3)),
+            memory_size=int(props.get("MemorySize", 128)),
+            environment={str(k): str(v) for k, v in variables.items()},
+            recursive_loop=str(props.get("RecursiveLoop", "Terminate")),
+            reserved_concurrency=None if reserved is None else int(reserved),
+        )
+
+    def _mapping(
+        self,
+        logical_id: str,
+        props: dict[str, Any],
+        queues: dict[str, QueueSpec],
+        functions: dict[str, FunctionSpec],
+    ) -> MappingSpec:
+        source = self._logical_id_of_arn(props.get("EventSourceArn"), logical_id)
+        if source not in queues:
+            raise TemplateError(
+                f"Resources.{logical_id}: the local simulator models SQS event sources only"
+            )
+        target = str(props.get("FunctionName", ""))
+        function = next(
+            (f.logical_id for f in functions.values() if target in (f.name, f.arn)), None
+        )
+        if function is None:
+            raise TemplateError(
+                f"Resources.{logical_id}: FunctionName {target!r} is not a function of this stack"
+            )
+        scaling = props.get("ScalingConfig") or {}
+        return MappingSpec(
+            logical_id=logical_id,
+            uuid=self.identity[logical_id][None],
+            function=function,
+            source_queue=source,
+            batch_size=int(props.get("BatchSize", 10)),
+            enabled=_bool(props.get("Enabled", True)),
+            batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+            maximum_concurrency=(
+                int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None
+            ),
+            report_batch_item_failures="ReportBatchItemFailures"
+            in (props.get("FunctionResponseTypes") or []),
+        )
+
+    def _logical_id_of_arn(self, arn: Any, where: str) -> str:
+        for logical_id, ident in self.identity.items():
+            if ident.get("Arn") == arn:
+                return logical_id
+        raise TemplateError(f"Resources.{where}: {arn!r} is not the ARN of a resource here")
+
+
+_MISSING = object()
+
+
+def _json_or_dict(value: Any) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return json.loads(value)
+    return dict(value)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _resolvable(value: Any, resources: dict[str, Any]) -> bool:
+    # Outputs that name resources the simulator does not model (the deployment bucket)
+    # resolve to plain names; only an Fn::ImportValue would be unresolvable.
+    return "Fn::ImportValue" not in json.dumps(value)
