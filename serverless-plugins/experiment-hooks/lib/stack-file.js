@@ -1,0 +1,101 @@
+'use strict';
+
+// .looplab/stacks/<stage>.json: what the aws backend needs to address a deployed stack
+// without asking CloudFormation on every run. The file is the contract between this plugin
+// and looplab.stack; keep its keys stable.
+
+const fs = require('fs');
+const path = require('path');
+const {
+  DescribeStacksCommand,
+  paginateListStackResources,
+} = require('@aws-sdk/client-cloudformation');
+
+const FORMAT_VERSION = 1;
+
+function stackFilePath(servicePath, stage) {
+  return path.join(servicePath, '.looplab', 'stacks', `${stage}.json`);
+}
+
+function isMissingStackError(error) {
+  return (
+    error &&
+    (error.name === 'ValidationError' || error.Code === 'ValidationError') &&
+    /does not exist/.test(error.message || '')
+  );
+}
+
+// The account the stack really lives in, from its ARN: no extra STS call, and it is the
+// stack's account even when the caller assumed a role elsewhere.
+function accountFromStackId(stackId) {
+  const parts = String(stackId || '').split(':');
+  return parts.length > 4 ? parts[4] : null;
+}
+
+async function listStackResources(cloudFormation, stackName) {
+  const resources = [];
+  for await (const page of paginateListStackResources(
+    { client: cloudFormation },
+    { StackName: stackName }
+  )) {
+    resources.push(...(page.StackResourceSummaries || []));
+  }
+  // moto lists the deployment bucket policy as an entry without a logical ID; skip such rows.
+  return resources.filter((r) => r.LogicalResourceId);
+}
+
+/** Reads the deployed stack and returns the record written to the stack file. */
+async function describeDeployedStack({ cloudFormation, stackName, stage, region, service }) {
+  const { Stacks: stacks = [] } = await cloudFormation.send(
+    new DescribeStacksCommand({ StackName: stackName })
+  );
+  const stack = stacks[0];
+  if (!stack) throw new Error(`Stack ${stackName} not found`);
+  const outputs = {};
+  for (const output of stack.Outputs || []) outputs[output.OutputKey] = output.OutputValue;
+  const resources = {};
+  for (const r of await listStackResources(cloudFormation, stackName)) {
+    resources[r.LogicalResourceId] = { type: r.ResourceType, physicalId: r.PhysicalResourceId };
+  }
+  return {
+    formatVersion: FORMAT_VERSION,
+    service,
+    stackName,
+    stackId: stack.StackId,
+    stackStatus: stack.StackStatus,
+    stage,
+    region,
+    account: accountFromStackId(stack.StackId),
+    outputs,
+    resources,
+    recordedAt: new Date().toISOString(),
+  };
+}
+
+// Write to a temporary file then rename, so a reader never sees half a file.
+function writeStackFile(filePath, record) {
+  fs.mkdirSync(path.dirname(filePath), { recursive: true });
+  const tmp = `${filePath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  fs.renameSync(tmp, filePath);
+}
+
+function deleteStackFile(filePath) {
+  try {
+    fs.unlinkSync(filePath);
+    return true;
+  } catch (error) {
+    if (error.code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+module.exports = {
+  stackFilePath,
+  describeDeployedStack,
+  listStackResources,
+  isMissingStackError,
+  accountFromStackId,
+  writeStackFile,
+  deleteStackFile,
+};
