@@ -1,0 +1,160 @@
+"""What validation knows while it walks a file: where it is, the names, the problems so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from looplab.scenarios._errors import Problem, unknown
+from looplab.scenarios._load import LList, LMap
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """The names a scenario may use, read from the compiled stack (looplab.stack.Stack)."""
+
+    queues: frozenset[str]
+    functions: frozenset[str]
+    mappings: frozenset[tuple[str, str]]  # (function logical id, source queue logical id)
+    mapping_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_stack(cls, stack: Any) -> StackNames:
+        pairs = set()
+        for spec in stack.mappings.values():
+            pairs.add((_attr(spec, "function", "function_id"), _attr(spec, "source", "queue")))
+        return cls(
+            queues=frozenset(stack.queues),
+            functions=frozenset(stack.functions),
+            mappings=frozenset(pairs),
+            mapping_ids=frozenset(stack.mappings),
+        )
+
+    @property
+    def all_ids(self) -> frozenset[str]:
+        return self.queues | self.functions | self.mapping_ids
+
+
+def _attr(spec: Any, *names: str) -> str:
+    # Tolerates both spellings while looplab.stack settles; the first that exists wins.
+    for name in names:
+        if hasattr(spec, name):
+            return getattr(spec, name)
+    raise AttributeError(f"{type(spec).__name__} has none of {names}")
+
+
+@dataclass
+class Context:
+    """Collects problems for one file; resolves names against aliases and the stack."""
+
+    file: str
+    aliases: dict[str, str] = field(default_factory=dict)
+    stack: StackNames | None = None
+    problems: list[Problem] = field(default_factory=list)
+    where: str = ""
+
+    def error(self, line: int, message: str) -> None:
+        prefix = f"{self.where}: " if self.where else ""
+        self.problems.append(Problem(self.file, line, prefix + message))
+
+    def resolve(self, name: Any, kind: str, line: int) -> str | None:
+        """An alias or logical ID of ``kind`` ("queue" or "function") -> logical ID."""
+        if not isinstance(name, str) or not name:
+            self.error(line, f"a {kind} name must be a string, got {_type(name)}")
+            return None
+        target = self.aliases.get(name, name)
+        if self.stack is None:
+            if name in self.aliases or name in self.aliases.values():
+                return target
+            self.error(line, unknown(kind, name, [*self.aliases, *self.aliases.values()]))
+            return None
+        known = self.stack.queues if kind == "queue" else self.stack.functions
+        if target in known:
+            return target
+        options = [*known, *(a for a, t in self.aliases.items() if t in known)]
+        self.error(line, unknown(kind, name, options))
+        return None
+
+    def mapping_exists(self, function: str, source: str, line: int) -> None:
+        if self.stack is None or (function, source) in self.stack.mappings:
+            return
+        have = ", ".join(f"{s} -> {f}" for f, s in sorted(self.stack.mappings)) or "none"
+        self.error(
+            line,
+            f"the stack has no event source mapping from {source} to {function} (mappings: {have})",
+        )
+
+    def mapping(self, value: Any, what: str, line: int) -> LMap | None:
+        if isinstance(value, LMap):
+            return value
+        self.error(line, f"{what} must be a mapping, got {_type(value)}")
+        return None
+
+    def keys(
+        self, args: LMap, allowed: tuple[str, ...], required: tuple[str, ...], what: str
+    ) -> bool:
+        """Report unknown and missing keys; True when nothing was wrong."""
+        ok = True
+        for key in args:
+            if key not in allowed:
+                self.error(args.key_line(key), unknown(f"key in {what}:", key, allowed))
+                ok = False
+        for key in required:
+            if key not in args:
+                self.error(args.line, f"{what} needs {key!r} (allowed keys: {', '.join(allowed)})")
+                ok = False
+        return ok
+
+    def number(
+        self,
+        args: LMap,
+        key: str,
+        *,
+        minimum: float = 0,
+        strict: bool = False,
+        integer: bool = False,
+    ) -> float | int | None:
+        value = args[key]
+        line = args.line_of(key)
+        kind = "an integer" if integer else "a number"
+        bad_type = isinstance(value, bool) or not isinstance(value, (int, float))
+        if bad_type or (integer and not isinstance(value, int)):
+            self.error(line, f"{key!r} must be {kind}, got {_type(value)} {value!r}")
+            return None
+        if value < minimum or (strict and value == minimum):
+            bound = f"> {minimum}" if strict else f">= {minimum}"
+            self.error(line, f"{key!r} must be {bound}, got {value}")
+            return None
+        return value
+
+    def string(self, args: LMap, key: str) -> str | None:
+        value = args[key]
+        if isinstance(value, str):
+            return value
+        self.error(args.line_of(key), f"{key!r} must be a string, got {_type(value)}")
+        return None
+
+    def name_list(self, args: LMap, key: str, kind: str) -> list[str] | None:
+        value = args[key]
+        if not isinstance(value, LList) or not value:
+            self.error(args.line_of(key), f"{key!r} must be a non-empty list of {kind} names")
+            return None
+        out = [self.resolve(v, kind, value.line_of(i)) for i, v in enumerate(value)]
+        return None if None in out else [v for v in out if v]
+
+
+def _type(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (LMap, dict)):
+        return "a mapping"
+    if isinstance(value, (LList, list)):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string"
+
+
+type_name = _type

@@ -1,0 +1,250 @@
+"""Typed scenarios: what the validator produces and the engine runs.
+
+Every name in a step is already a template logical ID (aliases resolved), and every
+``${parameter}`` is already substituted, so the engine never re-reads YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+Comparator = Literal["equals", "at_least", "at_most", "between"]
+
+# Metrics a condition can read, and which selector each one takes.
+OBSERVATION_METRICS = ("invocations", "errors", "recursive_invocations_dropped")
+QUEUE_METRICS = ("visible", "in_flight", "delayed", "total")
+DRAIN_METRICS = ("drained", "drained_counter", "drained_receive_count")
+RUN_METRICS = ("max_counter_sent", "log_streams")
+METRICS = OBSERVATION_METRICS + QUEUE_METRICS + DRAIN_METRICS + RUN_METRICS
+
+METRIC_HELP = {
+    "invocations": "Lambda Invocations since the run started (optionally per function or source)",
+    "errors": "Lambda Errors since the run started (optionally per function or source)",
+    "recursive_invocations_dropped": "RecursiveInvocationsDropped since the run started",
+    "visible": "a queue's ApproximateNumberOfMessages (now, or at a named snapshot)",
+    "in_flight": "a queue's ApproximateNumberOfMessagesNotVisible",
+    "delayed": "a queue's ApproximateNumberOfMessagesDelayed",
+    "total": "visible + in_flight + delayed",
+    "drained": "how many messages the run drained from a queue",
+    "drained_counter": "the highest JSON 'counter' among the messages drained from a queue",
+    "drained_receive_count": "the highest receive count among the messages drained from a queue",
+    "max_counter_sent": "the highest counter the handler logged as sent",
+    "log_streams": "how many log streams the functions wrote (execution environments)",
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``metric`` (with its selector) compared to a number or an inclusive range."""
+
+    metric: str
+    op: Comparator
+    value: float | tuple[float, float]
+    queue: str | None = None
+    function: str | None = None
+    source: str | None = None
+    snapshot: str | None = None
+    note: str | None = None
+    line: int = 0
+
+    def subject(self) -> str:
+        """e.g. ``recursive_invocations_dropped[source=DeadLetterQueue]``."""
+        parts = [
+            f"{k}={v}"
+            for k, v in (
+                ("queue", self.queue),
+                ("function", self.function),
+                ("source", self.source),
+                ("snapshot", self.snapshot),
+            )
+            if v is not None
+        ]
+        return f"{self.metric}[{', '.join(parts)}]" if parts else self.metric
+
+    def expected(self) -> str:
+        if self.op == "between":
+            lo, hi = self.value  # type: ignore[misc]
+            return f"between {_num(lo)} and {_num(hi)}"
+        words = {"equals": "==", "at_least": ">=", "at_most": "<="}
+        return f"{words[self.op]} {_num(self.value)}"  # type: ignore[arg-type]
+
+    def holds(self, actual: float | None) -> bool:
+        if actual is None:
+            return False
+        if self.op == "between":
+            lo, hi = self.value  # type: ignore[misc]
+            return lo <= actual <= hi
+        if self.op == "equals":
+            return actual == self.value
+        if self.op == "at_least":
+            return actual >= self.value  # type: ignore[operator]
+        return actual <= self.value  # type: ignore[operator]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"check": self.subject(), "expected": self.expected()}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: ClassVar[str] = ""
+    line: int = field(default=0, kw_only=True)
+
+    def args(self) -> dict[str, Any]:
+        """The step's resolved arguments, as the journal records them."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            if name == "line":
+                continue
+            value = getattr(self, name)
+            if isinstance(value, tuple) and value and isinstance(value[0], Condition):
+                value = [c.to_json() for c in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
+    def summary(self) -> str:
+        """One human line, for the console."""
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Purge(Step):
+    kind: ClassVar[str] = "purge"
+    queues: tuple[str, ...]
+
+    def summary(self) -> str:
+        return f"purge {', '.join(self.queues)}"
+
+
+@dataclass(frozen=True)
+class Seed(Step):
+    kind: ClassVar[str] = "seed"
+    queue: str
+    body: str
+    count: int = 1
+
+    def summary(self) -> str:
+        times = f" x{self.count}" if self.count != 1 else ""
+        return f"seed {self.queue} {self.body}{times}"
+
+
+@dataclass(frozen=True)
+class Wait(Step):
+    kind: ClassVar[str] = "wait"
+    seconds: float | None = None
+    until: tuple[Condition, ...] = ()
+    timeout: float | None = None
+    poll: float = 1.0
+
+    def summary(self) -> str:
+        if self.seconds is not None:
+            return f"wait {_num(self.seconds)} s"
+        conds = " and ".join(f"{c.subject()} {c.expected()}" for c in self.until)
+        return f"wait until {conds} (timeout {_num(self.timeout or 0)} s)"
+
+
+@dataclass(frozen=True)
+class Drain(Step):
+    kind: ClassVar[str] = "drain"
+    queue: str
+    max: int = 10
+
+    def summary(self) -> str:
+        return f"drain {self.queue} (max {self.max})"
+
+
+@dataclass(frozen=True)
+class Snapshot(Step):
+    kind: ClassVar[str] = "snapshot"
+    queues: tuple[str, ...] = ()
+    name: str | None = None
+
+    def summary(self) -> str:
+        which = ", ".join(self.queues) if self.queues else "all queues"
+        return f"snapshot {which}" + (f" as {self.name!r}" if self.name else "")
+
+
+@dataclass(frozen=True)
+class Connect(Step):
+    kind: ClassVar[str] = "connect"
+    function: str
+    source: str
+
+    def summary(self) -> str:
+        return f"connect {self.source} -> {self.function}"
+
+
+@dataclass(frozen=True)
+class Disconnect(Step):
+    kind: ClassVar[str] = "disconnect"
+    function: str
+    source: str
+
+    def summary(self) -> str:
+        return f"disconnect {self.source} -> {self.function}"
+
+
+@dataclass(frozen=True)
+class Recursion(Step):
+    kind: ClassVar[str] = "recursion"
+    function: str
+    mode: Literal["Allow", "Terminate"]
+
+    def summary(self) -> str:
+        return f"recursion {self.function} {self.mode}"
+
+
+@dataclass(frozen=True)
+class Expect(Step):
+    kind: ClassVar[str] = "expect"
+    checks: tuple[Condition, ...]
+
+    def summary(self) -> str:
+        return f"expect {len(self.checks)} check{'s' if len(self.checks) != 1 else ''}"
+
+
+STEP_TYPES: dict[str, type[Step]] = {
+    t.kind: t for t in (Purge, Seed, Wait, Drain, Snapshot, Connect, Disconnect, Recursion, Expect)
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: Any
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One runnable experiment, fully resolved for one set of parameter values."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    steps: tuple[Step, ...]
+    finally_: tuple[Step, ...] = ()
+    stop_when: tuple[Condition, ...] = ()
+    file: str = ""
+    line: int = 0
+
+    def queues(self) -> list[str]:
+        """Every queue the scenario names, in first-use order."""
+        seen: dict[str, None] = {}
+        for step in (*self.steps, *self.finally_):
+            for name in ("queue", "source"):
+                value = getattr(step, name, None)
+                if value:
+                    seen.setdefault(value, None)
+            for value in getattr(step, "queues", ()) or ():
+                seen.setdefault(value, None)
+        return list(seen)

@@ -1,0 +1,337 @@
+"""Load scenarios.yaml, check all of it against the stack, build runnable Scenarios.
+
+Validation never stops at the first problem: every scenario is built with its parameters'
+defaults and every problem goes into one ScenarioError, with file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from looplab.scenarios._context import Context, StackNames, type_name
+from looplab.scenarios._errors import Problem, ScenarioError, unknown
+from looplab.scenarios._load import LList, LMap, load_yaml
+from looplab.scenarios._model import Parameter, Scenario, Step
+from looplab.scenarios._steps_check import check_condition, check_step
+
+TOP_KEYS = ("version", "aliases", "scenarios")
+SCENARIO_KEYS = ("description", "parameters", "steps", "finally", "stop_when")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+PARAM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+REF_RE = re.compile(r"\$\{([^}]*)\}")
+COMMAND_LINE = "--set"
+
+
+@dataclass
+class ScenarioFile:
+    """A scenario file whose top level is sound; scenarios are built on demand."""
+
+    path: Path
+    aliases: dict[str, str]
+    raw: LMap
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in self.raw if isinstance(n, str)]
+
+    def description(self, name: str) -> str:
+        body = self.raw.get(name)
+        text = body.get("description") if isinstance(body, LMap) else None
+        return " ".join(text.split()) if isinstance(text, str) else ""
+
+    def parameters(self, name: str) -> list[Parameter]:
+        body = self.raw.get(name)
+        params = body.get("parameters") if isinstance(body, LMap) else None
+        if not isinstance(params, LMap):
+            return []
+        out = []
+        for key, value in params.items():
+            if isinstance(value, LMap):
+                out.append(Parameter(key, value.get("default"), str(value.get("description", ""))))
+            else:
+                out.append(Parameter(key, value))
+        return out
+
+
+def load_file(path: Path, stack: Any = None) -> tuple[ScenarioFile | None, list[Problem]]:
+    """Read the file and check its top level (version, aliases, scenario names)."""
+    tree, problems = load_yaml(path)
+    ctx = Context(str(path), stack=_names(stack), problems=problems)
+    if problems:
+        return None, ctx.problems
+    if not isinstance(tree, LMap):
+        ctx.error(
+            getattr(tree, "line", 1),
+            f"the file must be a mapping with keys {', '.join(TOP_KEYS)}; got {type_name(tree)}",
+        )
+        return None, ctx.problems
+    ctx.keys(tree, TOP_KEYS, ("version", "scenarios"), "the top level")
+    if "version" in tree and tree["version"] != 1:
+        ctx.error(tree.line_of("version"), f"unsupported version {tree['version']!r} (allowed: 1)")
+    ctx.aliases = _aliases(ctx, tree.get("aliases"), tree.line_of("aliases"))
+    raw = tree.get("scenarios")
+    if not isinstance(raw, LMap) or not raw:
+        if "scenarios" in tree:
+            ctx.error(
+                tree.line_of("scenarios"), "'scenarios' must be a mapping of name -> scenario"
+            )
+        return None, ctx.problems
+    for name in raw:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            ctx.error(
+                raw.key_line(name),
+                f"scenario name {name!r} must be letters, digits, "
+                "'.', '_' or '-' (it names the run's folder)",
+            )
+    return ScenarioFile(path, ctx.aliases, raw), ctx.problems
+
+
+def validate_file(path: Path, stack: Any = None) -> ScenarioFile:
+    """Check the whole file, every scenario with its defaults; raise with every problem."""
+    sfile, problems = load_file(path, stack)
+    if sfile is not None:
+        for name in sfile.names:
+            problems += _build(sfile, name, {}, stack)[1]
+    if problems:
+        raise ScenarioError(problems)
+    assert sfile is not None
+    return sfile
+
+
+def build_scenario(
+    sfile: ScenarioFile,
+    name: str,
+    overrides: list[str] | dict[str, str] | None = None,
+    stack: Any = None,
+) -> Scenario:
+    """The scenario ``name`` with ``overrides`` (``k=v`` strings) applied; raise on problems."""
+    if name not in sfile.raw:
+        raise ScenarioError([Problem(str(sfile.path), 0, unknown("scenario", name, sfile.names))])
+    scenario, problems = _build(sfile, name, overrides or {}, stack)
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _names(stack: Any) -> StackNames | None:
+    return None if stack is None else StackNames.from_stack(stack)
+
+
+def _aliases(ctx: Context, raw: Any, line: int) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, LMap):
+        ctx.error(line, "'aliases' must be a mapping of short name -> template logical ID")
+        return {}
+    out = {}
+    for short, target in raw.items():
+        if not isinstance(short, str) or not isinstance(target, str):
+            ctx.error(raw.key_line(short), f"alias {short!r}: both sides must be names")
+            continue
+        if ctx.stack is not None and target not in ctx.stack.all_ids:
+            ctx.error(
+                raw.line_of(short),
+                unknown("logical ID", target, ctx.stack.all_ids) + " in the compiled template",
+            )
+            continue
+        out[short] = target
+    return out
+
+
+def _build(
+    sfile: ScenarioFile, name: str, overrides: list[str] | dict[str, str], stack: Any
+) -> tuple[Scenario | None, list[Problem]]:
+    ctx = Context(str(sfile.path), aliases=sfile.aliases, stack=_names(stack))
+    ctx.where = f"scenario {name!r}"
+    body = ctx.mapping(sfile.raw[name], f"scenario {name!r}", sfile.raw.line_of(name))
+    if body is None:
+        return None, ctx.problems
+    ctx.keys(body, SCENARIO_KEYS, ("description", "steps"), "a scenario")
+    description = body.get("description")
+    if "description" in body and not isinstance(description, str):
+        ctx.error(body.line_of("description"), "'description' must be a string")
+    params = _parameters(ctx, body.get("parameters"), body.line_of("parameters"))
+    params = _apply_overrides(ctx, params, overrides)
+    resolved = _substitute(ctx, body, params)
+    snapshots = _snapshot_names(resolved)
+    steps = _step_list(ctx, resolved, "steps", snapshots, required=True)
+    final = _step_list(ctx, resolved, "finally", snapshots, required=False)
+    stop = _stop_when(ctx, resolved.get("stop_when"), resolved.line_of("stop_when"))
+    if ctx.problems:
+        return None, ctx.problems
+    scenario = Scenario(
+        name=name,
+        description=" ".join(str(description).split()),
+        parameters=params,
+        steps=tuple(steps),
+        finally_=tuple(final),
+        stop_when=tuple(stop),
+        file=str(sfile.path),
+        line=body.line,
+    )
+    return scenario, []
+
+
+def _parameters(ctx: Context, raw: Any, line: int) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, LMap):
+        ctx.error(line, "'parameters' must be a mapping of name -> default value")
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not PARAM_RE.match(key):
+            ctx.error(raw.key_line(key), f"parameter name {key!r} must be a plain identifier")
+            continue
+        if isinstance(value, LMap):
+            ctx.keys(value, ("default", "description"), ("default",), f"parameter {key!r}")
+            value = value.get("default")
+        if value is None or isinstance(value, (LMap, LList)):
+            ctx.error(
+                raw.line_of(key),
+                f"parameter {key!r} needs a default: a number, a string "
+                f"or a boolean, got {type_name(value)}",
+            )
+            continue
+        out[key] = value
+    return out
+
+
+def _apply_overrides(
+    ctx: Context, params: dict[str, Any], overrides: list[str] | dict[str, str]
+) -> dict[str, Any]:
+    pairs: list[tuple[str, str]] = []
+    items = overrides.items() if isinstance(overrides, dict) else None
+    if items is not None:
+        pairs = [(str(k), str(v)) for k, v in items]
+    else:
+        for text in overrides:
+            key, sep, value = str(text).partition("=")
+            if not sep or not key.strip():
+                ctx.problems.append(Problem(COMMAND_LINE, 0, f"{text!r} is not key=value"))
+                continue
+            pairs.append((key.strip(), value))
+    out = dict(params)
+    for key, text in pairs:
+        if key not in params:
+            ctx.problems.append(
+                Problem(
+                    COMMAND_LINE,
+                    0,
+                    unknown("parameter", key, params)
+                    + f" for scenario {ctx.where.split(' ', 1)[-1]}",
+                )
+            )
+            continue
+        value = _coerce(text, params[key])
+        if value is None:
+            ctx.problems.append(
+                Problem(
+                    COMMAND_LINE,
+                    0,
+                    f"parameter {key!r} expects "
+                    f"{type_name(params[key])} like {params[key]!r}, got {text!r}",
+                )
+            )
+            continue
+        out[key] = value
+    return out
+
+
+def _coerce(text: str, default: Any) -> Any:
+    """``--set`` text as the default's type; None when it does not fit."""
+    if isinstance(default, str):
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(default, int):
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return float(value) if ok else None
+    return None
+
+
+def _substitute(ctx: Context, node: Any, params: dict[str, Any], line: int = 0) -> Any:
+    """Replace ``${name}``: a whole-string reference keeps the parameter's type."""
+    if isinstance(node, LMap):
+        out = LMap(node.line)
+        out.key_lines, out.value_lines = node.key_lines, node.value_lines
+        for key, value in node.items():
+            if key in ("parameters", "description"):
+                out[key] = value
+            else:
+                out[key] = _substitute(ctx, value, params, node.line_of(key))
+        return out
+    if isinstance(node, LList):
+        seq = LList(node.line)
+        seq.item_lines = node.item_lines
+        seq.extend(_substitute(ctx, v, params, node.line_of(i)) for i, v in enumerate(node))
+        return seq
+    if not isinstance(node, str) or "${" not in node:
+        return node
+    for ref in REF_RE.findall(node):
+        if ref not in params:
+            ctx.error(line, unknown("parameter", ref, params) + f" in {node!r}")
+            return node
+    whole = REF_RE.fullmatch(node)
+    if whole:
+        return params[whole.group(1)]
+    return REF_RE.sub(lambda m: str(params[m.group(1)]), node)
+
+
+def _snapshot_names(body: LMap) -> set[str]:
+    names: set[str] = set()
+    for key in ("steps", "finally"):
+        for item in body.get(key) or []:
+            if isinstance(item, LMap) and isinstance(item.get("snapshot"), LMap):
+                label = item["snapshot"].get("name")
+                if isinstance(label, str):
+                    names.add(label)
+    return names
+
+
+def _step_list(
+    ctx: Context, body: LMap, key: str, snapshots: set[str], *, required: bool
+) -> list[Step]:
+    raw = body.get(key)
+    if raw is None:
+        if key in body or required:
+            ctx.error(body.line_of(key), f"'{key}' must be a non-empty list of steps")
+        return []
+    if not isinstance(raw, LList) or not raw:
+        ctx.error(body.line_of(key), f"'{key}' must be a non-empty list of steps")
+        return []
+    out = []
+    base = ctx.where
+    for index, item in enumerate(raw):
+        kind = next(iter(item), "?") if isinstance(item, LMap) else "?"
+        ctx.where = f"{base}, {key} {index + 1} ({kind})"
+        step = check_step(ctx, item, raw.line_of(index), snapshots)
+        if step is not None:
+            out.append(step)
+    ctx.where = base
+    return out
+
+
+def _stop_when(ctx: Context, raw: Any, line: int) -> list:
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, LList) else LList(line)
+    if not isinstance(raw, LList):
+        ctx.error(line, "'stop_when' must be a list of conditions (any one stops the run)")
+    out = []
+    for index, item in enumerate(items):
+        cond = check_condition(ctx, item, items.line_of(index), set())
+        if cond is not None:
+            out.append(cond)
+    return out
