@@ -72,58 +72,67 @@ class Catalogue {
 }
 
 function describeStep(step) {
-  return isMapping(step) && Object.keys(step).length === 1 ? Object.keys(step)[0] : '?';
+  if (!isMapping(step)) return '?';
+  const keys = Object.keys(step);
+  if (keys.length === 1) return keys[0];
+  return typeof step.metric === 'string' ? `metric ${step.metric}` : '?';
 }
 
-// Walks a step's arguments (nested mappings and lists too: `wait: {until: {queue: dlq}}`)
-// and yields [argName, value] for every argument that names a resource.
-function* referenceArgs(args) {
+// Walks a step's arguments, nested mappings and lists included (`wait: {until: {queue: dlq}}`,
+// `expect: [{metric: ..., source: dlq}]`), and yields each mapping that names a resource with
+// its references as [argName, name, type]. Per mapping, because a function and a source in
+// the SAME mapping address one event source mapping, while in sibling conditions they do not.
+function* referencingObjects(args) {
   if (Array.isArray(args)) {
-    for (const item of args) yield* referenceArgs(item);
+    for (const item of args) yield* referencingObjects(item);
     return;
   }
   if (!isMapping(args)) return;
+  const refs = [];
   for (const [key, value] of Object.entries(args)) {
-    if (REFERENCE_ARGS[key] && typeof value === 'string') yield [key, value, REFERENCE_ARGS[key]];
+    if (REFERENCE_ARGS[key] && typeof value === 'string') refs.push([key, value, REFERENCE_ARGS[key]]);
     else if (LIST_REFERENCE_ARGS[key] && Array.isArray(value)) {
       for (const item of value) {
-        if (typeof item === 'string') yield [key, item, LIST_REFERENCE_ARGS[key]];
+        if (typeof item === 'string') refs.push([key, item, LIST_REFERENCE_ARGS[key]]);
       }
-    } else yield* referenceArgs(value);
+    } else yield* referencingObjects(value);
   }
+  if (refs.length) yield refs;
 }
 
 function checkStep({ catalogue, where, step, errors }) {
   if (!isMapping(step)) return;
-  const args = Object.values(step)[0];
-  const resolved = {};
-  for (const [argName, name, type] of referenceArgs(args)) {
-    if (isParameterRef(name)) continue;
-    const logicalId = catalogue.resolve(name, type);
-    if (logicalId) {
-      resolved[argName] = logicalId;
-      continue;
-    }
-    errors.push(
-      `${where}: ${argName} "${name}" is not an alias or logical ID of an ${type} ` +
-        `in the compiled template; valid: ${catalogue.choices(type).join(', ') || '(none)'}`
-    );
-  }
-  // A step naming both a function and a source queue addresses the mapping between them
-  // (connect / disconnect): that mapping must exist, or the step would silently do nothing.
-  if (resolved.function && resolved.source) {
-    const mappings = catalogue.mappings();
-    const found = mappings.some(
-      (m) => m.functionId === resolved.function && m.queueId === resolved.source
-    );
-    if (!found) {
-      const valid = mappings.map((m) => `${m.functionId} <- ${m.queueId} (${m.id})`);
+  for (const refs of referencingObjects(step)) {
+    const resolved = {};
+    for (const [argName, name, type] of refs) {
+      if (isParameterRef(name)) continue;
+      const logicalId = catalogue.resolve(name, type);
+      if (logicalId) {
+        resolved[argName] = logicalId;
+        continue;
+      }
       errors.push(
-        `${where}: no event source mapping from ${resolved.source} to ${resolved.function} ` +
-          `in the compiled template; valid: ${valid.join(', ') || '(none)'}`
+        `${where}: ${argName} "${name}" is not an alias or logical ID of an ${type} ` +
+          `in the compiled template; valid: ${catalogue.choices(type).join(', ') || '(none)'}`
       );
     }
+    if (resolved.function && resolved.source) checkMapping({ catalogue, where, resolved, errors });
   }
+}
+
+// A mapping naming both a function and a source queue addresses the event source mapping
+// between them (connect / disconnect): it must exist, or the step would silently do nothing.
+function checkMapping({ catalogue, where, resolved, errors }) {
+  const mappings = catalogue.mappings();
+  const found = mappings.some(
+    (m) => m.functionId === resolved.function && m.queueId === resolved.source
+  );
+  if (found) return;
+  const valid = mappings.map((m) => `${m.functionId} <- ${m.queueId} (${m.id})`);
+  errors.push(
+    `${where}: no event source mapping from ${resolved.source} to ${resolved.function} ` +
+      `in the compiled template; valid: ${valid.join(', ') || '(none)'}`
+  );
 }
 
 /**
@@ -160,7 +169,8 @@ function validateScenarios(doc, template, file) {
   }
   for (const [scenarioName, scenario] of Object.entries(scenarios)) {
     if (!isMapping(scenario)) continue; // the Python loader reports the shape
-    for (const section of ['steps', 'finally']) {
+    // stop_when holds conditions that name queues and functions exactly as steps do.
+    for (const section of ['steps', 'finally', 'stop_when']) {
       const steps = scenario[section];
       if (!Array.isArray(steps)) continue;
       steps.forEach((step, index) => {
@@ -173,3 +183,21 @@ function validateScenarios(doc, template, file) {
 }
 
 module.exports = { validateScenarios, referencedLogicalId };
+
+// `node lib/scenarios.js scenarios.yaml compiled-template.json`: the same check outside
+// osls, for a template that is already compiled (no second `sls package`).
+if (require.main === module) {
+  const fs = require('fs');
+  const path = require('path');
+  const yaml = require('js-yaml');
+  const [scenariosPath, templatePath] = process.argv.slice(2);
+  if (!scenariosPath || !templatePath) {
+    process.stderr.write('usage: node scenarios.js SCENARIOS_YAML TEMPLATE_JSON\n');
+    process.exit(2);
+  }
+  const doc = yaml.load(fs.readFileSync(scenariosPath, 'utf8'), { filename: scenariosPath });
+  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8'));
+  const errors = validateScenarios(doc, template, path.basename(scenariosPath));
+  for (const error of errors) process.stderr.write(`${error}\n`);
+  process.exit(errors.length ? 1 : 0);
+}
