@@ -40,9 +40,10 @@ class QueueSpec:
     retention_seconds: int = 345_600
     visibility_timeout: int = 30
     delay_seconds: int = 0
-    maximum_message_size: int = 1_048_576
+    maximum_message_size: int = 262_144
     receive_wait_seconds: int = 0
     redrive_target: str | None = None  # logical ID of the DLQ
+    redrive_target_arn: str | None = None
     max_receive_count: int | None = None
     redrive_allow_policy: dict[str, Any] | None = None
 
@@ -274,9 +275,10 @@ class _Builder:
             retention_seconds=int(props.get("MessageRetentionPeriod", 345_600)),
             visibility_timeout=int(props.get("VisibilityTimeout", 30)),
             delay_seconds=int(props.get("DelaySeconds", 0)),
-            maximum_message_size=int(props.get("MaximumMessageSize", 1_048_576)),
+            maximum_message_size=int(props.get("MaximumMessageSize", 262_144)),
             receive_wait_seconds=int(props.get("ReceiveMessageWaitTimeSeconds", 0)),
             redrive_target=target,
+            redrive_target_arn=redrive.get("deadLetterTargetArn") if redrive else None,
             max_receive_count=max_receive,
             redrive_allow_policy=_json_or_dict(props.get("RedriveAllowPolicy")),
         )

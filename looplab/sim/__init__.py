@@ -1,0 +1,17 @@
+"""The embedded simulator: SQS, Lambda and Lambda's recursive loop detection, in-process.
+
+It knows nothing of scenarios or journals. Build one from a compiled stack::
+
+    from looplab.stack import load_stack
+    from looplab.sim import Simulator
+
+    with Simulator(load_stack("."), seed=1) as sim:
+        sim.send("Queue", '{"counter": 5}')
+        sim.advance(120)
+"""
+
+from looplab.sim.params import SimParams
+from looplab.sim.simulator import Simulator
+from looplab.sim.sqs import SqsError
+
+__all__ = ["SimParams", "Simulator", "SqsError"]

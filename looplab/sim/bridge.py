@@ -1,0 +1,105 @@
+"""The boto3 bridge: a handler's real boto3 calls reach the simulator through botocore itself.
+
+A ``before-call`` handler that returns ``(http_response, parsed)`` makes botocore skip the
+HTTP request; botocore's Stubber works the same way. The bridge is registered LAST on the
+generic ``before-call`` event, so botocore's own ``add_recursion_detection_header`` (also a
+``before-call`` handler) has already copied ``_X_AMZN_TRACE_ID`` into the request's
+``X-Amzn-Trace-Id`` header: the simulator sees exactly the header AWS would. (A handler on
+the more specific ``before-call.sqs`` would run before it and see no header.)
+
+It reaches every client a handler creates, at import or per call, because it is one of
+botocore's BUILTIN_HANDLERS, which every new botocore session registers (moto installs
+itself the same way). With no simulator running it returns None and botocore carries on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from botocore import handlers
+from botocore.awsrequest import AWSResponse
+
+
+class Router(Protocol):
+    def dispatch(
+        self, service: str, operation: str, params: dict[str, Any], trace_header: str | None
+    ) -> tuple[int, dict[str, Any]]: ...
+
+
+_running: list[Router] = []
+
+
+def _before_call(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
+    if not _running:
+        return None
+    return call(_running[-1], model, params)
+
+
+def call(router: Router, model: Any, params: dict[str, Any]) -> tuple[AWSResponse, dict]:
+    service = model.service_model.service_name
+    operation = model.name
+    body = params.get("body") or b"{}"
+    if isinstance(body, bytes):
+        body = body.decode()
+    try:
+        api_params = json.loads(body) if body else {}
+    except ValueError:
+        api_params = None
+    headers = params.get("headers") or {}
+    trace = headers.get("X-Amzn-Trace-Id")
+    if isinstance(trace, bytes):
+        trace = trace.decode()
+    if api_params is None or model.service_model.protocol not in ("json",):
+        status, parsed = (
+            501,
+            _error(
+                "NotImplemented",
+                f"looplab's simulator reads {service} requests in the JSON protocol only "
+                f"(got {model.service_model.protocol}); upgrade botocore",
+            ),
+        )
+    else:
+        status, parsed = router.dispatch(service, operation, api_params, trace)
+    request_id = parsed.pop("_request_id", "00000000-0000-0000-0000-000000000000")
+    parsed["ResponseMetadata"] = {
+        "RequestId": request_id,
+        "HTTPStatusCode": status,
+        "HTTPHeaders": {"x-amzn-requestid": request_id},
+        "RetryAttempts": 0,
+    }
+    return AWSResponse(params.get("url"), status, {"x-amzn-requestid": request_id}, None), parsed
+
+
+def _error(code: str, message: str, query_code: str | None = None) -> dict[str, Any]:
+    error = {"Code": code, "Message": message, "Type": "Sender"}
+    if query_code:
+        error["QueryErrorCode"] = query_code
+    return {"Error": error}
+
+
+def error_reply(code: str, message: str, shape: str | None = None) -> dict[str, Any]:
+    """A parsed error as botocore's query-compatible JSON parser would produce it."""
+    return _error(code, message, shape)
+
+
+_SPEC = ("before-call", _before_call, handlers.REGISTER_LAST)
+
+
+def ensure_installed() -> None:
+    """Make every botocore session created from now on carry the bridge (idempotent)."""
+    if _SPEC not in handlers.BUILTIN_HANDLERS:
+        handlers.BUILTIN_HANDLERS.append(_SPEC)
+
+
+class running:
+    """Context manager: route bridged calls to ``router`` while the simulation runs."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    def __enter__(self) -> None:
+        _running.append(self.router)
+
+    def __exit__(self, *exc: object) -> None:
+        _running.remove(self.router)

@@ -1,0 +1,296 @@
+"""Lambda: execution environments, invocations and recursive loop detection.
+
+Detection follows AWS's documented mechanism: the invocation's trace header carries a
+Lineage; Lambda reads it before running the function, stops the invocation when the count
+has reached the threshold and RecursiveLoop is Terminate, and otherwise runs the function
+with the count + 1 in ``_X_AMZN_TRACE_ID``, from where botocore forwards it.
+
+Reading of AWS's docs implemented here ("if a function is invoked approximately 16 times
+in the same chain of requests, Lambda stops the next invocation"): the count is per
+function per chain (``SimParams.lineage_per_function``). In a chain A -> Q2 -> B -> Q1 -> A
+each function runs 16 times and the 17th invocation of A is stopped. A stopped invocation
+adds to RecursiveInvocationsDropped, not to Invocations, and writes no log.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from random import Random
+from types import ModuleType
+from typing import Any
+
+from looplab.sim.clock import Clock
+from looplab.sim.context import LambdaContext, ProcessState, Swap
+from looplab.sim.params import SimParams
+from looplab.sim.signals import Logs, Metrics
+from looplab.sim.trace import CHAIN_TAG, TraceHeader, function_tag
+from looplab.stack import FunctionSpec
+
+Outcome = str  # "success" | "error" | "dropped" | "throttled"
+Done = Callable[[Outcome, Any], None]
+EventSink = Callable[[str, str], None]
+
+
+@dataclass(eq=False)
+class Environment:
+    number: int
+    stream: str
+    variables: dict[str, str]
+    module: ModuleType | None = None
+    handler: Callable[[Any, Any], Any] | None = None
+    session: Any = None
+    invocations: int = 0
+
+
+@dataclass(eq=False)
+class Function:
+    spec: FunctionSpec
+    recursive_loop: str
+    tag: str
+    log_group: str
+    reserved_concurrency: int | None
+    idle: list[Environment] = field(default_factory=list)
+    environments: list[Environment] = field(default_factory=list)
+    running: int = 0
+    on_free: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.reserved_concurrency is not None and self.running >= self.reserved_concurrency
+
+
+class LambdaService:
+    def __init__(
+        self,
+        clock: Clock,
+        rng: Random,
+        params: SimParams,
+        metrics: Metrics,
+        logs: Logs,
+        region: str,
+        event: EventSink,
+    ) -> None:
+        self.clock = clock
+        self.rng = rng
+        self.params = params
+        self.metrics = metrics
+        self.logs = logs
+        self.region = region
+        self.event = event
+        self.functions: dict[str, Function] = {}  # by logical ID
+        self.process = ProcessState()
+        self.current: Function | None = None  # the function whose code is running now
+        self._env_counter = 0
+
+    def add_function(self, spec: FunctionSpec) -> Function:
+        function = Function(
+            spec=spec,
+            recursive_loop=spec.recursive_loop,
+            tag=function_tag(spec.arn) if self.params.lineage_per_function else CHAIN_TAG,
+            log_group=f"/aws/lambda/{spec.name}",
+            reserved_concurrency=spec.reserved_concurrency,
+        )
+        self.functions[spec.logical_id] = function
+        return function
+
+    # -- invoking ------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        function: Function,
+        event: dict[str, Any],
+        trace_raw: str | None,
+        source: str,
+        done: Done,
+    ) -> None:
+        """Invoke asynchronously on the virtual clock; ``done(outcome, result)`` follows."""
+        now = self.clock.now
+        name = function.spec.name
+        incoming = TraceHeader.parse(trace_raw)
+        count = incoming.lineage.get(function.tag, 0) if incoming else 0
+        if count >= self.params.recursion_threshold and function.recursive_loop == "Terminate":
+            self.metrics.add(now, "AWS/Lambda", "RecursiveInvocationsDropped", name)
+            self.metrics.add(now, "AWS/Lambda", "RecursiveInvocationsDropped", name, source=source)
+            self.event("drop", f"{function.spec.logical_id} from {source} lineage={count}")
+            done("dropped", None)
+            return
+        if function.at_capacity:
+            self.metrics.add(now, "AWS/Lambda", "Throttles", name)
+            done("throttled", None)
+            return
+        base = incoming or TraceHeader.new_root(self.rng, now)
+        lineage = dict(incoming.lineage) if incoming else {}
+        lineage[function.tag] = count + 1
+        trace = base.child(self.rng, lineage).format()
+
+        cold = not function.idle
+        env = function.idle.pop() if function.idle else self._new_environment(function)
+        function.running += 1
+        self.metrics.gauge(now, "AWS/Lambda", "ConcurrentExecutions", name, function.running)
+        init = self._uniform(self.params.init_duration) if cold else 0.0
+        run_at = now + init + self._uniform(self.params.call_offset)
+        request_id = _uuid(self.rng)
+        self.event(
+            "invoke",
+            f"{function.spec.logical_id} from {source} env={env.number} "
+            f"lineage={count + 1} cold={int(cold)}",
+        )
+        self.clock.at(
+            run_at, self._run, function, env, event, trace, source, request_id, now, init, done
+        )
+
+    def _run(
+        self,
+        function: Function,
+        env: Environment,
+        event: dict[str, Any],
+        trace: str,
+        source: str,
+        request_id: str,
+        started: float,
+        init: float,
+        done: Done,
+    ) -> None:
+        spec = function.spec
+        self.process.apply(env.variables, trace)
+        swap = Swap(env.session)
+        self.current = function
+        outcome, result = "success", None
+        context = LambdaContext(
+            function_name=spec.name,
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_size,
+            aws_request_id=request_id,
+            log_group_name=function.log_group,
+            log_stream_name=env.stream,
+            deadline=started + init + spec.timeout,
+            clock=self.clock,
+        )
+        try:
+            if env.handler is None:
+                self._load(function, env)
+            assert env.handler is not None
+            result = env.handler(event, context)
+        except Exception as exc:
+            outcome = "error"
+            print(f"[ERROR] {type(exc).__name__}: {exc}")
+            print("".join(traceback.format_exception(exc)).rstrip())
+        finally:
+            env.session = swap.restore()
+            self.current = None
+        lines = swap.capture.close_lines()
+        end = self.clock.now + self._uniform(self.params.tail_duration)
+        duration = end - started - init
+        if init + duration > spec.timeout:
+            outcome = "error"
+            lines.append(
+                f"{_iso(end)} {request_id} Task timed out after {spec.timeout:.2f} seconds"
+            )
+        logs, group, stream = self.logs, function.log_group, env.stream
+        logs.put(started, group, stream, f"START RequestId: {request_id} Version: $LATEST")
+        for line in lines:
+            logs.put(self.clock.now, group, stream, line)
+        logs.put(end, group, stream, f"END RequestId: {request_id}")
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration * 1000:.2f} ms\t"
+            f"Billed Duration: {int(duration * 1000) + 1} ms\tMemory Size: {spec.memory_size} MB"
+        )
+        if init:
+            report += f"\tInit Duration: {init * 1000:.2f} ms"
+        logs.put(end, group, stream, report)
+        env.invocations += 1
+        self.clock.at(end, self._finish, function, env, source, outcome, result, done, started)
+
+    def _finish(
+        self,
+        function: Function,
+        env: Environment,
+        source: str,
+        outcome: Outcome,
+        result: Any,
+        done: Done,
+        started: float,
+    ) -> None:
+        name = function.spec.name
+        function.running -= 1
+        if env.handler is not None:
+            function.idle.append(env)  # an environment that failed to init is discarded
+        self.metrics.add(started, "AWS/Lambda", "Invocations", name)
+        self.metrics.add(started, "AWS/Lambda", "Invocations", name, source=source)
+        if outcome == "error":
+            self.metrics.add(started, "AWS/Lambda", "Errors", name)
+            self.metrics.add(started, "AWS/Lambda", "Errors", name, source=source)
+        self.event("end", f"{function.spec.logical_id} {outcome}")
+        done(outcome, result)
+        for wake in function.on_free:
+            wake()
+
+    # -- environments --------------------------------------------------------------------
+
+    def _new_environment(self, function: Function) -> Environment:
+        self._env_counter += 1
+        spec = function.spec
+        day = _iso(self.clock.now)[:10].replace("-", "/")
+        stream = f"{day}/[$LATEST]{self.rng.getrandbits(128):032x}"
+        variables = {
+            **spec.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "_HANDLER": spec.handler,
+            # Lambda hands the role's temporary credentials to the runtime this way.
+            "AWS_ACCESS_KEY_ID": "ASIALOOPLABSIMULATOR",
+            "AWS_SECRET_ACCESS_KEY": "looplab-simulator-secret",
+            "AWS_SESSION_TOKEN": "looplab-simulator-token",
+        }
+        env = Environment(self._env_counter, stream, variables)
+        function.environments.append(env)
+        return env
+
+    def _load(self, function: Function, env: Environment) -> None:
+        """Cold start: import the handler module afresh, as a new process would."""
+        spec = function.spec
+        module_path, _, attr = spec.handler.rpartition(".")
+        path = spec.code_dir / f"{module_path}.py"
+        code_root = str(spec.code_dir)
+        if code_root not in sys.path:
+            sys.path.insert(0, code_root)
+        try:
+            loader_spec = importlib.util.spec_from_file_location(
+                module_path.replace("/", "."), path
+            )
+            if loader_spec is None or loader_spec.loader is None or not path.is_file():
+                raise ImportError(f"No module named '{module_path.replace('/', '.')}'")
+            module = importlib.util.module_from_spec(loader_spec)
+            loader_spec.loader.exec_module(module)
+            handler = getattr(module, attr)
+        except Exception as exc:
+            raise RuntimeError(
+                f"Runtime.ImportModuleError: Unable to import module '{module_path}': {exc}"
+            ) from exc
+        env.module, env.handler = module, handler
+
+    def _uniform(self, bounds: tuple[float, float]) -> float:
+        lo, hi = bounds
+        return lo if lo == hi else self.rng.uniform(lo, hi)
+
+
+def _uuid(rng: Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _iso(t: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"

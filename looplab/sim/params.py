@@ -1,0 +1,61 @@
+"""Every modelling choice AWS leaves undocumented, in one place, with its default and why.
+
+The simulator's behaviour that AWS *does* document (SQS visibility, redrive, retention,
+the RecursiveLoop switch) is not configurable: it is what AWS does. What AWS does not
+say (how fast a poller sees a message, how long an invocation takes, which counter the
+Lineage carries) is a parameter here, so a result can always be traced to a choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SimParams:
+    recursion_threshold: int = 16
+    """Invocations of one function in one chain that run; the next one is stopped.
+    AWS: "approximately 16" (July 2023 launch wording: "more than 16"). The seed post saw
+    16 invocations from counter 5 (stopped after 21); boto3 issue 3899 saw 16 re-sends."""
+
+    lineage_per_function: bool = True
+    """Which count the Lineage carries: one counter per function per chain (AWS docs speak
+    of "a function" being invoked ~16 times in a chain). False: one counter for the whole
+    chain, whatever the function. Inferred: the Lineage format is undocumented."""
+
+    poll_latency: tuple[float, float] = (0.005, 0.050)
+    """Seconds between a message becoming visible and a long-polling mapping receiving it
+    (uniform range). Inferred: Lambda's pollers long-poll, so delivery is near-immediate."""
+
+    init_duration: tuple[float, float] = (0.150, 0.350)
+    """Cold start: seconds to start a Python environment and import the handler. Inferred
+    from typical python3.12 REPORT lines ("Init Duration: ~200 ms")."""
+
+    call_offset: tuple[float, float] = (0.010, 0.060)
+    """Seconds from the start of the handler to its SDK calls taking effect (the handler's
+    own work plus the SendMessage round trip). Inferred."""
+
+    tail_duration: tuple[float, float] = (0.002, 0.030)
+    """Seconds from the handler's last call to the environment being free again (return,
+    runtime response). When a poller is faster than this tail, a second environment starts:
+    that is how the seed post saw two log streams. Inferred."""
+
+    pollers_per_mapping: int = 5
+    """Concurrent batches an SQS mapping runs when no MaximumConcurrency is set. AWS: pollers
+    start at five and scale up with the backlog; the scaling is not modelled (a recursive
+    chain keeps at most a few messages in flight)."""
+
+    epoch: float = 1_689_897_600.0
+    """Virtual time zero, in Unix seconds (2023-07-21 00:00 UTC, the seed post's date), so
+    SentTimestamp and log times look like AWS's and are the same in every run."""
+
+    metric_period: int = 60
+    """Seconds per metric datapoint: Lambda and SQS publish at one-minute resolution."""
+
+    def with_overrides(self, **overrides: Any) -> SimParams:
+        unknown = set(overrides) - set(self.__dataclass_fields__)
+        if unknown:
+            valid = ", ".join(sorted(self.__dataclass_fields__))
+            raise ValueError(f"unknown simulator parameter(s) {sorted(unknown)}; valid: {valid}")
+        return replace(self, **overrides)

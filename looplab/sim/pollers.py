@@ -1,0 +1,112 @@
+"""SQS event source mappings: the pollers Lambda runs between a queue and a function.
+
+A mapping long-polls its queue, so it is modelled as event-driven: it is woken when a
+message becomes visible (or when the function frees a slot) and receives after a short
+poll latency. It receives up to BatchSize messages with the queue's visibility timeout,
+invokes the function, and then:
+- success: deletes the batch (all but the ``batchItemFailures`` with ReportBatchItemFailures);
+- error or stopped by loop detection: leaves the batch; it comes back after the visibility
+  timeout, its receive count already raised, so the queue's own redrive can move it on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from looplab.sim.lambda_service import Function, LambdaService
+from looplab.sim.sqs import Queue, Received, SqsModel
+from looplab.sim.sqs_api import system_attributes
+from looplab.stack import MappingSpec
+
+
+class Poller:
+    def __init__(
+        self,
+        spec: MappingSpec,
+        queue: Queue,
+        function: Function,
+        sqs: SqsModel,
+        lambdas: LambdaService,
+        default_concurrency: int,
+    ) -> None:
+        self.spec = spec
+        self.queue = queue
+        self.function = function
+        self.sqs = sqs
+        self.lambdas = lambdas
+        self.enabled = spec.enabled
+        self.limit = spec.maximum_concurrency or default_concurrency
+        self.busy = 0
+        self.scheduled = False
+        function.on_free.append(self.wake)
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
+        if enabled:
+            self.wake()
+
+    def wake(self) -> None:
+        if self.enabled and not self.scheduled and self.busy < self.limit and self.queue.visible:
+            self.scheduled = True
+            lo, hi = self.lambdas.params.poll_latency
+            delay = lo if lo == hi else self.lambdas.rng.uniform(lo, hi)
+            self.lambdas.clock.after(delay, self._poll)
+
+    def _poll(self) -> None:
+        self.scheduled = False
+        if not self.enabled or self.busy >= self.limit or self.function.at_capacity:
+            return  # woken again when enabled or when the function frees a slot
+        received = self.sqs.receive(self.queue, self.spec.batch_size)
+        if not received:
+            return
+        self.busy += 1
+        event = {"Records": [self._record(r) for r in received]}
+        # A batch's invocation continues the trace of its first message.
+        trace = received[0].message.trace_header
+        self.lambdas.invoke(
+            self.function,
+            event,
+            trace,
+            self.queue.spec.logical_id,
+            lambda outcome, result: self._done(received, outcome, result),
+        )
+        self.wake()  # more visible messages: another batch in parallel
+
+    def _done(self, received: list[Received], outcome: str, result: Any) -> None:
+        self.busy -= 1
+        if outcome == "success":
+            failed = _batch_item_failures(result) if self.spec.report_batch_item_failures else set()
+            for r in received:
+                if r.message.message_id not in failed:
+                    self.sqs.delete(self.queue, r.receipt_handle)
+        self.wake()
+
+    def _record(self, r: Received) -> dict[str, Any]:
+        m = r.message
+        return {
+            "messageId": m.message_id,
+            "receiptHandle": r.receipt_handle,
+            "body": m.body,
+            "attributes": system_attributes(m),
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value.get("DataType", "String"),
+                }
+                for name, value in m.message_attributes.items()
+            },
+            "md5OfBody": m.md5,
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue.spec.arn,
+            "awsRegion": self.sqs.region,
+        }
+
+
+def _batch_item_failures(result: Any) -> set[str]:
+    if not isinstance(result, dict):
+        return set()
+    items = result.get("batchItemFailures") or []
+    return {str(i.get("itemIdentifier")) for i in items if isinstance(i, dict)}

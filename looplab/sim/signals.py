@@ -1,0 +1,148 @@
+"""What CloudWatch would show: per-period metrics and log events, on the virtual clock.
+
+Both stores are bounded by simulated time, not by the number of invocations: metrics are
+summed into one-minute buckets, and log events are streamed to a temporary file on disk
+(read back only when asked), so 100,000 invocations do not grow the process.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MetricKey = tuple[str, str, str, str]  # namespace, metric, resource, source ("" for none)
+
+
+class Metrics:
+    """Sums (counters) and maxima (gauges) per period, like CloudWatch's Sum and Maximum."""
+
+    def __init__(self, period: int, epoch: float) -> None:
+        self.period = period
+        self.epoch = epoch
+        self._sums: dict[MetricKey, dict[int, float]] = defaultdict(dict)
+        self._gauges: dict[MetricKey, dict[int, float]] = defaultdict(dict)
+
+    def _bucket(self, t: float) -> int:
+        return int((t - self.epoch) // self.period)
+
+    def add(
+        self,
+        t: float,
+        namespace: str,
+        metric: str,
+        resource: str,
+        value: float = 1.0,
+        source: str = "",
+    ) -> None:
+        buckets = self._sums[(namespace, metric, resource, source)]
+        b = self._bucket(t)
+        buckets[b] = buckets.get(b, 0.0) + value
+
+    def gauge(self, t: float, namespace: str, metric: str, resource: str, value: float) -> None:
+        buckets = self._gauges[(namespace, metric, resource, "")]
+        b = self._bucket(t)
+        if value > buckets.get(b, -1.0):
+            buckets[b] = value
+
+    def total(
+        self,
+        namespace: str,
+        metric: str,
+        since: float,
+        until: float | None = None,
+        resource: str | None = None,
+        source: str | None = None,
+    ) -> float:
+        lo = self._bucket(since)
+        hi = self._bucket(until) if until is not None else None
+        result = 0.0
+        for (ns, name, res, src), buckets in self._sums.items():
+            if ns != namespace or name != metric:
+                continue
+            if resource is not None and res != resource:
+                continue
+            if source is not None and src != source:
+                continue
+            if source is None and src:
+                continue  # per-source keys duplicate the plain ones
+            result += sum(v for b, v in buckets.items() if b >= lo and (hi is None or b <= hi))
+        return result
+
+    def keys(self, namespace: str, metric: str) -> list[MetricKey]:
+        return [k for k in self._sums if k[0] == namespace and k[1] == metric]
+
+    def series(self, since: float, until: float) -> Iterator[tuple[str, str, str, float, float]]:
+        """Yield ``(namespace, metric, resource, period_start, value)``, sorted, gauges
+        carried forward over quiet periods (a queue's depth persists while nothing moves)."""
+        lo, hi = self._bucket(since), self._bucket(until)
+        rows: list[tuple[str, str, str, float, float]] = []
+        for (ns, name, res, src), buckets in self._sums.items():
+            if src:
+                continue
+            rows += [
+                (ns, name, res, self.epoch + b * self.period, v)
+                for b, v in buckets.items()
+                if lo <= b <= hi
+            ]
+        for (ns, name, res, _), buckets in self._gauges.items():
+            last = 0.0
+            for b in range(min([lo, *buckets]), hi + 1):
+                last = buckets.get(b, last)
+                if b >= lo:
+                    rows.append((ns, name, res, self.epoch + b * self.period, last))
+        yield from sorted(rows)
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    timestamp: float
+    group: str
+    stream: str
+    message: str
+
+
+class Logs:
+    """CloudWatch Logs: groups of streams of events, spilled to a temporary file."""
+
+    def __init__(self) -> None:
+        # Held open for the simulator's life; close() releases it.
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
+
+    def put(self, t: float, group: str, stream: str, message: str) -> None:
+        counts = self.streams[group]
+        counts[stream] = counts.get(stream, 0) + 1
+        escaped = message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+        self._file.write(f"{t!r}\t{group}\t{stream}\t{escaped}\n")
+
+    def events(
+        self, since: float | None = None, until: float | None = None, group: str | None = None
+    ) -> Iterator[LogEvent]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            t_text, grp, stream, escaped = line.rstrip("\n").split("\t", 3)
+            t = float(t_text)
+            if (since is not None and t < since) or (until is not None and t > until):
+                continue
+            if group is not None and grp != group:
+                continue
+            yield LogEvent(t, grp, stream, _unescape(escaped))
+        self._file.seek(0, 2)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _unescape(text: str) -> str:
+    out: list[str] = []
+    chars = iter(text)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            out.append({"n": "\n", "t": "\t", "\\": "\\"}.get(nxt, nxt))
+        else:
+            out.append(ch)
+    return "".join(out)
