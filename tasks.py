@@ -5,7 +5,7 @@ Run ``invoke --list`` for the tasks and ``invoke --help TASK`` for their argumen
 
 from __future__ import annotations
 
-from invoke import task
+from invoke import Exit, task
 
 
 @task(
@@ -29,3 +29,64 @@ def remove(c, stage="dev", region="eu-central-1"):
     from looplab.deploy import remove as run_remove
 
     run_remove(c, stage=stage, region=region)
+
+
+def _looplab(c, key, given):
+    """A CLI value, else invoke.yaml's ``looplab.<key>``."""
+    return given if given is not None else c.config.get("looplab", {}).get(key)
+
+
+@task(
+    help={
+        "name": "The scenario to run (see `invoke scenarios`)",
+        "backend": "local (the simulator, default) or aws (default from invoke.yaml)",
+        "stage": "The stack's stage (default from invoke.yaml: dev)",
+        "set": "Override a scenario parameter as key=value, e.g. counter=7 (repeatable)",
+        "seed": "The simulator's random seed (same seed, same run)",
+        "dry": "Validate and print the plan; run nothing",
+        "allow_recursion": "Permit RecursiveLoop Allow on AWS (protection-off scenarios)",
+    },
+    iterable=["set_"],
+)
+def scenario(
+    c, name, backend=None, stage=None, set_=None, seed=0, dry=False, allow_recursion=False
+):
+    """Run a scenario from scenarios.yaml; exit 0 pass, 1 expectation failed, 2 bad input."""
+    from looplab.cli import scenario_command
+
+    code = scenario_command(
+        name,
+        backend=_looplab(c, "backend", backend) or "local",
+        stage=_looplab(c, "stage", stage) or "dev",
+        sets=set_ or [],
+        seed=int(seed),
+        dry=dry,
+        file=_looplab(c, "scenarios", None) or "scenarios.yaml",
+        results=_looplab(c, "results", None) or "results",
+        allow_recursion=allow_recursion,
+    )
+    if code:
+        raise Exit(code=code)
+
+
+@task
+def scenarios(c):
+    """List the scenarios of scenarios.yaml with their descriptions and parameters."""
+    from looplab.cli import list_command
+
+    code = list_command(_looplab(c, "scenarios", None) or "scenarios.yaml")
+    if code:
+        raise Exit(code=code)
+
+
+@task(help={"stage": "The stack's stage to check against (default from invoke.yaml: dev)"})
+def validate(c, stage=None):
+    """Check scenarios.yaml (every scenario) against the compiled stack; exit 2 on problems."""
+    from looplab.cli import validate_command
+
+    code = validate_command(
+        _looplab(c, "scenarios", None) or "scenarios.yaml",
+        stage=_looplab(c, "stage", stage) or "dev",
+    )
+    if code:
+        raise Exit(code=code)

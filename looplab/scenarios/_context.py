@@ -22,7 +22,7 @@ class StackNames:
     def from_stack(cls, stack: Any) -> StackNames:
         pairs = set()
         for spec in stack.mappings.values():
-            pairs.add((_attr(spec, "function", "function_id"), _attr(spec, "source", "queue")))
+            pairs.add((_attr(spec, "function"), _attr(spec, "source_queue", "source")))
         return cls(
             queues=frozenset(stack.queues),
             functions=frozenset(stack.functions),
@@ -36,7 +36,7 @@ class StackNames:
 
 
 def _attr(spec: Any, *names: str) -> str:
-    # Tolerates both spellings while looplab.stack settles; the first that exists wins.
+    # looplab.stack's MappingSpec says source_queue; test fakes may say source.
     for name in names:
         if hasattr(spec, name):
             return getattr(spec, name)

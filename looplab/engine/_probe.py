@@ -1,0 +1,173 @@
+"""Read the metrics that conditions name, from the backend and from what the run recorded.
+
+One Probe per run. Each evaluation round (a wait's poll, an expect step) asks the backend
+for observations at most once, because on AWS that is a CloudWatch call.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from looplab.backends.base import Backend, DrainedMessage, FunctionCounts, Observations, QueueState
+from looplab.scenarios import Condition
+
+OBSERVATION_FIELDS = ("invocations", "errors", "recursive_invocations_dropped")
+
+
+@dataclass
+class Reading:
+    """A metric's value now, or None with the reason it has none."""
+
+    value: float | None
+    why_none: str = ""
+
+
+def counter_of(body: str) -> int | None:
+    """The ``counter`` of a JSON object body (what the seed's handler sends), else None."""
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return None
+    value = data.get("counter") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class Probe:
+    def __init__(self, backend: Backend, since: float) -> None:
+        self.backend = backend
+        self.since = since
+        self.drained: dict[str, list[DrainedMessage]] = {}
+        self.snapshots: dict[str, dict[str, QueueState]] = {}
+        self._obs: Observations | None = None
+
+    def fresh(self) -> None:
+        """Start a new evaluation round: forget the cached observations."""
+        self._obs = None
+
+    def observations(self) -> Observations:
+        if self._obs is None:
+            self._obs = self.backend.observations(since=self.since)
+        return self._obs
+
+    def read(self, cond: Condition) -> Reading:
+        metric = cond.metric
+        if metric in OBSERVATION_FIELDS:
+            obs = self.observations()
+            if cond.function is not None:
+                counts = obs.by_function.get(cond.function, FunctionCounts())
+            elif cond.source is not None:
+                counts = obs.by_source.get(cond.source, FunctionCounts())
+            else:
+                return Reading(getattr(obs, metric))
+            return Reading(getattr(counts, metric))
+        if metric in ("visible", "in_flight", "delayed", "total"):
+            return self._queue_metric(cond)
+        if metric.startswith("drained"):
+            return self._drained_metric(cond)
+        obs = self.observations()
+        if metric == "max_counter_sent":
+            if not obs.counters_sent:
+                return Reading(None, "the handler logged no counter as sent")
+            return Reading(max(obs.counters_sent))
+        if metric == "log_streams":
+            return Reading(len(obs.log_streams))
+        raise ValueError(f"metric {metric!r} has no reader")  # the validator prevents this
+
+    def _queue_metric(self, cond: Condition) -> Reading:
+        assert cond.queue is not None
+        if cond.snapshot is not None:
+            taken = self.snapshots.get(cond.snapshot)
+            if taken is None:
+                return Reading(None, f"snapshot {cond.snapshot!r} was not taken (yet)")
+            state = taken.get(cond.queue)
+            if state is None:
+                return Reading(None, f"snapshot {cond.snapshot!r} did not include {cond.queue}")
+        else:
+            state = self.backend.queue_state(cond.queue)
+        if cond.metric == "total":
+            return Reading(state.total)
+        return Reading(getattr(state, cond.metric))
+
+    def _drained_metric(self, cond: Condition) -> Reading:
+        assert cond.queue is not None
+        messages = self.drained.get(cond.queue, [])
+        if cond.metric == "drained":
+            return Reading(len(messages))
+        if not messages:
+            return Reading(None, f"no message was drained from {cond.queue}")
+        if cond.metric == "drained_receive_count":
+            return Reading(max(m.receive_count for m in messages))
+        counters = [c for c in (counter_of(m.body) for m in messages) if c is not None]
+        if not counters:
+            return Reading(None, f"no message drained from {cond.queue} had a JSON counter")
+        return Reading(max(counters))
+
+    def check(self, cond: Condition) -> dict[str, Any]:
+        """One expectation's journal entry: check, expected, actual, passed (and why not)."""
+        reading = self.read(cond)
+        passed = cond.holds(reading.value)
+        entry: dict[str, Any] = {
+            **cond.to_json(),
+            "actual": _plain(reading.value),
+            "passed": passed,
+        }
+        if not passed:
+            entry["reason"] = reading.why_none or (
+                f"{cond.subject()} is {_plain(reading.value)}, expected {cond.expected()}"
+            )
+        return entry
+
+    def holds_all(self, conds: tuple[Condition, ...]) -> bool:
+        self.fresh()
+        return all(cond.holds(self.read(cond).value) for cond in conds)
+
+    def first_holding(self, conds: tuple[Condition, ...]) -> Condition | None:
+        self.fresh()
+        for cond in conds:
+            if cond.holds(self.read(cond).value):
+                return cond
+        return None
+
+    def summary(self, queues: list[str]) -> dict[str, Any]:
+        """The journal's ``observations`` section, as of now."""
+        self.fresh()
+        obs = self.observations()
+        return {
+            "since": self.since,
+            "invocations": obs.invocations,
+            "errors": obs.errors,
+            "recursive_invocations_dropped": obs.recursive_invocations_dropped,
+            "by_function": {k: asdict(v) for k, v in obs.by_function.items()},
+            "by_source": {k: asdict(v) for k, v in obs.by_source.items()},
+            "max_counter_sent": max(obs.counters_sent) if obs.counters_sent else None,
+            "counters_sent": list(obs.counters_sent),
+            "log_streams": list(obs.log_streams),
+            "queues": {q: state_json(self.backend.queue_state(q)) for q in queues},
+            "drained": {q: [message_json(m) for m in ms] for q, ms in self.drained.items()},
+            "snapshots": {
+                name: {q: state_json(s) for q, s in states.items()}
+                for name, states in self.snapshots.items()
+            },
+        }
+
+
+def state_json(state: QueueState) -> dict[str, int]:
+    return {"visible": state.visible, "in_flight": state.in_flight, "delayed": state.delayed}
+
+
+def message_json(message: DrainedMessage) -> dict[str, Any]:
+    return {
+        "message_id": message.message_id,
+        "body": message.body,
+        "counter": counter_of(message.body),
+        "receive_count": message.receive_count,
+        "attributes": dict(message.attributes),
+    }
+
+
+def _plain(value: float | None) -> float | int | None:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

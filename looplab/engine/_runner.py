@@ -1,0 +1,274 @@
+"""Run a Scenario against a Backend: steps, stop conditions, ``finally``, the journal.
+
+Statuses: ``completed`` (every expectation passed), ``failed`` (an expectation failed),
+``aborted`` (a step raised, or a stop condition held), ``interrupted`` (SIGINT / SIGTERM).
+Whatever happens, ``finally`` runs and the journal says what it did.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import looplab
+from looplab.backends.base import Backend
+from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir, utc_now
+from looplab.engine._probe import Probe
+from looplab.engine._signals import Interrupted, SignalGuard
+from looplab.engine._steps import Outcome, StepContext, StopConditionMet, execute
+from looplab.scenarios import Scenario, Step
+
+EXIT_CODES = {"completed": 0, "failed": 1, "aborted": 1}
+
+
+class Listener(Protocol):
+    """What a console (or a test) hears while a run goes on. Every method is optional."""
+
+    def run_started(self, scenario: Scenario, journal: Path) -> None: ...
+    def step_started(self, phase: str, index: int, total: int, step: Step) -> None: ...
+    def step_progress(self, done: float, total: float) -> None: ...
+    def step_finished(self, phase: str, record: dict[str, Any]) -> None: ...
+    def run_finished(self, doc: dict[str, Any]) -> None: ...
+
+
+class _Quiet:
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+@dataclass
+class RunResult:
+    status: str
+    journal_path: Path
+    doc: dict[str, Any] = field(repr=False)
+    exit_code: int = 0
+
+
+def run_scenario(
+    scenario: Scenario,
+    backend: Backend,
+    *,
+    results: Path,
+    seed: int | None = None,
+    stage: str | None = None,
+    queues: list[str] | None = None,
+    listener: Listener | None = None,
+) -> RunResult:
+    """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``."""
+    return _Run(scenario, backend, results, seed, stage, queues, listener or _Quiet()).run()
+
+
+class _Run:
+    def __init__(
+        self,
+        scenario: Scenario,
+        backend: Backend,
+        results: Path,
+        seed: int | None,
+        stage: str | None,
+        queues: list[str] | None,
+        listener: Any,
+    ) -> None:
+        self.scenario = scenario
+        self.backend = backend
+        self.listener = listener
+        self.queues = list(queues) if queues else scenario.queues()
+        self.guard = SignalGuard()
+        self.start_clock = backend.now()
+        self.start_wall = time.monotonic()
+        self.probe = Probe(backend, since=self.start_clock)
+        self.exit_code: int | None = None
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": scenario.name,
+            "description": scenario.description,
+            "scenario_file": scenario.file,
+            "backend": backend.name,
+            "stage": stage,
+            "parameters": dict(scenario.parameters),
+            "seed": seed,
+            "status": "running",
+            "reason": None,
+            "started_at": utc_now(),
+            "ended_at": None,
+            "looplab_version": looplab.__version__,
+            "clock": {"start": self.start_clock, "elapsed": 0.0, "wall_seconds": 0.0},
+            "stop_when": [c.to_json() for c in scenario.stop_when],
+            "steps": [],
+            "finally": [],
+            "expectations": [],
+            "observations": {},
+            "observations_after_finally": None,
+            "cleanup": None,
+        }
+        folder = run_dir(results, scenario.name, backend.name)
+        self.journal = Journal(folder, doc)
+        self.ctx = StepContext(
+            backend=backend,
+            probe=self.probe,
+            queues=self.queues,
+            stop_when=scenario.stop_when,
+            progress=self._progress,
+        )
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.journal.doc
+
+    def run(self) -> RunResult:
+        with self.guard:
+            self._write()
+            self.listener.run_started(self.scenario, self.journal.path)
+            try:
+                self._steps()
+            except _Stop:
+                pass  # status and reason already recorded
+            except Interrupted as exc:
+                self._set_status("interrupted", f"{exc.signame} received during the steps")
+                self.exit_code = exc.exit_code
+            except KeyboardInterrupt:  # no handler installed (not the main thread)
+                self._set_status("interrupted", "KeyboardInterrupt during the steps")
+                self.exit_code = 130
+            self._finally()
+        status = self.doc["status"]
+        code = self.exit_code if self.exit_code is not None else EXIT_CODES.get(status, 1)
+        if status == "completed" and self.doc["cleanup"] == "failed":
+            code = 1
+        self.listener.run_finished(self.doc)
+        return RunResult(status, self.journal.path, self.doc, code)
+
+    def _steps(self) -> None:
+        steps = self.scenario.steps
+        for index, step in enumerate(steps):
+            record = self._run_step("steps", index, len(steps), step)
+            if record["status"] == "error":
+                self._set_status("aborted", f"step {index + 1} ({step.kind}): {record['error']}")
+                return
+            if record["status"] == "failed" and self.doc["status"] == "running":
+                self.doc["reason"] = self._failed_reason()
+            if self.scenario.stop_when and self._stop_after_step():
+                return
+        self._set_status("failed" if self._any_failed() else "completed", self.doc["reason"])
+
+    def _run_step(self, phase: str, index: int, total: int, step: Step) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "index": index,
+            "kind": step.kind,
+            "summary": step.summary(),
+            "line": step.line,
+            "args": step.args(),
+            "status": "running",
+            "started_at": utc_now(),
+            "ended_at": None,
+            "clock_start": self._elapsed(),
+            "clock_end": None,
+            "output": None,
+            "error": None,
+        }
+        self.doc[phase].append(record)
+        self._write()
+        self.listener.step_started(phase, index, total, step)
+        try:
+            outcome = execute(step, self.ctx)
+        except Interrupted:
+            self._end_step(record, Outcome("interrupted", {}), None, phase)
+            raise
+        except StopConditionMet as exc:
+            self._end_step(record, Outcome("stopped", {"stop_condition": exc.entry}), None, phase)
+            self._set_status("aborted", str(exc))
+            raise _Stop from exc
+        except Exception as exc:  # any backend failure: recorded, then finally runs
+            self._end_step(record, Outcome("error", {}), f"{type(exc).__name__}: {exc}", phase)
+            return record
+        self._end_step(record, outcome, None, phase)
+        return record
+
+    def _end_step(
+        self, record: dict[str, Any], outcome: Outcome, error: str | None, phase: str
+    ) -> None:
+        record.update(
+            status=outcome.status,
+            output=outcome.output,
+            error=error,
+            ended_at=utc_now(),
+            clock_end=self._elapsed(),
+        )
+        for entry in outcome.output.get("expectations", []):
+            self.doc["expectations"].append({"step": record["index"], "phase": phase, **entry})
+        self._refresh(phase)
+        self._write()
+        self.listener.step_finished(phase, record)
+
+    def _stop_after_step(self) -> bool:
+        cond = self.probe.first_holding(self.scenario.stop_when)
+        if cond is None:
+            return False
+        entry = self.probe.check(cond)
+        self._set_status("aborted", str(StopConditionMet(cond, entry)))
+        self._write()
+        return True
+
+    def _finally(self) -> None:
+        self.guard.cleaning = True
+        steps = self.scenario.finally_
+        failed = 0
+        try:
+            for index, step in enumerate(steps):
+                record = self._run_step("finally", index, len(steps), step)
+                failed += record["status"] == "error"
+            self.doc["cleanup"] = "failed" if failed else "ok"
+        except Interrupted as exc:
+            self.doc["cleanup"] = f"interrupted by a second {exc.signame}"
+            self.exit_code = self.exit_code or exc.exit_code
+        except _Stop:  # cannot happen: finally steps do not watch stop conditions
+            self.doc["cleanup"] = "failed"
+        if self.guard.noted:
+            self.doc["signals_during_finally"] = list(self.guard.noted)
+        try:
+            self.doc["observations_after_finally"] = self.probe.summary(self.queues)
+        except Exception as exc:
+            self.doc["observations_after_finally"] = {"error": f"{type(exc).__name__}: {exc}"}
+        self.doc["ended_at"] = utc_now()
+        self._write()
+
+    def _refresh(self, phase: str) -> None:
+        # Observations are re-read after every step, so an interrupted run still has them.
+        # The "at the end" view is the one after the last step, before finally cleans up.
+        if phase != "steps":
+            return
+        try:
+            self.doc["observations"] = self.probe.summary(self.queues)
+        except Exception as exc:
+            self.doc["observations"]["error"] = f"{type(exc).__name__}: {exc}"
+
+    def _set_status(self, status: str, reason: str | None) -> None:
+        self.doc["status"] = status
+        self.doc["reason"] = reason
+
+    def _any_failed(self) -> bool:
+        return any(not e["passed"] for e in self.doc["expectations"])
+
+    def _failed_reason(self) -> str:
+        failed = [e for e in self.doc["expectations"] if not e["passed"]]
+        return "; ".join(f"{e['check']}: {e['reason']}" for e in failed)
+
+    def _elapsed(self) -> float:
+        return round(self.backend.now() - self.start_clock, 6)
+
+    def _progress(self, total: float) -> Any:
+        def report(done: float) -> None:
+            self.listener.step_progress(done, total)
+
+        return report
+
+    def _write(self) -> None:
+        self.doc["clock"]["elapsed"] = self._elapsed()
+        self.doc["clock"]["wall_seconds"] = round(time.monotonic() - self.start_wall, 6)
+        with self.guard.deferred():
+            self.journal.write()
+
+
+class _Stop(Exception):
+    """Internal: unwinds the step loop after a stop condition (status already set)."""

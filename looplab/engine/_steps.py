@@ -1,0 +1,173 @@
+"""What each step kind does to the backend, and what it records as its output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from looplab.backends.base import Backend
+from looplab.engine._probe import Probe, message_json, state_json
+from looplab.scenarios import (
+    Condition,
+    Connect,
+    Disconnect,
+    Drain,
+    Expect,
+    Purge,
+    Recursion,
+    Seed,
+    Snapshot,
+    Step,
+    Wait,
+)
+
+Progress = Callable[[float], None]
+
+
+class StopConditionMet(Exception):
+    """A ``stop_when`` condition held: the run is aborted (then ``finally`` runs)."""
+
+    def __init__(self, cond: Condition, entry: dict[str, Any]) -> None:
+        note = f" ({cond.note})" if cond.note else ""
+        super().__init__(
+            f"stop condition met: {cond.subject()} {cond.expected()}{note}; "
+            f"actual {entry.get('actual')}"
+        )
+        self.entry = entry
+
+
+@dataclass
+class StepContext:
+    backend: Backend
+    probe: Probe
+    queues: list[str]
+    stop_when: tuple[Condition, ...]
+    progress: Callable[[float], Progress]  # total seconds -> callback(done)
+
+
+@dataclass
+class Outcome:
+    status: str  # ok | failed | timeout
+    output: dict[str, Any]
+
+
+def execute(step: Step, ctx: StepContext) -> Outcome:
+    handler = _HANDLERS[type(step)]
+    return handler(step, ctx)
+
+
+def _purge(step: Purge, ctx: StepContext) -> Outcome:
+    for queue in step.queues:
+        ctx.backend.purge(queue)
+    return Outcome("ok", {"purged": list(step.queues)})
+
+
+def _seed(step: Seed, ctx: StepContext) -> Outcome:
+    ids = ctx.backend.seed(step.queue, step.body, step.count)
+    return Outcome("ok", {"queue": step.queue, "body": step.body, "message_ids": list(ids)})
+
+
+def _stop_check(ctx: StepContext, found: list[Condition]) -> Callable[[], bool]:
+    def check() -> bool:
+        cond = ctx.probe.first_holding(ctx.stop_when)
+        if cond is not None:
+            found.append(cond)
+            return True
+        return False
+
+    return check
+
+
+def _wait(step: Wait, ctx: StepContext) -> Outcome:
+    backend, probe = ctx.backend, ctx.probe
+    before = backend.now()
+    stop_hit: list[Condition] = []
+    stop = _stop_check(ctx, stop_hit) if ctx.stop_when else None
+    if step.seconds is not None:
+        progress = ctx.progress(step.seconds)
+        if stop is None:
+            backend.advance(step.seconds, progress)
+        else:
+            # A fixed wait still watches the stop conditions (an invocation budget must hold
+            # while time passes, not only between steps).
+            backend.wait_until(stop, timeout=step.seconds, poll=step.poll, progress=progress)
+        _raise_if_stopped(stop_hit, probe)
+        return Outcome("ok", {"seconds": step.seconds, "waited": backend.now() - before})
+
+    def until() -> bool:
+        if stop is not None and stop():
+            return True
+        return probe.holds_all(step.until)
+
+    assert step.timeout is not None
+    held = backend.wait_until(
+        until, timeout=step.timeout, poll=step.poll, progress=ctx.progress(step.timeout)
+    )
+    _raise_if_stopped(stop_hit, probe)
+    probe.fresh()
+    output = {
+        "held": held,
+        "waited": backend.now() - before,
+        "timeout": step.timeout,
+        "conditions": [probe.check(c) for c in step.until],
+    }
+    return Outcome("ok" if held else "timeout", output)
+
+
+def _raise_if_stopped(found: list[Condition], probe: Probe) -> None:
+    if found:
+        probe.fresh()
+        raise StopConditionMet(found[0], probe.check(found[0]))
+
+
+def _drain(step: Drain, ctx: StepContext) -> Outcome:
+    messages = ctx.backend.drain(step.queue, step.max)
+    ctx.probe.drained.setdefault(step.queue, []).extend(messages)
+    return Outcome("ok", {"queue": step.queue, "messages": [message_json(m) for m in messages]})
+
+
+def _snapshot(step: Snapshot, ctx: StepContext) -> Outcome:
+    queues = list(step.queues) or ctx.queues
+    states = {q: ctx.backend.queue_state(q) for q in queues}
+    label = step.name or f"snapshot-{len(ctx.probe.snapshots) + 1}"
+    ctx.probe.snapshots[label] = states
+    return Outcome(
+        "ok",
+        {
+            "name": label,
+            "at": ctx.backend.now() - ctx.probe.since,
+            "queues": {q: state_json(s) for q, s in states.items()},
+        },
+    )
+
+
+def _connect(step: Connect | Disconnect, ctx: StepContext) -> Outcome:
+    enabled = isinstance(step, Connect)
+    ctx.backend.set_mapping(step.function, step.source, enabled)
+    return Outcome("ok", {"function": step.function, "source": step.source, "enabled": enabled})
+
+
+def _recursion(step: Recursion, ctx: StepContext) -> Outcome:
+    ctx.backend.set_recursion(step.function, step.mode)
+    return Outcome("ok", {"function": step.function, "recursive_loop": step.mode})
+
+
+def _expect(step: Expect, ctx: StepContext) -> Outcome:
+    ctx.probe.fresh()
+    results = [ctx.probe.check(c) for c in step.checks]
+    passed = all(r["passed"] for r in results)
+    return Outcome("ok" if passed else "failed", {"expectations": results})
+
+
+_HANDLERS: dict[type, Callable[[Any, StepContext], Outcome]] = {
+    Purge: _purge,
+    Seed: _seed,
+    Wait: _wait,
+    Drain: _drain,
+    Snapshot: _snapshot,
+    Connect: _connect,
+    Disconnect: _connect,
+    Recursion: _recursion,
+    Expect: _expect,
+}
