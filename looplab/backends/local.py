@@ -1,0 +1,190 @@
+"""The local backend: the Backend protocol on the embedded simulator.
+
+Waits cost no wall time (the virtual clock moves), and a run with the same seed is the
+same run. Everything here is translation: logical IDs to the simulator's objects,
+simulator signals to the Backend's observation types.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TextIO
+
+from looplab.backends.base import (
+    BackendError,
+    DrainedMessage,
+    FunctionCounts,
+    MetricPoint,
+    Observations,
+    QueueState,
+    RecursiveLoop,
+)
+from looplab.sim import SimParams, Simulator, SqsError
+from looplab.sim.sqs import PURGE_INTERVAL, Queue
+from looplab.sim.sqs_api import system_attributes
+from looplab.stack import Stack
+
+_SENT = re.compile(r"^Sending count (-?\d+)")
+_PROGRESS_STEP = 10.0  # virtual seconds between progress callbacks
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(
+        self,
+        stack: Stack,
+        seed: int = 0,
+        params: SimParams | None = None,
+        event_log: TextIO | None = None,
+    ) -> None:
+        self.stack = stack
+        self.sim = Simulator(stack, seed=seed, params=params, event_log=event_log)
+        self._names = {spec.name: lid for lid, spec in stack.functions.items()}
+
+    def now(self) -> float:
+        return self.sim.now
+
+    def close(self) -> None:
+        self.sim.close()
+
+    # -- actions -------------------------------------------------------------------------
+
+    def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
+        self._queue(queue)
+        try:
+            return self.sim.send(queue, body, count)
+        except SqsError as exc:
+            raise BackendError(f"seeding {queue}: {exc.code}: {exc.message}") from exc
+
+    def purge(self, queue: str) -> None:
+        self._queue(queue)
+        last = self.sim.queues[queue].last_purge
+        if last is not None and self.sim.now - last < PURGE_INTERVAL:
+            # SQS allows one purge a minute; wait it out as a client on AWS has to.
+            self.sim.run_until(last + PURGE_INTERVAL)
+        self.sim.purge(queue)
+
+    def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
+        self._function(function)
+        self._queue(source_queue)
+        try:
+            mapping = self.stack.mapping_for(function, source_queue)
+        except KeyError as exc:
+            raise BackendError(str(exc.args[0])) from exc
+        self.sim.set_mapping(mapping.logical_id, enabled)
+
+    def set_recursion(self, function: str, mode: RecursiveLoop) -> None:
+        self._function(function)
+        try:
+            self.sim.set_recursion(function, mode)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from exc
+
+    def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
+        start, end = self.sim.now, self.sim.now + seconds
+        while self.sim.now < end:
+            self.sim.run_until(min(end, self.sim.now + _PROGRESS_STEP))
+            if progress:
+                progress(self.sim.now - start)
+
+    def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,
+        poll: float = 1.0,
+        progress: Callable[[float], None] | None = None,
+    ) -> bool:
+        start = self.sim.now
+        end = start + timeout
+        while not predicate():
+            if self.sim.now >= end:
+                return False
+            self.sim.run_until(min(end, self.sim.now + poll))
+            if progress:
+                progress(self.sim.now - start)
+        return True
+
+    # -- reading -------------------------------------------------------------------------
+
+    def queue_state(self, queue: str) -> QueueState:
+        q = self._queue(queue)
+        return QueueState(visible=q.visible, in_flight=q.inflight, delayed=q.delayed)
+
+    def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
+        self._queue(queue)
+        drained: list[DrainedMessage] = []
+        while len(drained) < max_messages:
+            batch = self.sim.receive(queue, min(10, max_messages - len(drained)))
+            if not batch:
+                break
+            for message, handle in batch:
+                drained.append(
+                    DrainedMessage(
+                        queue=queue,
+                        message_id=message.message_id,
+                        body=message.body,
+                        receive_count=message.receive_count,
+                        attributes=system_attributes(message),
+                    )
+                )
+                self.sim.delete(queue, handle)
+        return drained
+
+    def observations(self, since: float | None = None) -> Observations:
+        since = self.sim.params.epoch if since is None else since
+        total = self.sim.metrics.total
+        obs = Observations()
+        for lid, spec in self.stack.functions.items():
+            counts = FunctionCounts(
+                invocations=int(total("AWS/Lambda", "Invocations", since, resource=spec.name)),
+                errors=int(total("AWS/Lambda", "Errors", since, resource=spec.name)),
+                recursive_invocations_dropped=int(
+                    total("AWS/Lambda", "RecursiveInvocationsDropped", since, resource=spec.name)
+                ),
+            )
+            obs.by_function[lid] = counts
+            obs.invocations += counts.invocations
+            obs.errors += counts.errors
+            obs.recursive_invocations_dropped += counts.recursive_invocations_dropped
+        for queue in self.stack.queues:
+            counts = FunctionCounts(
+                invocations=int(total("AWS/Lambda", "Invocations", since, source=queue)),
+                errors=int(total("AWS/Lambda", "Errors", since, source=queue)),
+                recursive_invocations_dropped=int(
+                    total("AWS/Lambda", "RecursiveInvocationsDropped", since, source=queue)
+                ),
+            )
+            if counts.invocations or counts.errors or counts.recursive_invocations_dropped:
+                obs.by_source[queue] = counts
+        streams: set[str] = set()
+        for event in self.sim.logs.events(since=since):
+            streams.add(event.stream)
+            match = _SENT.match(event.message)
+            if match:
+                obs.counters_sent.append(int(match.group(1)))
+        obs.log_streams = sorted(streams)
+        return obs
+
+    def metric_series(self, since: float, until: float) -> list[MetricPoint]:
+        return [
+            MetricPoint(ns, metric, resource, minute, value)
+            for ns, metric, resource, minute, value in self.sim.metrics.series(since, until)
+        ]
+
+    # -- names ---------------------------------------------------------------------------
+
+    def _queue(self, name: str) -> Queue:
+        queue = self.sim.queues.get(name)
+        if queue is None:
+            raise BackendError(
+                f"unknown queue {name!r}; the stack has: {', '.join(sorted(self.sim.queues))}"
+            )
+        return queue
+
+    def _function(self, name: str) -> None:
+        if name not in self.sim.functions:
+            raise BackendError(
+                f"unknown function {name!r}; the stack has: {', '.join(sorted(self.sim.functions))}"
+            )
