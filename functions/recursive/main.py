@@ -31,33 +31,35 @@ def _client() -> Any:
     return _sqs
 
 
-def process_msg(msg: dict[str, Any]) -> int:
-    """Return the message's counter; 0 when it has none; -1 when the body is unusable."""
+def process_msg(msg: dict[str, Any]) -> int | None:
+    """Return the message's counter, 0 when it has none (as the post does), None if unusable."""
+    message_id = msg.get("messageId", "?")
     try:
         body = json.loads(msg["body"])
     except (KeyError, TypeError, ValueError) as exc:
-        print(f"Skipping message {msg.get('messageId', '?')}: body is not JSON ({exc})")
-        return -1
+        print(f"Skipping message {message_id}: body is not JSON ({exc})")
+        return None
     if not isinstance(body, dict):
-        print(f"Skipping message {msg.get('messageId', '?')}: body is not a JSON object")
-        return -1
+        print(f"Skipping message {message_id}: body is not a JSON object")
+        return None
     if "counter" not in body:
         return 0
     counter = body["counter"]
     if isinstance(counter, bool) or not isinstance(counter, int):
-        print(f"Skipping message {msg.get('messageId', '?')}: counter {counter!r} is not an integer")
-        return -1
+        print(f"Skipping message {message_id}: counter {counter!r} is not an integer")
+        return None
     return counter
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The post's handler: largest counter of the batch; stop at the cap; else send it + 1."""
     counters = [process_msg(msg) for msg in event.get("Records", [])]
-    usable = [c for c in counters if c >= 0]
+    usable = [c for c in counters if c is not None]
     if not usable:
         print("No usable counter in this batch, sending nothing")
         return {"statusCode": 200, "body": "Nothing to do"}
-    # In case there are multiple messages, select the largest counter (as the post does).
-    counter = max(usable)
+    # The post starts from 0 and keeps the largest counter of the batch.
+    counter = max(0, *usable)
     print(f"Received counter {counter}")
     if counter >= COUNTER_CAP:
         print(f"Counter is {counter}, exiting")
