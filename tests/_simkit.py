@@ -1,0 +1,74 @@
+"""Helpers for the simulator's tests: the repo's compiled stack, and stacks built in tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from looplab.stack import Stack, load_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_repo_stacks: dict[tuple[tuple[str, str], ...], Stack] = {}
+
+
+def repo_stack(**params: str) -> Stack:
+    """The stack compiled from the repo's own serverless.yml (sls package, cached)."""
+    key = tuple(sorted(params.items()))
+    if key not in _repo_stacks:
+        _repo_stacks[key] = load_stack(ROOT, stage="simtest", params=dict(params) or None)
+    return _repo_stacks[key]
+
+
+def queue_resource(name: str, **props: Any) -> dict[str, Any]:
+    return {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name, **props}}
+
+
+def function_resource(name: str, handler: str, env: dict[str, Any], **props: Any) -> dict:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": name,
+            "Handler": handler,
+            "Runtime": "python3.12",
+            "Timeout": 6,
+            "Environment": {"Variables": env},
+            **props,
+        },
+    }
+
+
+def mapping_resource(queue: str, function: str, batch_size: int = 1, **props: Any) -> dict:
+    return {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": [queue, "Arn"]},
+            "FunctionName": {"Ref": function},
+            "BatchSize": batch_size,
+            **props,
+        },
+    }
+
+
+def build_stack(resources: dict[str, Any], code_dir: Path) -> Stack:
+    template = json.loads(json.dumps({"Resources": resources}))
+    return Stack.from_template(template, code_dir=code_dir, stage="test")
+
+
+FORWARDER = '''\
+import json, os
+import boto3
+
+TARGET = os.environ["TARGET_URL"]
+CAP = int(os.environ.get("CAP", "1000"))
+sqs = boto3.client("sqs")  # at import, as many handlers do
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        n = json.loads(record["body"])["n"]
+        print(f"{os.environ['AWS_LAMBDA_FUNCTION_NAME']} got {n}")
+        if n < CAP:
+            sqs.send_message(QueueUrl=TARGET, MessageBody=json.dumps({"n": n + 1}))
+'''
