@@ -11,23 +11,7 @@ from typing import Any
 
 import pytest
 from _support.moto import MotoServer, start_moto_server
-from _support.sls import make_project
-
-# A small scenarios.yaml in the contract's shape, so that packaging also runs the plugin's
-# scenarios check on the passing path (the failing path is in test_plugin.py).
-VALID_SCENARIOS = """\
-version: 1
-aliases: {queue: Queue, dlq: DeadLetterQueue, recursive: RecursiveLambdaFunction}
-scenarios:
-  smoke:
-    description: names every kind of resource the stack has
-    steps:
-      - purge: {queues: [queue, dlq]}
-      - connect: {function: recursive, source: dlq}
-      - seed: {queue: Queue, body: {counter: 5}}
-    finally:
-      - disconnect: {function: RecursiveLambdaFunction, source: DeadLetterQueue}
-"""
+from _support.sls import VALID_SCENARIOS, make_project
 
 # Every parameter away from its default: the template must follow each one.
 OVERRIDES = {

@@ -23,6 +23,23 @@ TEMPLATE_NAME = "cloudformation-template-update-stack.json"
 REGION = "eu-central-1"
 # Port 9 ("discard") has no listener on 127.0.0.1: any AWS call fails at once.
 DEAD_ENDPOINT = "http://127.0.0.1:9"
+
+# A small scenarios.yaml in the contract's shape, so that packaging also runs the plugin's
+# scenarios check on the passing path (the failing path is in test_plugin.py).
+VALID_SCENARIOS = """\
+version: 1
+aliases: {queue: Queue, dlq: DeadLetterQueue, recursive: RecursiveLambdaFunction}
+scenarios:
+  smoke:
+    description: names every kind of resource the stack has
+    steps:
+      - purge: {queues: [queue, dlq]}
+      - connect: {function: recursive, source: dlq}
+      - seed: {queue: Queue, body: {counter: 5}}
+    finally:
+      - disconnect: {function: RecursiveLambdaFunction, source: DeadLetterQueue}
+"""
+
 _COPIED = ("serverless.yml", "package.json", "package-lock.json", "functions", "serverless-plugins")
 _PROXY_VARS = ("proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
 
