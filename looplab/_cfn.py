@@ -31,7 +31,7 @@ def resolve(value: Any, lookup: Lookup, path: str = "") -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return lookup(_need_str(arg, path, key), None, path)
         if key == "Fn::GetAtt":

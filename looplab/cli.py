@@ -16,8 +16,17 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from looplab.backends.base import Backend
 from looplab.scenarios import Scenario, ScenarioError, Step, build_scenario, validate_file
@@ -195,6 +204,15 @@ MARKS = {
 STATUS_STYLE = {"completed": "green", "failed": "red", "aborted": "red", "interrupted": "yellow"}
 
 
+class _SecondsColumn(ProgressColumn):
+    """``done/total s`` for a wait; blank while a step has no known length."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(f"{task.completed:>5.0f}/{task.total:.0f} s", style="progress.download")
+
+
 class ConsoleListener:
     """A live line per step; a bar when a wait takes real time; the expectations at the end."""
 
@@ -204,7 +222,7 @@ class ConsoleListener:
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:>5.0f}/{task.total:.0f} s"),
+            _SecondsColumn(),
             TimeRemainingColumn(),
             console=console,
             transient=True,

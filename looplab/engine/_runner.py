@@ -38,6 +38,27 @@ class _Quiet:
         return lambda *args, **kwargs: None
 
 
+class _Guarded:
+    """Calls the listener, but a broken console must never cost a run its ``finally``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.failure: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name, None)
+
+        def call(*args: Any, **kwargs: Any) -> None:
+            if method is None or self.failure is not None:
+                return
+            try:
+                method(*args, **kwargs)
+            except Exception as exc:
+                self.failure = f"{name}: {type(exc).__name__}: {exc}"
+
+        return call
+
+
 @dataclass
 class RunResult:
     status: str
@@ -57,7 +78,9 @@ def run_scenario(
     listener: Listener | None = None,
 ) -> RunResult:
     """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``."""
-    return _Run(scenario, backend, results, seed, stage, queues, listener or _Quiet()).run()
+    return _Run(
+        scenario, backend, results, seed, stage, queues, _Guarded(listener or _Quiet())
+    ).run()
 
 
 class _Run:
@@ -132,6 +155,9 @@ class _Run:
                 self._set_status("interrupted", "KeyboardInterrupt during the steps")
                 self.exit_code = 130
             self._finally()
+        if self.listener.failure:
+            self.doc["console_error"] = self.listener.failure
+            self._write()
         status = self.doc["status"]
         code = self.exit_code if self.exit_code is not None else EXIT_CODES.get(status, 1)
         if status == "completed" and self.doc["cleanup"] == "failed":
@@ -202,6 +228,7 @@ class _Run:
         self.listener.step_finished(phase, record)
 
     def _stop_after_step(self) -> bool:
+        self.probe.fresh()
         cond = self.probe.first_holding(self.scenario.stop_when)
         if cond is None:
             return False

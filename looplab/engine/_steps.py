@@ -68,8 +68,20 @@ def _seed(step: Seed, ctx: StepContext) -> Outcome:
     return Outcome("ok", {"queue": step.queue, "body": step.body, "message_ids": list(ids)})
 
 
+# Stop conditions are watched during waits at most this often (backend seconds): an
+# invocation budget does not need a per-second check, and each check is an observations
+# query (CloudWatch on AWS, a log scan in the simulator).
+STOP_POLL = 5.0
+
+
 def _stop_check(ctx: StepContext, found: list[Condition]) -> Callable[[], bool]:
+    last: list[float] = []
+
     def check() -> bool:
+        now = ctx.backend.now()
+        if last and now - last[0] < STOP_POLL:
+            return False
+        last[:] = [now]
         cond = ctx.probe.first_holding(ctx.stop_when)
         if cond is not None:
             found.append(cond)
@@ -91,11 +103,17 @@ def _wait(step: Wait, ctx: StepContext) -> Outcome:
         else:
             # A fixed wait still watches the stop conditions (an invocation budget must hold
             # while time passes, not only between steps).
-            backend.wait_until(stop, timeout=step.seconds, poll=step.poll, progress=progress)
+            def stop_now() -> bool:
+                probe.fresh()
+                return stop()
+
+            poll = max(step.poll, STOP_POLL)
+            backend.wait_until(stop_now, timeout=step.seconds, poll=poll, progress=progress)
         _raise_if_stopped(stop_hit, probe)
         return Outcome("ok", {"seconds": step.seconds, "waited": backend.now() - before})
 
     def until() -> bool:
+        probe.fresh()  # one round: the stop check and the conditions share one query
         if stop is not None and stop():
             return True
         return probe.holds_all(step.until)

@@ -72,7 +72,12 @@ def load_yaml_text(text: str, file: str = "<string>") -> tuple[Any, list[Problem
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        context = exc.context or ""
+        if exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            # The cause is often where the construct opened (an unclosed '{'), not where
+            # the parser gave up: name both lines.
+            context += f" (opened on line {exc.context_mark.line + 1})"
+        what = "; ".join(p for p in (context.strip(), exc.problem) if p)
         return None, [Problem(file, line, f"not valid YAML: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(file, 0, f"not valid YAML: {exc}")]

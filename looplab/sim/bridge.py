@@ -39,26 +39,31 @@ def _before_call(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
 def call(router: Router, model: Any, params: dict[str, Any]) -> tuple[AWSResponse, dict]:
     service = model.service_model.service_name
     operation = model.name
-    body = params.get("body") or b"{}"
+    body = params.get("body")
     if isinstance(body, bytes):
         body = body.decode()
-    try:
-        api_params = json.loads(body) if body else {}
-    except ValueError:
-        api_params = None
     headers = params.get("headers") or {}
     trace = headers.get("X-Amzn-Trace-Id")
     if isinstance(trace, bytes):
         trace = trace.decode()
-    if api_params is None or model.service_model.protocol not in ("json",):
+    if isinstance(body, dict):  # query-protocol services serialise to a dict
+        api_params: dict[str, Any] | None = body
+    else:
+        try:
+            api_params = json.loads(body) if body else {}
+        except ValueError:
+            api_params = None
+    if service == "sqs" and model.service_model.protocol != "json":
         status, parsed = (
             501,
             _error(
                 "NotImplemented",
-                f"looplab's simulator reads {service} requests in the JSON protocol only "
-                f"(got {model.service_model.protocol}); upgrade botocore",
+                "looplab's simulator reads SQS's JSON protocol (botocore >= 1.31.64); "
+                f"this botocore speaks {model.service_model.protocol}",
             ),
         )
+    elif api_params is None:
+        status, parsed = 400, _error("SerializationException", f"unreadable {service} request")
     else:
         status, parsed = router.dispatch(service, operation, api_params, trace)
     request_id = parsed.pop("_request_id", "00000000-0000-0000-0000-000000000000")

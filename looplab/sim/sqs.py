@@ -195,8 +195,13 @@ class SqsModel:
             message.receipt += 1
             message.vis_gen += 1
             self._set_state(message, "inflight")
-            self.clock.at(now + timeout, self._reappear, message, message.vis_gen)
+            if timeout:
+                self.clock.at(now + timeout, self._reappear, message, message.vis_gen)
             out.append(Received(message, f"{message.message_id}#{message.receipt}"))
+        if not timeout:
+            # Visible again at once, but not twice in the same response.
+            for r in out:
+                self._make_visible(r.message)
         if out:
             self.on_event("receive", queue, out[0].message)
         return out

@@ -1,0 +1,210 @@
+"""Test doubles for the engine: a fake Stack and a toy in-memory Backend.
+
+The toy backend is not a simulator: it plays the seed post's outcomes in a few lines (a
+chain from counter c is stopped after 16 invocations; the stopped message comes back
+after the visibility timeout and redrive moves it to the DLQ; a DLQ mapping keeps it in
+flight; RecursiveLoop Allow runs to the cap), enough to drive the engine and the shipped
+scenarios without looplab.sim. ``realtime`` makes each simulated second cost real time,
+for the interruption tests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from looplab.backends.base import (
+    BackendError,
+    DrainedMessage,
+    FunctionCounts,
+    MetricPoint,
+    Observations,
+    QueueState,
+)
+
+QUEUE, DLQ, FUNCTION = "Queue", "DeadLetterQueue", "RecursiveLambdaFunction"
+
+
+def fake_stack() -> SimpleNamespace:
+    """The three dicts of looplab.stack.Stack the engine and validator read."""
+    queues = {QUEUE: SimpleNamespace(name="q"), DLQ: SimpleNamespace(name="dlq")}
+    functions = {FUNCTION: SimpleNamespace(name="f", environment={"COUNTER_CAP": "1000"})}
+    mappings = {
+        "RecursiveEventSourceMappingSQSQueue": SimpleNamespace(
+            function=FUNCTION, source_queue=QUEUE, enabled=True
+        ),
+        "RecursiveEventSourceMappingSQSDeadLetterQueue": SimpleNamespace(
+            function=FUNCTION, source_queue=DLQ, enabled=False
+        ),
+    }
+    return SimpleNamespace(queues=queues, functions=functions, mappings=mappings)
+
+
+@dataclass
+class _Msg:
+    id: str
+    queue: str
+    body: str
+    receive_count: int = 0
+    visible_at: float = 0.0  # in flight until then
+    chained: bool = False  # the toy loop already ran for it
+
+
+@dataclass
+class FakeBackend:
+    name: str = "fake"
+    threshold: int = 16
+    cap: int = 1000
+    visibility: float = 30.0
+    realtime: float = 0.0  # wall seconds per simulated second
+    fail: dict[str, Exception] = field(default_factory=dict)
+    clock: float = 1000.0
+    calls: list[str] = field(default_factory=list)
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.messages: dict[str, _Msg] = {}
+        self.mapping = {QUEUE: True, DLQ: False}
+        self.recursion = "Terminate"
+        self.counts: dict[str, FunctionCounts] = {}
+        self.counters_sent: list[int] = []
+        self._ids = 0
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        if name in self.fail:
+            raise self.fail[name]
+
+    def now(self) -> float:
+        return self.clock
+
+    def close(self) -> None:
+        self.closed = True
+
+    def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
+        self._call("seed")
+        ids = []
+        for _ in range(count):
+            self._ids += 1
+            msg = _Msg(f"m{self._ids}", queue, body, visible_at=self.clock)
+            self.messages[msg.id] = msg
+            ids.append(msg.id)
+        return ids
+
+    def purge(self, queue: str) -> None:
+        self._call("purge")
+        self.messages = {k: m for k, m in self.messages.items() if m.queue != queue}
+
+    def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
+        self._call("set_mapping")
+        self.mapping[source_queue] = enabled
+
+    def set_recursion(self, function: str, mode: str) -> None:
+        self._call("set_recursion")
+        self.recursion = mode
+
+    def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
+        self._call("advance")
+        done = 0.0
+        while done < seconds:
+            tick = min(1.0, seconds - done)
+            if self.realtime:
+                time.sleep(tick * self.realtime)
+            self.clock += tick
+            done += tick
+            self._tick()
+            if progress:
+                progress(done)
+
+    def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,
+        poll: float = 1.0,
+        progress: Callable[[float], None] | None = None,
+    ) -> bool:
+        self._call("wait_until")
+        waited = 0.0
+        while True:
+            if predicate():
+                return True
+            if waited >= timeout:
+                return False
+            step = min(poll, timeout - waited)
+            self.advance(step)
+            waited += step
+            if progress:
+                progress(waited)
+
+    def queue_state(self, queue: str) -> QueueState:
+        self._call("queue_state")
+        if queue not in (QUEUE, DLQ):
+            raise BackendError(f"unknown queue {queue}")
+        mine = [m for m in self.messages.values() if m.queue == queue]
+        visible = sum(m.visible_at <= self.clock for m in mine)
+        return QueueState(visible=visible, in_flight=len(mine) - visible, delayed=0)
+
+    def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
+        self._call("drain")
+        out = []
+        for msg in list(self.messages.values()):
+            if msg.queue == queue and msg.visible_at <= self.clock and len(out) < max_messages:
+                del self.messages[msg.id]
+                out.append(DrainedMessage(queue, msg.id, msg.body, msg.receive_count + 1))
+        return out
+
+    def observations(self, since: float | None = None) -> Observations:
+        self._call("observations")
+        total = FunctionCounts()
+        for counts in self.counts.values():
+            total.add(counts)
+        per_function = FunctionCounts()
+        per_function.add(total)
+        return Observations(
+            invocations=total.invocations,
+            errors=total.errors,
+            recursive_invocations_dropped=total.recursive_invocations_dropped,
+            by_function={FUNCTION: per_function} if self.counts else {},
+            by_source={k: FunctionCounts(**vars(v)) for k, v in self.counts.items()},
+            counters_sent=list(self.counters_sent),
+            log_streams=["stream-1"] if total.invocations else [],
+        )
+
+    def metric_series(self, since: float, until: float) -> list[MetricPoint]:
+        return []
+
+    def _source(self, queue: str) -> FunctionCounts:
+        return self.counts.setdefault(queue, FunctionCounts())
+
+    def _tick(self) -> None:
+        for msg in list(self.messages.values()):
+            if msg.visible_at > self.clock or not self.mapping.get(msg.queue):
+                continue
+            if msg.queue == QUEUE and msg.receive_count >= 1:
+                msg.queue = DLQ  # maxReceiveCount 1: redrive on this receive
+                msg.visible_at = self.clock
+                continue
+            msg.receive_count += 1
+            if msg.queue == DLQ or msg.chained:
+                self._source(msg.queue).recursive_invocations_dropped += 1
+                msg.visible_at = self.clock + self.visibility
+                continue
+            self._chain(msg)
+
+    def _chain(self, msg: _Msg) -> None:
+        start = json.loads(msg.body).get("counter", 0)
+        hops = self.cap - start + 1 if self.recursion == "Allow" else self.threshold
+        last = min(start + hops, self.cap)
+        self._source(QUEUE).invocations += hops
+        self.counters_sent += list(range(start + 1, last + 1))
+        if self.recursion == "Allow":
+            del self.messages[msg.id]
+            return
+        self._source(QUEUE).recursive_invocations_dropped += 1
+        msg.body = json.dumps({"counter": last})
+        msg.chained = True
+        msg.visible_at = self.clock + self.visibility
