@@ -137,7 +137,10 @@ class Simulator:
         self._event("recursion", f"{function} {mode}")
 
     def set_reserved_concurrency(self, function: str, value: int | None) -> None:
-        self.functions[function].reserved_concurrency = value
+        target = self.functions[function]
+        target.reserved_concurrency = value
+        for wake in target.on_free:
+            wake()
 
     def client(self, service: str = "sqs") -> Any:
         """A boto3 client whose calls this simulator answers (for tests and notebooks).

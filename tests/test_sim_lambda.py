@@ -1,0 +1,187 @@
+"""Lambda in the simulator: a two-function chain, errors, cold starts, concurrency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from _simkit import FORWARDER, build_stack, function_resource, mapping_resource, queue_resource
+
+from looplab.sim import SimParams, Simulator
+
+
+def write_handler(code_dir: Path, name: str, source: str) -> str:
+    (code_dir / "fns").mkdir(exist_ok=True)
+    (code_dir / "fns" / f"{name}.py").write_text(source)
+    return f"fns/{name}.handler"
+
+
+def chain_stack(tmp_path: Path):
+    """A -> Q2 -> B -> Q1 -> A: two functions, two queues, nothing shared."""
+    handler = write_handler(tmp_path, "forward", FORWARDER)
+    return build_stack(
+        {
+            "Q1": queue_resource("chain-q1"),
+            "Q2": queue_resource("chain-q2"),
+            "A": function_resource("fn-a", handler, {"TARGET_URL": {"Ref": "Q2"}}),
+            "B": function_resource("fn-b", handler, {"TARGET_URL": {"Ref": "Q1"}}),
+            "MapA": mapping_resource("Q1", "A"),
+            "MapB": mapping_resource("Q2", "B"),
+        },
+        tmp_path,
+    )
+
+
+def test_two_function_chain_is_counted_per_function(tmp_path: Path) -> None:
+    with Simulator(chain_stack(tmp_path), seed=0) as sim:
+        sim.send("Q1", json.dumps({"n": 0}))
+        sim.advance(30)
+        total = sim.metrics.total
+        assert total("AWS/Lambda", "Invocations", 0, resource="fn-a") == 16
+        assert total("AWS/Lambda", "Invocations", 0, resource="fn-b") == 16
+        # The 17th invocation of A is the one stopped; B is never stopped.
+        assert total("AWS/Lambda", "RecursiveInvocationsDropped", 0, resource="fn-a") == 1
+        assert total("AWS/Lambda", "RecursiveInvocationsDropped", 0, resource="fn-b") == 0
+        (stuck,) = sim.queues["Q1"].messages.values()
+        assert json.loads(stuck.body) == {"n": 32}
+        # Each function's QUEUE_URL-like variable reached its own module at import.
+        logs = [e.message for e in sim.logs.events() if " got " in e.message]
+        assert logs[:2] == ["fn-a got 0", "fn-b got 1"]
+
+
+def test_one_counter_per_chain_is_the_alternative_reading(tmp_path: Path) -> None:
+    params = SimParams(lineage_per_function=False)
+    with Simulator(chain_stack(tmp_path), seed=0, params=params) as sim:
+        sim.send("Q1", json.dumps({"n": 0}))
+        sim.advance(30)
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 16
+        assert sim.metrics.total("AWS/Lambda", "RecursiveInvocationsDropped", 0) == 1
+
+
+def test_threshold_is_a_parameter(tmp_path: Path) -> None:
+    with Simulator(chain_stack(tmp_path), seed=0, params=SimParams(recursion_threshold=3)) as sim:
+        sim.send("Q1", json.dumps({"n": 0}))
+        sim.advance(30)
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 6
+
+
+FAILING = """\
+import json
+def handler(event, context):
+    body = json.loads(event["Records"][0]["body"])
+    if body.get("fail"):
+        raise ValueError("told to fail")
+    print("fine")
+"""
+
+
+def test_handler_errors_count_and_leave_the_message_for_retry(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "failing", FAILING)
+    stack = build_stack(
+        {
+            "Dlq": queue_resource("err-dlq"),
+            "Q": queue_resource(
+                "err-q",
+                VisibilityTimeout=10,
+                RedrivePolicy={
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                    "maxReceiveCount": 3,
+                },
+            ),
+            "F": function_resource("err-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", json.dumps({"fail": True}))
+        sim.send("Q", json.dumps({"fail": False}))
+        sim.advance(60)
+        total = sim.metrics.total
+        assert total("AWS/Lambda", "Invocations", 0) == 4  # 3 failed tries + 1 success
+        assert total("AWS/Lambda", "Errors", 0) == 3
+        assert [json.loads(m.body) for m in sim.queues["Dlq"].messages.values()] == [{"fail": True}]
+        errors = [e.message for e in sim.logs.events() if e.message.startswith("[ERROR]")]
+        assert errors and errors[0] == "[ERROR] ValueError: told to fail"
+
+
+COUNTING = """\
+import os
+IMPORTS = []
+IMPORTS.append(os.environ["AWS_LAMBDA_LOG_STREAM_NAME"])
+calls = 0
+def handler(event, context):
+    global calls
+    calls += 1
+    print(f"imports={len(IMPORTS)} calls={calls} stream={context.log_stream_name == IMPORTS[0]}")
+"""
+
+
+def test_cold_start_imports_afresh_and_warm_environments_are_reused(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "counting", COUNTING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("warm-q"),
+            "F": function_resource("warm-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        for _ in range(3):
+            sim.send("Q", "{}")
+            sim.advance(5)  # one at a time: one warm environment
+        lines = [e.message for e in sim.logs.events() if e.message.startswith("imports=")]
+        assert lines == [
+            "imports=1 calls=1 stream=True",
+            "imports=1 calls=2 stream=True",
+            "imports=1 calls=3 stream=True",
+        ]
+        sim.send("Q", "{}", count=2)  # two at once: a second, cold environment
+        sim.advance(5)
+        assert len(sim.functions["F"].environments) == 2
+        assert "imports=1 calls=1 stream=True" in [
+            e.message
+            for e in sim.logs.events(since=sim.now - 5)
+            if e.message.startswith("imports=")
+        ]
+
+
+def test_reserved_concurrency_zero_stops_all_processing(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "counting", COUNTING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("rc-q"),
+            "F": function_resource("rc-fn", handler, {}, ReservedConcurrentExecutions=0),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", "{}")
+        sim.advance(10)
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 0
+        assert sim.queues["Q"].visible == 1
+        sim.set_reserved_concurrency("F", None)
+        sim.send("Q", "{}")  # a new message wakes the poller
+        sim.advance(10)
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 2
+
+
+def test_a_module_that_fails_to_import_is_an_error_each_time(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "broken", "import not_a_module_anywhere\n")
+    stack = build_stack(
+        {
+            "Q": queue_resource("imp-q", VisibilityTimeout=10),
+            "F": function_resource("imp-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", "{}")
+        sim.advance(25)
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 3
+        assert not sim.functions["F"].idle  # failed environments are not reused
+        first = next(e.message for e in sim.logs.events() if e.message.startswith("[ERROR]"))
+        assert "Runtime.ImportModuleError" in first and "not_a_module_anywhere" in first
