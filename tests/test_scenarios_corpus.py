@@ -98,7 +98,10 @@ def test_misspelt_scenario_name_lists_known_and_closest(
     no_run: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.scenario_command(
-        "dlq-reconect", backend="fake", file=Path("scenarios.yaml"), results=tmp_path,
+        "dlq-reconect",
+        backend="fake",
+        file=Path("scenarios.yaml"),
+        results=tmp_path,
         project=Path(__file__).parent.parent,
     )
     assert code == 2 and no_run == []

@@ -42,6 +42,10 @@ class Probe:
         self.drained: dict[str, list[DrainedMessage]] = {}
         self.snapshots: dict[str, dict[str, QueueState]] = {}
         self._obs: Observations | None = None
+        # Backends count in per-minute buckets (CloudWatch does, and so does the simulator's
+        # metric store), so "since the start" also covers the start's whole minute: what an
+        # earlier run did in it would leak in. Readings are deltas from this baseline.
+        self.baseline = backend.observations(since=since)
 
     def fresh(self) -> None:
         """Start a new evaluation round: forget the cached observations."""
@@ -49,7 +53,7 @@ class Probe:
 
     def observations(self) -> Observations:
         if self._obs is None:
-            self._obs = self.backend.observations(since=self.since)
+            self._obs = _minus(self.backend.observations(since=self.since), self.baseline)
         return self._obs
 
     def read(self, cond: Condition) -> Reading:
@@ -154,6 +158,32 @@ class Probe:
                 for name, states in self.snapshots.items()
             },
         }
+
+
+def _minus(now: Observations, base: Observations) -> Observations:
+    def counts(a: FunctionCounts, b: FunctionCounts | None) -> FunctionCounts:
+        if b is None:
+            return FunctionCounts(a.invocations, a.errors, a.recursive_invocations_dropped)
+        return FunctionCounts(
+            a.invocations - b.invocations,
+            a.errors - b.errors,
+            a.recursive_invocations_dropped - b.recursive_invocations_dropped,
+        )
+
+    def after(items: list[Any], prefix: list[Any]) -> list[Any]:
+        return items[len(prefix) :] if items[: len(prefix)] == prefix else list(items)
+
+    return Observations(
+        invocations=now.invocations - base.invocations,
+        errors=now.errors - base.errors,
+        recursive_invocations_dropped=(
+            now.recursive_invocations_dropped - base.recursive_invocations_dropped
+        ),
+        by_function={k: counts(v, base.by_function.get(k)) for k, v in now.by_function.items()},
+        by_source={k: counts(v, base.by_source.get(k)) for k, v in now.by_source.items()},
+        counters_sent=after(list(now.counters_sent), list(base.counters_sent)),
+        log_streams=list(now.log_streams),
+    )
 
 
 def state_json(state: QueueState) -> dict[str, int]:

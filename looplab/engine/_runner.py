@@ -103,6 +103,7 @@ class _Run:
         self.start_wall = time.monotonic()
         self.probe = Probe(backend, since=self.start_clock)
         self.exit_code: int | None = None
+        self.outcome = "running"
         doc = {
             "schema_version": SCHEMA_VERSION,
             "scenario": scenario.name,
@@ -113,6 +114,7 @@ class _Run:
             "parameters": dict(scenario.parameters),
             "seed": seed,
             "status": "running",
+            "phase": "steps",
             "reason": None,
             "started_at": utc_now(),
             "ended_at": None,
@@ -158,7 +160,7 @@ class _Run:
         if self.listener.failure:
             self.doc["console_error"] = self.listener.failure
             self._write()
-        status = self.doc["status"]
+        status = self.outcome
         code = self.exit_code if self.exit_code is not None else EXIT_CODES.get(status, 1)
         if status == "completed" and self.doc["cleanup"] == "failed":
             code = 1
@@ -172,7 +174,7 @@ class _Run:
             if record["status"] == "error":
                 self._set_status("aborted", f"step {index + 1} ({step.kind}): {record['error']}")
                 return
-            if record["status"] == "failed" and self.doc["status"] == "running":
+            if record["status"] == "failed":
                 self.doc["reason"] = self._failed_reason()
             if self.scenario.stop_when and self._stop_after_step():
                 return
@@ -194,9 +196,9 @@ class _Run:
             "error": None,
         }
         self.doc[phase].append(record)
-        self._write()
-        self.listener.step_started(phase, index, total, step)
         try:
+            self._write()
+            self.listener.step_started(phase, index, total, step)
             outcome = execute(step, self.ctx)
         except Interrupted:
             self._end_step(record, Outcome("interrupted", {}), None, phase)
@@ -239,6 +241,7 @@ class _Run:
 
     def _finally(self) -> None:
         self.guard.cleaning = True
+        self.doc["phase"] = "finally"
         steps = self.scenario.finally_
         failed = 0
         try:
@@ -258,6 +261,8 @@ class _Run:
         except Exception as exc:
             self.doc["observations_after_finally"] = {"error": f"{type(exc).__name__}: {exc}"}
         self.doc["ended_at"] = utc_now()
+        self.doc["status"] = self.outcome
+        self.doc["phase"] = "done"
         self._write()
 
     def _refresh(self, phase: str) -> None:
@@ -271,7 +276,9 @@ class _Run:
             self.doc["observations"]["error"] = f"{type(exc).__name__}: {exc}"
 
     def _set_status(self, status: str, reason: str | None) -> None:
-        self.doc["status"] = status
+        # The journal says "running" until finally is done too; "phase" says which part
+        # runs, and the outcome is known (and recorded in "reason") as soon as it is.
+        self.outcome = status
         self.doc["reason"] = reason
 
     def _any_failed(self) -> bool:

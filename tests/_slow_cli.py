@@ -1,0 +1,24 @@
+"""``python tests/_slow_cli.py scenario ...``: the real CLI with the tests' fake stack and a
+``slow`` backend whose simulated seconds cost real time (SLOW_REALTIME wall s per s), so a
+signal can land mid-run. Used by test_engine_signals.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _fakes import FakeBackend, fake_stack
+
+from looplab import cli
+
+
+def _slow(stack: object, seed: int, **_: object) -> FakeBackend:
+    return FakeBackend(name="slow", realtime=float(os.environ.get("SLOW_REALTIME", "0.01")))
+
+
+cli.load_stack_for = lambda project, stage: fake_stack()
+cli.BACKENDS["slow"] = _slow
+sys.exit(cli.main(sys.argv[1:]))
