@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from _support.moto import MotoServer
-from _support.sls import REGION, TEMPLATE_NAME, SlsProject, make_project
+from _support.sls import REGION, TEMPLATE_NAME, VALID_SCENARIOS, SlsProject, make_project
 from botocore.exceptions import ClientError
 
 pytestmark = pytest.mark.integration
@@ -30,6 +30,7 @@ def deployed(
     moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SlsProject]:
     project = make_project(tmp_path_factory.mktemp("sls-moto"))
+    project.write_scenarios(VALID_SCENARIOS)  # the deploy runs the plugin's check too
     project.run("deploy", "--stage", STAGE, "--region", REGION, endpoint=moto_server.url)
     yield project
 
