@@ -71,9 +71,13 @@ def make_backend(name: str, stack: Any, seed: int = 0, *, allow_recursion: bool 
 
 def load_stack_for(project: Path, stage: str) -> Any:
     """The compiled stack (``npx sls package``, cached). A seam for tests."""
+    from looplab._package import PackageError
     from looplab.stack import load_stack
 
-    return load_stack(project, stage=stage)
+    try:
+        return load_stack(project, stage=stage)
+    except PackageError as exc:
+        raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
 
 
 def scenario_command(
@@ -108,6 +112,9 @@ def scenario_command(
     except BadInput as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.print("interrupted before anything ran")
+        return 130
     from looplab.engine import run_scenario
 
     try:
@@ -164,6 +171,9 @@ def validate_command(
         sfile = validate_file(project / file, stack)
     except ScenarioError as exc:
         _print_problems(Console(stderr=True), exc)
+        return EXIT_BAD_INPUT
+    except BadInput as exc:
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
         return EXIT_BAD_INPUT
     count = len(sfile.names)
     console.print(

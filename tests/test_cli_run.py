@@ -173,3 +173,20 @@ def test_invoke_tasks_end_to_end(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "did you mean 'loop-detection'?" in " ".join(bad.stderr.split())
+
+
+def test_a_stack_that_does_not_compile_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from looplab import stack
+    from looplab._package import PackageError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise PackageError("`sls package` failed (exit 1): boom")
+
+    monkeypatch.setattr(stack, "load_stack", broken)
+    assert cli.scenario_command("loop-detection", project=ROOT, results=tmp_path) == 2
+    assert cli.validate_command(ROOT / "scenarios.yaml", project=ROOT) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot compile the stack for stage 'dev'" in err and "boom" in err
+    assert not (tmp_path / "runs").exists()

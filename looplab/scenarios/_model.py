@@ -6,7 +6,7 @@ Every name in a step is already a template logical ID (aliases resolved), and ev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 Comparator = Literal["equals", "at_least", "at_most", "between"]
@@ -100,15 +100,15 @@ class Step:
     def args(self) -> dict[str, Any]:
         """The step's resolved arguments, as the journal records them."""
         out: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            if name == "line":
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.name == "line" or value is None or value == ():
                 continue
-            value = getattr(self, name)
             if isinstance(value, tuple) and value and isinstance(value[0], Condition):
                 value = [c.to_json() for c in value]
             elif isinstance(value, tuple):
                 value = list(value)
-            out[name] = value
+            out[spec.name] = value
         return out
 
     def summary(self) -> str:
