@@ -56,7 +56,7 @@ def build_stack(resources: dict[str, Any], code_dir: Path) -> Stack:
     return Stack.from_template(template, code_dir=code_dir, stage="test")
 
 
-FORWARDER = '''\
+FORWARDER = """\
 import json, os
 import boto3
 
@@ -71,4 +71,4 @@ def handler(event, context):
         print(f"{os.environ['AWS_LAMBDA_FUNCTION_NAME']} got {n}")
         if n < CAP:
             sqs.send_message(QueueUrl=TARGET, MessageBody=json.dumps({"n": n + 1}))
-'''
+"""

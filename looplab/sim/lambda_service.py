@@ -23,6 +23,9 @@ from random import Random
 from types import ModuleType
 from typing import Any
 
+import boto3
+import botocore.session
+
 from looplab.sim.clock import Clock
 from looplab.sim.context import LambdaContext, ProcessState, Swap
 from looplab.sim.params import SimParams
@@ -32,7 +35,7 @@ from looplab.stack import FunctionSpec
 
 Outcome = str  # "success" | "error" | "dropped" | "throttled"
 Done = Callable[[Outcome, Any], None]
-EventSink = Callable[[str, str], None]
+EventSink = Callable[[str, str], None] | None
 
 
 @dataclass(eq=False)
@@ -85,6 +88,7 @@ class LambdaService:
         self.process = ProcessState()
         self.current: Function | None = None  # the function whose code is running now
         self._env_counter = 0
+        self._loader: Any = None
 
     def add_function(self, spec: FunctionSpec) -> Function:
         function = Function(
@@ -115,7 +119,8 @@ class LambdaService:
         if count >= self.params.recursion_threshold and function.recursive_loop == "Terminate":
             self.metrics.add(now, "AWS/Lambda", "RecursiveInvocationsDropped", name)
             self.metrics.add(now, "AWS/Lambda", "RecursiveInvocationsDropped", name, source=source)
-            self.event("drop", f"{function.spec.logical_id} from {source} lineage={count}")
+            if self.event:
+                self.event("drop", f"{function.spec.logical_id} from {source} lineage={count}")
             done("dropped", None)
             return
         if function.at_capacity:
@@ -134,11 +139,12 @@ class LambdaService:
         init = self._uniform(self.params.init_duration) if cold else 0.0
         run_at = now + init + self._uniform(self.params.call_offset)
         request_id = _uuid(self.rng)
-        self.event(
-            "invoke",
-            f"{function.spec.logical_id} from {source} env={env.number} "
-            f"lineage={count + 1} cold={int(cold)}",
-        )
+        if self.event:
+            self.event(
+                "invoke",
+                f"{function.spec.logical_id} from {source} env={env.number} "
+                f"lineage={count + 1} cold={int(cold)}",
+            )
         self.clock.at(
             run_at, self._run, function, env, event, trace, source, request_id, now, init, done
         )
@@ -224,7 +230,8 @@ class LambdaService:
         if outcome == "error":
             self.metrics.add(started, "AWS/Lambda", "Errors", name)
             self.metrics.add(started, "AWS/Lambda", "Errors", name, source=source)
-        self.event("end", f"{function.spec.logical_id} {outcome}")
+        if self.event:
+            self.event("end", f"{function.spec.logical_id} {outcome}")
         done(outcome, result)
         for wake in function.on_free:
             wake()
@@ -253,9 +260,20 @@ class LambdaService:
             "AWS_SECRET_ACCESS_KEY": "looplab-simulator-secret",
             "AWS_SESSION_TOKEN": "looplab-simulator-token",
         }
-        env = Environment(self._env_counter, stream, variables)
+        env = Environment(self._env_counter, stream, variables, session=self._fresh_session())
         function.environments.append(env)
         return env
+
+    def _fresh_session(self) -> boto3.Session:
+        """The new process's ``boto3.DEFAULT_SESSION``: its own session and clients, but
+        botocore's parsed service models shared with every other environment (they are
+        read-only; re-reading them costs ~40 ms per cold start and models nothing)."""
+        core = botocore.session.Session()
+        if self._loader is None:
+            self._loader = core.get_component("data_loader")
+        else:
+            core.register_component("data_loader", self._loader)
+        return boto3.Session(botocore_session=core)
 
     def _load(self, function: Function, env: Environment) -> None:
         """Cold start: import the handler module afresh, as a new process would."""

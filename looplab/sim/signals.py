@@ -110,16 +110,26 @@ class Logs:
         # Held open for the simulator's life; close() releases it.
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
+        self._buffer: list[str] = []
 
     def put(self, t: float, group: str, stream: str, message: str) -> None:
         counts = self.streams[group]
         counts[stream] = counts.get(stream, 0) + 1
-        escaped = message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
-        self._file.write(f"{t!r}\t{group}\t{stream}\t{escaped}\n")
+        if "\n" in message or "\t" in message or "\\" in message:
+            message = message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+        buffer = self._buffer
+        buffer.append(f"{t!r}\t{group}\t{stream}\t{message}\n")
+        if len(buffer) >= 4096:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._file.writelines(self._buffer)
+        self._buffer.clear()
 
     def events(
         self, since: float | None = None, until: float | None = None, group: str | None = None
     ) -> Iterator[LogEvent]:
+        self._flush()
         self._file.flush()
         self._file.seek(0)
         for line in self._file:

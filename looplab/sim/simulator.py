@@ -44,7 +44,13 @@ class Simulator:
         self.sqs = SqsModel(self.clock, self.rng, stack.region, stack.account_id)
         self.sqs_api = SqsApi(self.sqs)
         self.lambdas = LambdaService(
-            self.clock, self.rng, self.params, self.metrics, self.logs, stack.region, self._event
+            self.clock,
+            self.rng,
+            self.params,
+            self.metrics,
+            self.logs,
+            stack.region,
+            self._event if event_log is not None else None,
         )
         self.queues: dict[str, Queue] = {
             lid: self.sqs.add_queue(spec) for lid, spec in stack.queues.items()
@@ -66,9 +72,9 @@ class Simulator:
             self.pollers[lid] = poller
             self._pollers_by_queue.setdefault(id(poller.queue), []).append(poller)
         self.sqs.on_visible = self._on_visible
-        self.sqs.on_change = self._on_change
         self.sqs.on_event = self._on_sqs_event
         self._sender = "AIDALOOPLABSEEDER"
+        self._next_sample = self.clock.now
         bridge.ensure_installed()
         self.closed = False
 
@@ -80,8 +86,14 @@ class Simulator:
 
     def run_until(self, until: float) -> None:
         """Run the simulation to virtual time ``until`` (handlers run in here)."""
+        period = self.params.metric_period
         with bridge.running(self):
             try:
+                # Queue depths are sampled once a period, as CloudWatch's SQS metrics are.
+                while self._next_sample <= until:
+                    self.clock.run_until(self._next_sample)
+                    self._sample_queues()
+                    self._next_sample += period
                 self.clock.run_until(until)
             finally:
                 self.lambdas.process.release()
@@ -196,11 +208,13 @@ class Simulator:
         for poller in self._pollers_by_queue.get(id(queue), ()):
             poller.wake()
 
-    def _on_change(self, queue: Queue) -> None:
-        now, name = self.clock.now, queue.spec.name
-        gauge = self.metrics.gauge
-        gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesVisible", name, queue.visible)
-        gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", name, queue.inflight)
+    def _sample_queues(self) -> None:
+        now, gauge = self.clock.now, self.metrics.gauge
+        for queue in self.queues.values():
+            name = queue.spec.name
+            gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesVisible", name, queue.visible)
+            gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", name, queue.inflight)
+            gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesDelayed", name, queue.delayed)
 
     def _on_sqs_event(self, kind: str, queue: Queue, message: Message) -> None:
         metric = _SQS_METRICS.get(kind)

@@ -105,7 +105,6 @@ class SqsModel:
         self.by_name: dict[str, Queue] = {}
         self.by_arn: dict[str, Queue] = {}
         self.on_visible: Callable[[Queue], None] = lambda q: None
-        self.on_change: Callable[[Queue], None] = lambda q: None
         self.on_event: Callable[[str, Queue, Message], None] = lambda kind, q, m: None
         self.sent_total = 0
 
@@ -264,7 +263,6 @@ class SqsModel:
         for message in list(queue.messages.values()):
             self._remove(message)
         queue.ready.clear()
-        self.on_change(queue)
 
     def _by_handle(self, queue: Queue, receipt_handle: str) -> Message | None:
         message_id, sep, number = receipt_handle.partition("#")
@@ -284,7 +282,6 @@ class SqsModel:
         queue.count(message.state, -1)
         message.state = state
         queue.count(state, +1)
-        self.on_change(queue)
 
     def _make_visible(self, message: Message) -> None:
         self._set_state(message, "visible")
@@ -305,7 +302,6 @@ class SqsModel:
         queue.count(message.state, -1)
         message.state = "gone"
         message.queue = None
-        self.on_change(queue)
 
     def _expire(self, message: Message) -> None:
         queue = message.queue

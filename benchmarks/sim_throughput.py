@@ -1,0 +1,134 @@
+"""Simulator throughput and memory, against the bare cost of the handler and botocore.
+
+Prints, in one run:
+- a 1000-hop chain with protection off on the simulator (wall seconds, invocations/s);
+- the same handler called 1000 times directly, botocore's Stubber answering its send
+  (the practical floor: the handler plus botocore, nothing simulated);
+- their ratio (target <= 1.5) and the 1000-hop wall time (target < 2 s on 2 cores);
+- the peak resident memory of a 100,000-invocation chain (target < 200 MB), measured in a
+  child process so this run's own allocations do not count.
+
+Usage: python benchmarks/sim_throughput.py [--invocations-for-memory N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from looplab.sim import Simulator  # noqa: E402
+from looplab.stack import load_stack  # noqa: E402
+
+HOPS = 1000
+
+
+def simulated_chain(hops: int) -> tuple[float, int, float]:
+    stack = load_stack(
+        ROOT, stage="bench", params={"recursiveLoop": "Allow", "counterCap": str(hops)}
+    )
+    with Simulator(stack, seed=1) as sim:
+        started = time.perf_counter()
+        sim.send("Queue", json.dumps({"counter": 0}))
+        while sim.clock.next_time() is not None:
+            sim.advance(600)
+        wall = time.perf_counter() - started
+        invocations = int(sim.metrics.total("AWS/Lambda", "Invocations", 0))
+        return wall, invocations, sim.now - sim.params.epoch
+
+
+def bare_handler(calls: int) -> float:
+    from botocore.stub import Stubber
+
+    os.environ["QUEUE_URL"] = "https://sqs.eu-central-1.amazonaws.com/123456789012/bench"
+    os.environ["COUNTER_CAP"] = str(calls + 1)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+    spec = importlib.util.spec_from_file_location("bare_main", ROOT / "functions/recursive/main.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    import boto3
+
+    client = boto3.client(
+        "sqs", region_name="eu-central-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    module._sqs = client
+    stubber = Stubber(client)
+    reply = {"MessageId": "00000000-0000-0000-0000-000000000000", "MD5OfMessageBody": "0" * 32}
+    for _ in range(calls):
+        stubber.add_response("send_message", reply)
+    events = [
+        {"Records": [{"messageId": str(i), "body": json.dumps({"counter": i})}]}
+        for i in range(calls)
+    ]
+    import contextlib
+    import io
+
+    sink = io.StringIO()
+    with stubber, contextlib.redirect_stdout(sink):
+        started = time.perf_counter()
+        for event in events:
+            module.handler(event, None)
+        return time.perf_counter() - started
+
+
+def memory_child(invocations: int) -> None:
+    wall, count, virtual = simulated_chain(invocations)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"wall": wall, "invocations": count, "virtual": virtual, "peak_kb": peak_kb}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invocations-for-memory", type=int, default=100_000)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        memory_child(args.child)
+        return
+
+    simulated_chain(10)  # warm: sls package cache, imports
+    sim_wall, invocations, virtual = min(
+        (simulated_chain(HOPS) for _ in range(3)), key=lambda r: r[0]
+    )
+    bare_wall = min(bare_handler(HOPS) for _ in range(3))
+    ratio = sim_wall / bare_wall
+    print(
+        f"simulator, {HOPS}-hop chain (protection off): {sim_wall:.3f} s wall, "
+        f"{invocations} invocations, {invocations / sim_wall:,.0f} invocations/s, "
+        f"{virtual:.1f} s simulated"
+    )
+    print(
+        f"bare handler + botocore Stubber, {HOPS} calls: {bare_wall:.3f} s wall, "
+        f"{HOPS / bare_wall:,.0f} calls/s"
+    )
+    print(
+        f"ratio simulator / bare: {ratio:.2f}  "
+        f"(target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})"
+    )
+    print(f"1000-hop chain under 2 s: {'met' if sim_wall < 2 else 'MISSED'}")
+
+    n = args.invocations_for_memory
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(n)], capture_output=True, text=True, check=True
+    )
+    child = json.loads(out.stdout.strip().splitlines()[-1])
+    peak_mb = child["peak_kb"] / 1024
+    print(
+        f"{child['invocations']:,} invocations: peak RSS {peak_mb:.0f} MB, "
+        f"{child['wall']:.1f} s wall, {child['virtual']:,.0f} s simulated "
+        f"(target < 200 MB: {'met' if peak_mb < 200 else 'MISSED'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
