@@ -19,7 +19,7 @@ import boto3
 TRACE_VAR = "_X_AMZN_TRACE_ID"
 
 
-@dataclass
+@dataclass(slots=True)
 class LambdaContext:
     function_name: str
     invoked_function_arn: str
@@ -45,13 +45,14 @@ class ProcessState:
     def apply(self, variables: dict[str, str], trace_header: str | None) -> None:
         environ = os.environ
         if variables is not self._applied:
+            # Only the difference is written: environments of one function differ in one
+            # variable (the log stream), and os.environ writes cost a putenv each.
             previous = self._applied or {}
-            for key in previous:
-                if key not in variables:
-                    self._save(key)
-                    environ.pop(key, None)
+            for key in previous.keys() - variables.keys():
+                self._save(key)
+                environ.pop(key, None)
             for key, value in variables.items():
-                if previous.get(key) != value or environ.get(key) != value:
+                if previous.get(key) != value:
                     self._save(key)
                     environ[key] = value
             self._applied = variables

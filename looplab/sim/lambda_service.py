@@ -38,7 +38,7 @@ Done = Callable[[Outcome, Any], None]
 EventSink = Callable[[str, str], None] | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Environment:
     number: int
     stream: str

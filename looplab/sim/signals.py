@@ -110,20 +110,22 @@ class Logs:
         # Held open for the simulator's life; close() releases it.
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
-        self._buffer: list[str] = []
+        self._buffer: list[tuple[float, str, str, str]] = []
 
     def put(self, t: float, group: str, stream: str, message: str) -> None:
         counts = self.streams[group]
         counts[stream] = counts.get(stream, 0) + 1
-        if "\n" in message or "\t" in message or "\\" in message:
-            message = message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
         buffer = self._buffer
-        buffer.append(f"{t!r}\t{group}\t{stream}\t{message}\n")
+        buffer.append((t, group, stream, message))
         if len(buffer) >= 4096:
             self._flush()
 
     def _flush(self) -> None:
-        self._file.writelines(self._buffer)
+        # Formatting is batched here, off the per-invocation path.
+        self._file.writelines(
+            f"{t!r}\t{group}\t{stream}\t{_escape(message)}\n"
+            for t, group, stream, message in self._buffer
+        )
         self._buffer.clear()
 
     def events(
@@ -144,6 +146,12 @@ class Logs:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _escape(message: str) -> str:
+    if "\n" in message or "\t" in message or "\\" in message:
+        return message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    return message
 
 
 def _unescape(text: str) -> str:

@@ -47,7 +47,7 @@ def _nonexistent(url_or_name: str) -> SqsError:
     )
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Message:
     message_id: str
     body: str
@@ -64,7 +64,7 @@ class Message:
     queue: Queue | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Received:
     """A message as one ReceiveMessage returned it."""
 

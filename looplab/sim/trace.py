@@ -19,7 +19,7 @@ from random import Random
 from urllib.parse import unquote
 
 
-@dataclass
+@dataclass(slots=True)
 class TraceHeader:
     root: str
     parent: str | None = None
