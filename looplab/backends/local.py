@@ -41,7 +41,9 @@ class LocalBackend:
     ) -> None:
         self.stack = stack
         self.sim = Simulator(stack, seed=seed, params=params, event_log=event_log)
-        self._names = {spec.name: lid for lid, spec in stack.functions.items()}
+        self._log_position = 0
+        self._sent: list[tuple[float, int]] = []  # (time, counter) from "Sending count N"
+        self._streams: dict[str, float] = {}  # log stream -> time of its latest event
 
     def now(self) -> float:
         return self.sim.now
@@ -158,14 +160,19 @@ class LocalBackend:
             )
             if counts.invocations or counts.errors or counts.recursive_invocations_dropped:
                 obs.by_source[queue] = counts
-        streams: set[str] = set()
-        for event in self.sim.logs.events(since=since):
-            streams.add(event.stream)
+        self._read_new_logs()
+        obs.counters_sent = [n for t, n in self._sent if t >= since]
+        obs.log_streams = sorted(s for s, last in self._streams.items() if last >= since)
+        return obs
+
+    def _read_new_logs(self) -> None:
+        # Incremental: polling observations during a long wait reads each event once.
+        events, self._log_position = self.sim.logs.read_from(self._log_position)
+        for event in events:
+            self._streams[event.stream] = event.timestamp
             match = _SENT.match(event.message)
             if match:
-                obs.counters_sent.append(int(match.group(1)))
-        obs.log_streams = sorted(streams)
-        return obs
+                self._sent.append((event.timestamp, int(match.group(1))))
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return [

@@ -108,7 +108,9 @@ class Logs:
 
     def __init__(self) -> None:
         # Held open for the simulator's life; close() releases it.
-        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            "w", encoding="utf-8", prefix="looplab-logs-", suffix=".tsv"
+        )
         self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
         self._buffer: list[tuple[float, str, str, str]] = []
 
@@ -131,18 +133,29 @@ class Logs:
     def events(
         self, since: float | None = None, until: float | None = None, group: str | None = None
     ) -> Iterator[LogEvent]:
+        events, _ = self.read_from(0)
+        for event in events:
+            if (since is not None and event.timestamp < since) or (
+                until is not None and event.timestamp > until
+            ):
+                continue
+            if group is None or event.group == group:
+                yield event
+
+    def read_from(self, position: int) -> tuple[list[LogEvent], int]:
+        """Events written after byte ``position``, and the position after them: a reader
+        that keeps the position reads each event once, however long the run."""
         self._flush()
         self._file.flush()
-        self._file.seek(0)
-        for line in self._file:
-            t_text, grp, stream, escaped = line.rstrip("\n").split("\t", 3)
-            t = float(t_text)
-            if (since is not None and t < since) or (until is not None and t > until):
-                continue
-            if group is not None and grp != group:
-                continue
-            yield LogEvent(t, grp, stream, _unescape(escaped))
-        self._file.seek(0, 2)
+        # A separate handle: reading never moves the writer's offset.
+        with open(self._file.name, "rb") as reader:
+            reader.seek(position)
+            data = reader.read()
+        events = []
+        for line in data.decode("utf-8").splitlines():
+            t_text, grp, stream, escaped = line.split("\t", 3)
+            events.append(LogEvent(float(t_text), grp, stream, _unescape(escaped)))
+        return events, position + len(data)
 
     def close(self) -> None:
         self._file.close()
