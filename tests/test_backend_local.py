@@ -1,0 +1,81 @@
+"""LocalBackend: the Backend protocol's semantics on the simulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _simkit import repo_stack
+
+from looplab.backends import Backend, BackendError
+from looplab.backends.local import LocalBackend
+
+
+@pytest.fixture
+def backend():
+    b = LocalBackend(repo_stack(), seed=0)
+    yield b
+    b.close()
+
+
+def test_it_is_a_backend(backend: LocalBackend) -> None:
+    assert isinstance(backend, Backend)
+    assert backend.name == "local"
+
+
+def test_observations_read_incrementally_count_each_event_once(backend: LocalBackend) -> None:
+    backend.seed("Queue", json.dumps({"counter": 5}))
+    backend.advance(0.5)
+    early = backend.observations()
+    assert 0 < len(early.counters_sent) < 16
+    backend.advance(10)
+    late = backend.observations()
+    again = backend.observations()
+    assert late.counters_sent == again.counters_sent == list(range(6, 22))
+    assert early.counters_sent == late.counters_sent[: len(early.counters_sent)]
+    assert late.by_source["Queue"].invocations == 16
+    assert late.by_function["RecursiveLambdaFunction"].recursive_invocations_dropped == 1
+    assert len(late.log_streams) == 2
+
+
+def test_drain_returns_and_deletes(backend: LocalBackend) -> None:
+    backend.seed("Queue", json.dumps({"counter": 5}))
+    backend.wait_until(lambda: backend.queue_state("DeadLetterQueue").visible == 1, timeout=120)
+    (message,) = backend.drain("DeadLetterQueue", 10)
+    assert json.loads(message.body) == {"counter": 21}
+    assert message.receive_count == 2  # one receive in the main queue, one by the drain
+    assert "AWSTraceHeader" in message.attributes
+    assert backend.queue_state("DeadLetterQueue").total == 0
+
+
+def test_purge_twice_within_a_minute_waits_it_out(backend: LocalBackend) -> None:
+    backend.purge("Queue")
+    start = backend.now()
+    backend.purge("Queue")
+    assert backend.now() - start == pytest.approx(60)
+
+
+def test_wait_until_reports_a_timeout(backend: LocalBackend) -> None:
+    seen = []
+    held = backend.wait_until(lambda: False, timeout=5, poll=1, progress=seen.append)
+    assert held is False
+    assert seen[-1] == pytest.approx(5)
+
+
+def test_bad_names_say_what_exists(backend: LocalBackend) -> None:
+    with pytest.raises(BackendError, match=r"unknown queue 'Nope'.*DeadLetterQueue, Queue"):
+        backend.seed("Nope", "{}")
+    with pytest.raises(BackendError, match="unknown function"):
+        backend.set_recursion("Nope", "Allow")
+    with pytest.raises(BackendError, match="must be Allow or Terminate"):
+        backend.set_recursion("RecursiveLambdaFunction", "Off")  # type: ignore[arg-type]
+
+
+def test_metric_series_has_per_minute_points(backend: LocalBackend) -> None:
+    backend.seed("Queue", json.dumps({"counter": 5}))
+    backend.advance(180)
+    points = backend.metric_series(backend.sim.params.epoch, backend.now())
+    invocations = [p for p in points if p.metric == "Invocations"]
+    assert sum(p.value for p in invocations) == 16
+    depth = [p for p in points if p.metric == "ApproximateNumberOfMessagesVisible"]
+    assert {p.minute for p in depth} >= {backend.sim.params.epoch + 60 * i for i in range(3)}
