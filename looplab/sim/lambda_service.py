@@ -28,6 +28,7 @@ import botocore.session
 
 from looplab.sim.clock import Clock
 from looplab.sim.context import LambdaContext, ProcessState, Swap
+from looplab.sim.ids import jitter, uuid
 from looplab.sim.params import SimParams
 from looplab.sim.signals import Logs, Metrics
 from looplab.sim.trace import CHAIN_TAG, TraceHeader, function_tag
@@ -136,9 +137,9 @@ class LambdaService:
         env = function.idle.pop() if function.idle else self._new_environment(function)
         function.running += 1
         self.metrics.gauge(now, "AWS/Lambda", "ConcurrentExecutions", name, function.running)
-        init = self._uniform(self.params.init_duration) if cold else 0.0
-        run_at = now + init + self._uniform(self.params.call_offset)
-        request_id = _uuid(self.rng)
+        init = jitter(self.rng, self.params.init_duration) if cold else 0.0
+        run_at = now + init + jitter(self.rng, self.params.call_offset)
+        request_id = uuid(self.rng)
         if self.event:
             self.event(
                 "invoke",
@@ -189,7 +190,7 @@ class LambdaService:
             env.session = swap.restore()
             self.current = None
         lines = swap.capture.close_lines()
-        end = self.clock.now + self._uniform(self.params.tail_duration)
+        end = self.clock.now + jitter(self.rng, self.params.tail_duration)
         duration = end - started - init
         if init + duration > spec.timeout:
             outcome = "error"
@@ -297,15 +298,6 @@ class LambdaService:
                 f"Runtime.ImportModuleError: Unable to import module '{module_path}': {exc}"
             ) from exc
         env.module, env.handler = module, handler
-
-    def _uniform(self, bounds: tuple[float, float]) -> float:
-        lo, hi = bounds
-        return lo if lo == hi else self.rng.uniform(lo, hi)
-
-
-def _uuid(rng: Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _iso(t: float) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from looplab.sim.ids import jitter
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.sqs import Queue, Received, SqsModel
 from looplab.sim.sqs_api import system_attributes
@@ -48,8 +49,7 @@ class Poller:
     def wake(self) -> None:
         if self.enabled and not self.scheduled and self.busy < self.limit and self.queue.visible:
             self.scheduled = True
-            lo, hi = self.lambdas.params.poll_latency
-            delay = lo if lo == hi else self.lambdas.rng.uniform(lo, hi)
+            delay = jitter(self.lambdas.rng, self.lambdas.params.poll_latency)
             self.lambdas.clock.after(delay, self._poll)
 
     def _poll(self) -> None:

@@ -16,6 +16,7 @@ import boto3
 
 from looplab.sim import bridge
 from looplab.sim.clock import Clock
+from looplab.sim.ids import uuid
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
 from looplab.sim.pollers import Poller
@@ -177,7 +178,7 @@ class Simulator:
     def dispatch(
         self, service: str, operation: str, params: dict[str, Any], trace_header: str | None
     ) -> tuple[int, dict[str, Any]]:
-        request_id = _request_id(self.rng)
+        request_id = uuid(self.rng)
         if service != "sqs":
             reply = bridge.error_reply(
                 "NotImplemented",
@@ -248,8 +249,3 @@ _SQS_METRICS = {
     "receive": "NumberOfMessagesReceived",
     "delete": "NumberOfMessagesDeleted",
 }
-
-
-def _request_id(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -21,6 +21,7 @@ from random import Random
 from typing import Any
 
 from looplab.sim.clock import Clock
+from looplab.sim.ids import uuid
 from looplab.stack import QueueSpec
 
 MAX_BATCH_ENTRIES = 10
@@ -146,7 +147,7 @@ class SqsModel:
                 "Reason: must be between 0 and 900.",
             )
         message = Message(
-            message_id=_uuid(self.rng),
+            message_id=uuid(self.rng),
             body=body,
             md5=hashlib.md5(body.encode()).hexdigest(),
             sent=self.clock.now,
@@ -339,8 +340,3 @@ def check_body(body: str, limit: int) -> None:
 
 # XML 1.0's character set: what SQS accepts in a body.
 _INVALID_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _uuid(rng: Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
