@@ -73,7 +73,19 @@ def call(router: Router, model: Any, params: dict[str, Any]) -> tuple[AWSRespons
         "HTTPHeaders": {"x-amzn-requestid": request_id},
         "RetryAttempts": 0,
     }
-    return AWSResponse(params.get("url"), status, {"x-amzn-requestid": request_id}, None), parsed
+    return _response(status), parsed
+
+
+_RESPONSES: dict[int, AWSResponse] = {}
+
+
+def _response(status: int) -> AWSResponse:
+    # botocore only reads the HTTP response after a short-circuited call (its status code,
+    # for errors), so one per status serves every call; the request ID is in ``parsed``.
+    response = _RESPONSES.get(status)
+    if response is None:
+        response = _RESPONSES[status] = AWSResponse(None, status, {}, None)
+    return response
 
 
 def _error(code: str, message: str, query_code: str | None = None) -> dict[str, Any]:

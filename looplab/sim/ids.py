@@ -11,8 +11,14 @@ from random import Random
 
 def uuid(rng: Random) -> str:
     """A version-4-shaped UUID, as SQS message IDs and Lambda request IDs look."""
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
+    # Version 4 in bits 76-79, variant 10 in bits 62-63, as uuid.uuid4() sets them.
+    bits = (rng.getrandbits(128) & _CLEAR) | _SET
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_CLEAR = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_SET = (0x4 << 76) | (0x2 << 62)
 
 
 def jitter(rng: Random, bounds: tuple[float, float]) -> float:

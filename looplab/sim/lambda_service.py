@@ -118,8 +118,7 @@ class LambdaService:
         incoming = TraceHeader.parse(trace_raw)
         count = incoming.lineage.get(function.tag, 0) if incoming else 0
         if count >= self.params.recursion_threshold and function.recursive_loop == "Terminate":
-            self.metrics.add(now, "AWS/Lambda", "RecursiveInvocationsDropped", name)
-            self.metrics.add(now, "AWS/Lambda", "RecursiveInvocationsDropped", name, source=source)
+            self.metrics.count(now, "AWS/Lambda", "RecursiveInvocationsDropped", name, source)
             if self.event:
                 self.event("drop", f"{function.spec.logical_id} from {source} lineage={count}")
             done("dropped", None)
@@ -197,18 +196,23 @@ class LambdaService:
             lines.append(
                 f"{_iso(end)} {request_id} Task timed out after {spec.timeout:.2f} seconds"
             )
-        logs, group, stream = self.logs, function.log_group, env.stream
-        logs.put(started, group, stream, f"START RequestId: {request_id} Version: $LATEST")
-        for line in lines:
-            logs.put(self.clock.now, group, stream, line)
-        logs.put(end, group, stream, f"END RequestId: {request_id}")
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration * 1000:.2f} ms\t"
             f"Billed Duration: {int(duration * 1000) + 1} ms\tMemory Size: {spec.memory_size} MB"
         )
         if init:
             report += f"\tInit Duration: {init * 1000:.2f} ms"
-        logs.put(end, group, stream, report)
+        now = self.clock.now
+        self.logs.put_many(
+            function.log_group,
+            env.stream,
+            [
+                (started, f"START RequestId: {request_id} Version: $LATEST"),
+                *[(now, line) for line in lines],
+                (end, f"END RequestId: {request_id}"),
+                (end, report),
+            ],
+        )
         env.invocations += 1
         self.clock.at(end, self._finish, function, env, source, outcome, result, done, started)
 
@@ -226,11 +230,9 @@ class LambdaService:
         function.running -= 1
         if env.handler is not None:
             function.idle.append(env)  # an environment that failed to init is discarded
-        self.metrics.add(started, "AWS/Lambda", "Invocations", name)
-        self.metrics.add(started, "AWS/Lambda", "Invocations", name, source=source)
+        self.metrics.count(started, "AWS/Lambda", "Invocations", name, source)
         if outcome == "error":
-            self.metrics.add(started, "AWS/Lambda", "Errors", name)
-            self.metrics.add(started, "AWS/Lambda", "Errors", name, source=source)
+            self.metrics.count(started, "AWS/Lambda", "Errors", name, source)
         if self.event:
             self.event("end", f"{function.spec.logical_id} {outcome}")
         done(outcome, result)

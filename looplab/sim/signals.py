@@ -40,6 +40,13 @@ class Metrics:
         b = self._bucket(t)
         buckets[b] = buckets.get(b, 0.0) + value
 
+    def count(self, t: float, namespace: str, metric: str, resource: str, source: str) -> None:
+        """One event counted both per resource and per (resource, source)."""
+        b = self._bucket(t)
+        for key in ((namespace, metric, resource, ""), (namespace, metric, resource, source)):
+            buckets = self._sums[key]
+            buckets[b] = buckets.get(b, 0.0) + 1.0
+
     def gauge(self, t: float, namespace: str, metric: str, resource: str, value: float) -> None:
         buckets = self._gauges[(namespace, metric, resource, "")]
         b = self._bucket(t)
@@ -119,6 +126,15 @@ class Logs:
         counts[stream] = counts.get(stream, 0) + 1
         buffer = self._buffer
         buffer.append((t, group, stream, message))
+        if len(buffer) >= 4096:
+            self._flush()
+
+    def put_many(self, group: str, stream: str, events: list[tuple[float, str]]) -> None:
+        """One invocation's lines (START, output, END, REPORT) in one call."""
+        counts = self.streams[group]
+        counts[stream] = counts.get(stream, 0) + len(events)
+        buffer = self._buffer
+        buffer.extend((t, group, stream, message) for t, message in events)
         if len(buffer) >= 4096:
             self._flush()
 
