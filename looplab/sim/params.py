@@ -4,6 +4,15 @@ The simulator's behaviour that AWS *does* document (SQS visibility, redrive, ret
 the RecursiveLoop switch) is not configurable: it is what AWS does. What AWS does not
 say (how fast a poller sees a message, how long an invocation takes, which counter the
 Lineage carries) is a parameter here, so a result can always be traced to a choice.
+
+Inferred choices that are fixed rather than parameters, because no shipped experiment
+depends on them (each is written where it is implemented):
+- a message moved to a DLQ keeps its receive count (``sqs.py``);
+- a batch's invocation continues the trace header of its first record (``pollers.py``);
+- botocore's URL-quoted trace header is stored as sent, and unquoted when read (``trace.py``);
+- the Lineage tag is the first 8 hex digits of SHA-256 of the function ARN (``trace.py``);
+- long polling inside a handler returns at once: a handler's call cannot span virtual
+  time (``sqs_api.py``).
 """
 
 from __future__ import annotations
