@@ -260,6 +260,11 @@ class _Builder:
         return ident[attribute]
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
+        if _bool(props.get("FifoQueue", False)):
+            raise TemplateError(
+                f"Resources.{logical_id}: FIFO queues are not modelled by the local simulator "
+                "(standard queues only)"
+            )
         ident = self.identity[logical_id]
         redrive = _json_or_dict(props.get("RedrivePolicy"))
         target = None

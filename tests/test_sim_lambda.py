@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from _simkit import FORWARDER, build_stack, function_resource, mapping_resource, queue_resource
 
 from looplab.sim import SimParams, Simulator
+from looplab.stack import TemplateError
 
 
 def write_handler(code_dir: Path, name: str, source: str) -> str:
@@ -185,3 +187,20 @@ def test_a_module_that_fails_to_import_is_an_error_each_time(tmp_path: Path) -> 
         assert not sim.functions["F"].idle  # failed environments are not reused
         first = next(e.message for e in sim.logs.events() if e.message.startswith("[ERROR]"))
         assert "Runtime.ImportModuleError" in first and "not_a_module_anywhere" in first
+
+
+def test_what_the_simulator_cannot_model_is_refused_with_the_place(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match=r"Resources\.F: FIFO queues are not modelled"):
+        build_stack({"F": queue_resource("f.fifo", FifoQueue=True)}, tmp_path)
+    node = function_resource("js", "index.handler", {}, Runtime="nodejs20.x")
+    with pytest.raises(TemplateError, match=r"Resources\.J: runtime nodejs20\.x cannot run"):
+        build_stack({"J": node}, tmp_path)
+    with pytest.raises(TemplateError, match=r"Fn::ImportValue is not supported"):
+        build_stack({"Q": queue_resource({"Fn::ImportValue": "x"})}, tmp_path)
+    short_visibility = {
+        "Q": queue_resource("q", VisibilityTimeout=3),
+        "F": function_resource("f", "fns/x.handler", {}),
+        "M": mapping_resource("Q", "F"),
+    }
+    with pytest.raises(TemplateError, match="VisibilityTimeout 3 s, less than F's Timeout 6 s"):
+        build_stack(short_visibility, tmp_path)
