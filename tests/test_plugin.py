@@ -79,3 +79,14 @@ def test_the_shipped_scenarios_match_the_stack(default_template: dict[str, Any],
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_looplabs_own_packaging_leaves_the_scenarios_check_to_python(tmp_path: Path):
+    """A bad scenarios.yaml fails `sls deploy`/`package` by hand, but not the simulator's
+    compile step: there looplab's validator reports it, with lines and close matches."""
+    from looplab.stack import load_stack
+
+    project = make_project(tmp_path / "project")
+    project.write_scenarios(BAD_SCENARIOS)
+    stack = load_stack(project.path, stage="pkgskip")
+    assert set(stack.queues) == {"Queue", "DeadLetterQueue"}
