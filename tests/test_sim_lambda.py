@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,55 @@ def test_what_the_simulator_cannot_model_is_refused_with_the_place(tmp_path: Pat
     }
     with pytest.raises(TemplateError, match="VisibilityTimeout 3 s, less than F's Timeout 6 s"):
         build_stack(short_visibility, tmp_path)
+
+
+EXITING = """\
+import sys
+def handler(event, context):
+    if event["Records"][0]["body"] == "exit":
+        sys.exit(3)
+    if event["Records"][0]["body"] == "interrupt":
+        raise KeyboardInterrupt
+"""
+
+
+def test_sys_exit_is_a_runtime_error_and_the_environment_is_not_reused(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "exiting", EXITING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("exit-q"),
+            "F": function_resource("exit-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", "exit")
+        sim.advance(1)
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
+        assert not sim.functions["F"].idle
+        assert any("Runtime.ExitError" in e.message for e in sim.logs.events())
+
+
+def test_an_interrupt_inside_a_handler_propagates_after_the_bookkeeping(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "exiting", EXITING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("int-q", VisibilityTimeout=10),
+            "F": function_resource("int-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    before = dict(os.environ)
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", "interrupt")
+        with pytest.raises(KeyboardInterrupt):
+            sim.advance(1)
+        assert dict(os.environ) == before  # the host's environment is back
+        sim.purge("Q")
+        sim.advance(5)  # the interrupted invocation still finishes on the clock
+        function = sim.functions["F"]
+        assert function.running == 0
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
+        assert sim.pollers["M"].busy == 0

@@ -166,6 +166,7 @@ class LambdaService:
         swap = Swap(env.session)
         self.current = function
         outcome, result = "success", None
+        interrupted: BaseException | None = None
         context = LambdaContext(
             function_name=spec.name,
             invoked_function_arn=spec.arn,
@@ -185,6 +186,21 @@ class LambdaService:
             outcome = "error"
             print(f"[ERROR] {type(exc).__name__}: {exc}")
             print("".join(traceback.format_exception(exc)).rstrip())
+        except SystemExit as exc:
+            # sys.exit() in a handler ends the runtime process on AWS: an error, and the
+            # environment is not reused.
+            outcome = "error"
+            print(
+                f"RequestId: {request_id} Error: Runtime exited with error: exit status "
+                f"{exc.code}\nRuntime.ExitError"
+            )
+            env.handler = None
+        except BaseException as exc:
+            # Ctrl-C or a signal while handler code runs: finish the bookkeeping (so the
+            # simulation stays consistent for the scenario's cleanup), then let it through.
+            outcome = "error"
+            interrupted = exc
+            print(f"[ERROR] invocation interrupted by {type(exc).__name__}")
         finally:
             env.session = swap.restore()
             self.current = None
@@ -215,6 +231,8 @@ class LambdaService:
         )
         env.invocations += 1
         self.clock.at(end, self._finish, function, env, source, outcome, result, done, started)
+        if interrupted is not None:
+            raise interrupted
 
     def _finish(
         self,
