@@ -7,6 +7,7 @@ summed into one-minute buckets, and log events are streamed to a temporary file 
 
 from __future__ import annotations
 
+import marshal
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -111,12 +112,17 @@ class LogEvent:
 
 
 class Logs:
-    """CloudWatch Logs: groups of streams of events, spilled to a temporary file."""
+    """CloudWatch Logs: groups of streams of events, spilled to a temporary file.
+
+    Events are buffered and written in chunks with ``marshal`` (the interpreter's own fast
+    serialiser; the file lives only as long as this process, so its version-specific format
+    is no concern), so an invocation's log lines cost a list append, not a format and write.
+    """
 
     def __init__(self) -> None:
         # Held open for the simulator's life; close() releases it.
         self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "w", encoding="utf-8", prefix="looplab-logs-", suffix=".tsv"
+            "wb", prefix="looplab-logs-", suffix=".bin"
         )
         self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
         self._buffer: list[tuple[float, str, str, str]] = []
@@ -126,7 +132,7 @@ class Logs:
         counts[stream] = counts.get(stream, 0) + 1
         buffer = self._buffer
         buffer.append((t, group, stream, message))
-        if len(buffer) >= 4096:
+        if len(buffer) >= _CHUNK:
             self._flush()
 
     def put_many(self, group: str, stream: str, events: list[tuple[float, str]]) -> None:
@@ -135,16 +141,13 @@ class Logs:
         counts[stream] = counts.get(stream, 0) + len(events)
         buffer = self._buffer
         buffer.extend((t, group, stream, message) for t, message in events)
-        if len(buffer) >= 4096:
+        if len(buffer) >= _CHUNK:
             self._flush()
 
     def _flush(self) -> None:
-        # Formatting is batched here, off the per-invocation path.
-        self._file.writelines(
-            f"{t!r}\t{group}\t{stream}\t{_escape(message)}\n"
-            for t, group, stream, message in self._buffer
-        )
-        self._buffer.clear()
+        if self._buffer:
+            marshal.dump(self._buffer, self._file)
+            self._buffer.clear()
 
     def events(
         self, since: float | None = None, until: float | None = None, group: str | None = None
@@ -163,33 +166,22 @@ class Logs:
         that keeps the position reads each event once, however long the run."""
         self._flush()
         self._file.flush()
+        events: list[LogEvent] = []
         # A separate handle: reading never moves the writer's offset.
         with open(self._file.name, "rb") as reader:
             reader.seek(position)
-            data = reader.read()
-        events = []
-        for line in data.decode("utf-8").splitlines():
-            t_text, grp, stream, escaped = line.split("\t", 3)
-            events.append(LogEvent(float(t_text), grp, stream, _unescape(escaped)))
-        return events, position + len(data)
+            while True:
+                try:
+                    chunk = marshal.load(reader)
+                except EOFError:
+                    break
+                events.extend(LogEvent(*record) for record in chunk)
+            return events, reader.tell()
 
     def close(self) -> None:
         self._file.close()
 
 
-def _escape(message: str) -> str:
-    if "\n" in message or "\t" in message or "\\" in message:
-        return message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
-    return message
+_CHUNK = 8192  # events per spilled chunk: ~1 MB in memory at most
 
 
-def _unescape(text: str) -> str:
-    out: list[str] = []
-    chars = iter(text)
-    for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            out.append({"n": "\n", "t": "\t", "\\": "\\"}.get(nxt, nxt))
-        else:
-            out.append(ch)
-    return "".join(out)

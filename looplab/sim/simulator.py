@@ -16,7 +16,6 @@ import boto3
 
 from looplab.sim import bridge
 from looplab.sim.clock import Clock
-from looplab.sim.ids import uuid
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
 from looplab.sim.pollers import Poller
@@ -76,6 +75,7 @@ class Simulator:
         self.sqs.on_event = self._on_sqs_event
         self._sender = "AIDALOOPLABSEEDER"
         self._next_sample = self.clock.now
+        self._requests = 0
         bridge.ensure_installed()
         self.closed = False
 
@@ -178,7 +178,10 @@ class Simulator:
     def dispatch(
         self, service: str, operation: str, params: dict[str, Any], trace_header: str | None
     ) -> tuple[int, dict[str, Any]]:
-        request_id = uuid(self.rng)
+        # Sequential, not random: cheaper, equally unique, and it leaves the seeded stream
+        # to the choices that shape the run.
+        self._requests += 1
+        request_id = f"{self._requests:08x}-0000-4000-8000-000000000000"
         if service != "sqs":
             reply = bridge.error_reply(
                 "NotImplemented",
