@@ -5,7 +5,11 @@ Run ``invoke --list`` for the tasks and ``invoke --help TASK`` for their argumen
 
 from __future__ import annotations
 
-from invoke import Exit, task
+import sys
+
+from invoke import Collection, Exit, task
+
+from looplab.cli import DEFAULTS
 
 
 @task(
@@ -31,19 +35,20 @@ def remove(c, stage="dev", region="eu-central-1"):
     run_remove(c, stage=stage, region=region)
 
 
-def _looplab(c, key, given):
-    """A CLI value, else invoke.yaml's ``looplab.<key>``."""
-    return given if given is not None else c.config.get("looplab", {}).get(key)
+def _looplab(c, key, given=None):
+    """A CLI value, else the config's ``looplab.<key>`` (invoke.yaml over looplab.cli.DEFAULTS)."""
+    return given if given is not None else c.config.looplab[key]
 
 
 @task(
     help={
         "name": "The scenario to run (see `invoke scenarios`)",
-        "backend": "local (the simulator, default) or aws (default from invoke.yaml)",
-        "stage": "The stack's stage (default from invoke.yaml: dev)",
+        "backend": "Where to run: local (the simulator) or aws (default: looplab.backend "
+        "from invoke.yaml, else local)",
+        "stage": "The stack's stage (default: looplab.stage from invoke.yaml, else dev)",
         "set": "Override a scenario parameter as key=value, e.g. counter=7 (repeatable)",
         "seed": "The simulator's random seed (same seed, same run)",
-        "dry": "Validate and print the plan; run nothing",
+        "dry": "Validate and print the plan; build no backend, run nothing",
         "allow_recursion": "Permit RecursiveLoop Allow on AWS (protection-off scenarios)",
     },
     iterable=["set_"],
@@ -51,18 +56,18 @@ def _looplab(c, key, given):
 def scenario(
     c, name, backend=None, stage=None, set_=None, seed=0, dry=False, allow_recursion=False
 ):
-    """Run a scenario from scenarios.yaml; exit 0 pass, 1 expectation failed, 2 bad input."""
+    """Run a scenario from scenarios.yaml; exit 0 pass, 1 failed/aborted, 2 bad input."""
     from looplab.cli import scenario_command
 
     code = scenario_command(
         name,
-        backend=_looplab(c, "backend", backend) or "local",
-        stage=_looplab(c, "stage", stage) or "dev",
+        backend=_looplab(c, "backend", backend),
+        stage=_looplab(c, "stage", stage),
         sets=set_ or [],
         seed=int(seed),
         dry=dry,
-        file=_looplab(c, "scenarios", None) or "scenarios.yaml",
-        results=_looplab(c, "results", None) or "results",
+        file=_looplab(c, "scenarios"),
+        results=_looplab(c, "results"),
         allow_recursion=allow_recursion,
     )
     if code:
@@ -74,19 +79,20 @@ def scenarios(c):
     """List the scenarios of scenarios.yaml with their descriptions and parameters."""
     from looplab.cli import list_command
 
-    code = list_command(_looplab(c, "scenarios", None) or "scenarios.yaml")
+    code = list_command(_looplab(c, "scenarios"))
     if code:
         raise Exit(code=code)
 
 
-@task(help={"stage": "The stack's stage to check against (default from invoke.yaml: dev)"})
+@task(help={"stage": "The stack's stage to check against (default: looplab.stage, else dev)"})
 def validate(c, stage=None):
     """Check scenarios.yaml (every scenario) against the compiled stack; exit 2 on problems."""
     from looplab.cli import validate_command
 
-    code = validate_command(
-        _looplab(c, "scenarios", None) or "scenarios.yaml",
-        stage=_looplab(c, "stage", stage) or "dev",
-    )
+    code = validate_command(_looplab(c, "scenarios"), stage=_looplab(c, "stage", stage))
     if code:
         raise Exit(code=code)
+
+
+# looplab's defaults live in looplab.cli.DEFAULTS; invoke.yaml and INVOKE_LOOPLAB_* override.
+ns = Collection.from_module(sys.modules[__name__], config={"looplab": dict(DEFAULTS)})

@@ -2,37 +2,42 @@
 
 tasks.py calls :func:`scenario_command`, :func:`list_command` and :func:`validate_command`;
 ``python -m looplab.cli`` offers the same without invoke. Exit codes: 0 every expectation
-passed, 1 one failed (or the run was aborted), 2 bad input (nothing ran), 128+N for a signal.
+passed, 1 one failed (or the run was aborted, or its cleanup failed), 2 bad input (nothing
+ran), 128+N for a signal. A ``wait until`` that times out does not change the exit code (the
+expectations after it decide); it is listed as a warning in the summary and the journal.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from looplab.backends.base import Backend
-from looplab.scenarios import Scenario, ScenarioError, Step, build_scenario, validate_file
+from looplab.cli_console import ConsoleListener, print_plan, print_problems
+from looplab.scenarios import (
+    ScenarioError,
+    build_scenario,
+    unknown,
+    validate_file,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_FILE = "scenarios.yaml"
+# The one home of the defaults: tasks.py hands them to invoke's config (invoke.yaml and
+# INVOKE_LOOPLAB_* override them), and the argparse entry point below uses them directly.
+DEFAULTS = {
+    "backend": "local",
+    "stage": "dev",
+    "results": "results",
+    "scenarios": "scenarios.yaml",
+}
+DEFAULT_FILE = DEFAULTS["scenarios"]
 BackendFactory = Callable[..., Backend]
 
 
@@ -61,12 +66,14 @@ BACKENDS: dict[str, BackendFactory] = {"local": _local, "aws": _aws}
 
 def make_backend(name: str, stack: Any, seed: int = 0, *, allow_recursion: bool = False) -> Backend:
     """Build the backend called ``name``; raise BadInput for an unknown or unavailable one."""
-    factory = BACKENDS.get(name)
-    if factory is None:
-        from looplab.scenarios._errors import unknown
+    check_backend_name(name)
+    return BACKENDS[name](stack, seed, allow_recursion=allow_recursion)
 
+
+def check_backend_name(name: str) -> None:
+    """Raise BadInput for a backend name that is not registered (with the valid choices)."""
+    if name not in BACKENDS:
         raise BadInput(unknown("backend", name, BACKENDS))
-    return factory(stack, seed, allow_recursion=allow_recursion)
 
 
 def load_stack_for(project: Path, stage: str) -> Any:
@@ -83,31 +90,38 @@ def load_stack_for(project: Path, stage: str) -> Any:
 def scenario_command(
     name: str,
     *,
-    backend: str = "local",
-    stage: str = "dev",
+    backend: str = DEFAULTS["backend"],
+    stage: str = DEFAULTS["stage"],
     sets: Sequence[str] = (),
     seed: int = 0,
     dry: bool = False,
     file: str | Path = DEFAULT_FILE,
-    results: str | Path = "results",
+    results: str | Path = DEFAULTS["results"],
     project: str | Path = ".",
     allow_recursion: bool = False,
     console: Console | None = None,
 ) -> int:
-    """Validate, then run one scenario; return the exit code."""
+    """Validate, then run one scenario; return the exit code.
+
+    ``dry`` checks the file, the parameters and the backend's name, then prints the plan; it
+    builds no backend (so ``--backend aws --dry`` shows the plan without touching AWS).
+    """
+    from looplab.engine import Interrupted, RunSetupError, run_scenario
+
     console = console or Console()
     err = Console(stderr=True)
     project = Path(project)
     try:
+        check_backend_name(backend)
         stack = load_stack_for(project, stage)
         sfile = validate_file(project / file, stack)
         scenario = build_scenario(sfile, name, list(sets), stack)
         if dry:
-            _print_plan(console, scenario, backend)
+            print_plan(console, scenario, backend)
             return EXIT_OK
         instance = make_backend(backend, stack, seed, allow_recursion=allow_recursion)
     except ScenarioError as exc:
-        _print_problems(err, exc)
+        print_problems(err, exc)
         return EXIT_BAD_INPUT
     except BadInput as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
@@ -115,8 +129,6 @@ def scenario_command(
     except KeyboardInterrupt:
         err.print("interrupted before anything ran")
         return 130
-    from looplab.engine import run_scenario
-
     try:
         result = run_scenario(
             scenario,
@@ -127,8 +139,28 @@ def scenario_command(
             queues=sorted(stack.queues),
             listener=ConsoleListener(console),
         )
+    except RunSetupError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))} (nothing was run)")
+        return EXIT_BAD_INPUT
+    except Interrupted as exc:  # the engine records signals itself; this is a safety net
+        err.print(f"interrupted ({exc.signame})")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
     finally:
         instance.close()
+    if result.doc.get("console_error"):
+        err.print(
+            f"[yellow]warning:[/] the console failed during the run "
+            f"({escape(result.doc['console_error'])}); the journal has everything",
+            soft_wrap=True,
+        )
+    if result.journal_error:
+        err.print(
+            f"[red]error:[/] the journal's last write failed: {escape(result.journal_error)}",
+            soft_wrap=True,
+        )
     return result.exit_code
 
 
@@ -139,7 +171,7 @@ def list_command(file: str | Path = DEFAULT_FILE, console: Console | None = None
     console = console or Console()
     sfile, problems = load_file(Path(file))
     if sfile is None:
-        _print_problems(Console(stderr=True), ScenarioError(problems))
+        print_problems(Console(stderr=True), ScenarioError(problems))
         return EXIT_BAD_INPUT
     table = Table(title=f"Scenarios in {file}", show_lines=True)
     table.add_column("name", style="bold cyan", no_wrap=True)
@@ -159,7 +191,7 @@ def list_command(file: str | Path = DEFAULT_FILE, console: Console | None = None
 def validate_command(
     file: str | Path = DEFAULT_FILE,
     *,
-    stage: str = "dev",
+    stage: str = DEFAULTS["stage"],
     project: str | Path = ".",
     console: Console | None = None,
 ) -> int:
@@ -170,7 +202,7 @@ def validate_command(
         stack = load_stack_for(project, stage)
         sfile = validate_file(project / file, stack)
     except ScenarioError as exc:
-        _print_problems(Console(stderr=True), exc)
+        print_problems(Console(stderr=True), exc)
         return EXIT_BAD_INPUT
     except BadInput as exc:
         Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
@@ -183,154 +215,44 @@ def validate_command(
     return EXIT_OK
 
 
-def _print_problems(err: Console, exc: ScenarioError) -> None:
-    count = len(exc.problems)
-    err.print(f"[red]{count} problem{'s' if count != 1 else ''}[/] (nothing was run):")
-    for problem in exc.problems:
-        err.print(f"  {escape(str(problem))}", soft_wrap=True)
-
-
-def _print_plan(console: Console, scenario: Scenario, backend: str) -> None:
-    console.print(f"[bold]{scenario.name}[/] on {backend} (dry run: nothing is run)")
-    console.print(f"  {escape(scenario.description)}")
-    console.print(f"  parameters: {scenario.parameters}")
-    for cond in scenario.stop_when:
-        console.print(f"  stop when {escape(cond.subject())} {cond.expected()}")
-    for phase, steps in (("steps", scenario.steps), ("finally", scenario.finally_)):
-        for index, step in enumerate(steps, 1):
-            console.print(f"  {phase} {index}/{len(steps)}  {escape(step.summary())}")
-            for check in getattr(step, "checks", ()):
-                console.print(f"      {escape(check.subject())} {check.expected()}")
-
-
-MARKS = {
-    "ok": "[green]✓[/]",
-    "failed": "[red]✗[/]",
-    "error": "[red]![/]",
-    "timeout": "[yellow]⌛[/]",
-    "stopped": "[red]■[/]",
-    "interrupted": "[yellow]⚡[/]",
-}
-STATUS_STYLE = {"completed": "green", "failed": "red", "aborted": "red", "interrupted": "yellow"}
-
-
-class _SecondsColumn(ProgressColumn):
-    """``done/total s`` for a wait; blank while a step has no known length."""
-
-    def render(self, task: Task) -> Text:
-        if task.total is None:
-            return Text("")
-        return Text(f"{task.completed:>5.0f}/{task.total:.0f} s", style="progress.download")
-
-
-class ConsoleListener:
-    """A live line per step; a bar when a wait takes real time; the expectations at the end."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            _SecondsColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self.task: Any = None
-        self.wall = 0.0
-        self.journal: Path | None = None
-
-    def run_started(self, scenario: Scenario, journal: Path) -> None:
-        self.console.print(f"[bold]{scenario.name}[/]  {escape(scenario.description)}")
-        self.journal = journal
-        self.console.print(f"[dim]journal: {journal}[/]")
-        self.progress.start()
-
-    def step_started(self, phase: str, index: int, total: int, step: Step) -> None:
-        self.wall = time.monotonic()
-        label = f"{phase} {index + 1}/{total}  {escape(step.summary())}"
-        # total=None shows a pulsing bar until a wait reports its length.
-        self.task = self.progress.add_task(label, total=None)
-
-    def step_progress(self, done: float, total: float) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, completed=done, total=total)
-
-    def step_finished(self, phase: str, record: dict[str, Any]) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
-        wall = time.monotonic() - self.wall
-        mark = MARKS.get(record["status"], record["status"])
-        clock = f"t={record['clock_end']:.0f}s" if record.get("clock_end") is not None else ""
-        detail = _detail(record)
-        self.progress.console.print(
-            f" {mark} {phase:<7} {record['index'] + 1:>2}  {escape(record['summary'])}"
-            f"  [dim]{clock} ({wall * 1000:.0f} ms){detail}[/]",
-            soft_wrap=True,
-        )
-
-    def run_finished(self, doc: dict[str, Any]) -> None:
-        self.progress.stop()
-        if doc["expectations"]:
-            table = Table(title="Expectations")
-            for column in ("check", "expected", "actual", "result", "note"):
-                table.add_column(column)
-            for entry in doc["expectations"]:
-                ok = entry["passed"]
-                table.add_row(
-                    escape(entry["check"]),
-                    entry["expected"],
-                    str(entry["actual"]),
-                    "[green]pass[/]" if ok else "[red]FAIL[/]",
-                    escape(entry.get("note", "") if ok else entry.get("reason", "")),
-                )
-            self.console.print(table)
-        status = doc["status"]
-        style = STATUS_STYLE.get(status, "bold")
-        clock = doc["clock"]
-        self.console.print(
-            f"[{style}]{status}[/]"
-            + (f": {escape(str(doc['reason']))}" if doc.get("reason") else "")
-            + f"  [dim]({clock['elapsed']:.0f} s on the {doc['backend']} clock, "
-            f"{clock['wall_seconds']:.2f} s wall; cleanup {doc.get('cleanup')})[/]",
-            soft_wrap=True,
-        )
-        self.console.print(f"journal: {self.journal}")
-
-
-def _detail(record: dict[str, Any]) -> str:
-    if record.get("error"):
-        return f"  {escape(record['error'])}"
-    output = record.get("output") or {}
-    if record["kind"] == "drain":
-        counters = [m.get("counter") for m in output.get("messages", [])]
-        return f"  drained {len(counters)}: counters {counters}"
-    if record["kind"] == "wait" and "held" in output:
-        return f"  waited {output['waited']:.0f} s, held: {output['held']}"
-    if "stop_condition" in output:
-        return f"  {escape(str(output['stop_condition'].get('reason', '')))}"
-    return ""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="looplab", description=__doc__.splitlines()[0])
     parser.add_argument("--file", default=DEFAULT_FILE, help="the scenario file")
     parser.add_argument("--project", default=".", help="folder with serverless.yml")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("scenario", help="run one scenario")
-    run.add_argument("--name", required=True, help="the scenario to run")
-    run.add_argument("--backend", default="local", help="local (simulator) or aws")
-    run.add_argument("--stage", default="dev", help="the stack's stage")
-    run.add_argument("--set", dest="sets", action="append", default=[], help="parameter k=v")
+    run = sub.add_parser(
+        "scenario",
+        help="run one scenario",
+        description="Run one scenario. Exit 0: every expectation passed; 1: one failed, the "
+        "run was aborted or its cleanup failed; 2: bad input, nothing ran; 130/143: SIGINT/"
+        "SIGTERM. A 'wait until' that times out is a warning, not a failure.",
+    )
+    run.add_argument("--name", required=True, help="the scenario to run (see 'scenarios')")
+    run.add_argument(
+        "--backend",
+        default=DEFAULTS["backend"],
+        choices=sorted(BACKENDS),
+        help=f"where to run: local (the simulator) or aws (default: {DEFAULTS['backend']})",
+    )
+    run.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
+    run.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario parameter, e.g. counter=7 (repeatable; the value takes "
+        "the default's type)",
+    )
     run.add_argument("--seed", type=int, default=0, help="the simulator's random seed")
-    run.add_argument("--dry", action="store_true", help="validate and show the plan only")
-    run.add_argument("--results", default="results", help="where runs/ goes")
+    run.add_argument(
+        "--dry", action="store_true", help="validate and show the plan; build no backend"
+    )
+    run.add_argument("--results", default=DEFAULTS["results"], help="where runs/ goes")
     run.add_argument("--allow-recursion", action="store_true", help="permit RecursiveLoop Allow")
     sub.add_parser("scenarios", help="list the scenarios")
     check = sub.add_parser("validate", help="check the scenario file against the stack")
-    check.add_argument("--stage", default="dev", help="the stack's stage")
+    check.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
     args = parser.parse_args(argv)
     if args.command == "scenarios":
         return list_command(Path(args.project) / args.file)

@@ -14,6 +14,7 @@ from _fakes import FakeBackend, fake_stack
 from rich.console import Console
 
 from looplab import cli
+from looplab.backends.base import BackendError
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
@@ -136,14 +137,12 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     assert "did you mean 'too-hopeful'?" in " ".join(proc.stderr.split())
 
 
-@pytest.mark.skipif(
-    shutil.which("invoke") is None and not (ROOT / ".venv/bin/invoke").exists(),
-    reason="invoke not installed",
-)
 def test_invoke_tasks_end_to_end(tmp_path: Path) -> None:
     """The real thing: tasks.py -> looplab.cli -> the stack -> the simulator."""
-    pytest.importorskip("looplab.backends.local", reason="the simulator backend is not there")
-    invoke = str(ROOT / ".venv/bin/invoke") if (ROOT / ".venv/bin/invoke").exists() else "invoke"
+    import looplab.backends.local  # noqa: F401  (fails, never skips, when it is broken)
+
+    invoke = shutil.which("invoke", path=str(Path(sys.executable).parent)) or shutil.which("invoke")
+    assert invoke, "invoke is a dev dependency: install it"
     env = {**os.environ, "INVOKE_LOOPLAB_RESULTS": str(tmp_path)}
     listing = subprocess.run(
         [invoke, "--list"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60
@@ -190,3 +189,137 @@ def test_a_stack_that_does_not_compile_is_bad_input(
     err = " ".join(capsys.readouterr().err.split())
     assert "cannot compile the stack for stage 'dev'" in err and "boom" in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_dry_with_an_unknown_backend_is_bad_input(
+    built: list[FakeBackend], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.scenario_command(
+        "loop-detection", backend="bogus", project=ROOT, results=tmp_path, dry=True
+    )
+    assert code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown backend 'bogus' (allowed: aws, fake, local)" in err
+
+
+def test_dry_with_aws_validates_without_building_it(
+    built: list[FakeBackend], tmp_path: Path
+) -> None:
+    out = console()
+    code = cli.scenario_command(
+        "loop-detection", backend="aws", project=ROOT, results=tmp_path, dry=True, console=out
+    )
+    assert code == 0 and "loop-detection on aws (dry run" in out.export_text()
+
+
+def test_argparse_offers_the_backends_as_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["scenario", "--name", "loop-detection", "--backend", "bogus", "--dry"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'bogus' (choose from aws, local)" in capsys.readouterr().err.replace(
+        "'aws', 'local'", "aws, local"
+    )
+
+
+@pytest.mark.parametrize(("signame", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupt_that_escapes_the_engine_is_an_exit_code(
+    built: list[FakeBackend],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signame: str,
+    code: int,
+) -> None:
+    import looplab.engine
+    from looplab.engine import Interrupted
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise Interrupted(signame)
+
+    monkeypatch.setattr(looplab.engine, "run_scenario", interrupted)
+    assert cli.scenario_command("loop-detection", backend="fake", results=tmp_path) == code
+    assert f"interrupted ({signame})" in capsys.readouterr().err
+    assert built[0].closed
+
+
+def test_an_unwritable_results_folder_is_exit_2(
+    built: list[FakeBackend], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    code = cli.scenario_command("loop-detection", backend="fake", results=blocker)
+    assert code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot make the run's folder under" in err and "(nothing was run)" in err
+
+
+def test_a_broken_console_still_prints_the_end_and_the_error(
+    built: list[FakeBackend],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def broken(self: object, *args: object) -> None:
+        raise RuntimeError("no terminal")
+
+    monkeypatch.setattr(cli.ConsoleListener, "step_finished", broken)
+    out = console()
+    code = cli.scenario_command("dlq-capture", backend="fake", results=tmp_path, console=out)
+    assert code == 0
+    text = out.export_text()
+    assert "completed" in text and "Expectations" in text
+    err = " ".join(capsys.readouterr().err.split())
+    assert "the console failed during the run (step_finished: RuntimeError: no terminal)" in err
+
+
+TIMEOUT = """\
+version: 1
+aliases: {dlq: DeadLetterQueue}
+scenarios:
+  never:
+    description: a wait that times out
+    steps:
+      - wait: {until: {metric: visible, queue: dlq, at_least: 1}, timeout: 12, poll: 2}
+      - expect: {metric: visible, queue: dlq, equals: 0}
+"""
+
+
+def test_a_timed_out_wait_is_printed_as_a_warning(built: list[FakeBackend], tmp_path: Path) -> None:
+    file = tmp_path / "s.yaml"
+    file.write_text(TIMEOUT)
+    out = console()
+    code = cli.scenario_command("never", backend="fake", file=file, results=tmp_path, console=out)
+    text = out.export_text()
+    assert code == 0
+    assert "warning: steps 1 (line 7): wait until" in text and "timed out after 12 s" in text
+
+
+def test_a_failed_cleanup_prints_why(
+    built: list[FakeBackend], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Busy(FakeBackend):
+        def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
+            if not enabled:  # connecting works; disconnecting (in finally) does not
+                raise BackendError("mapping busy")
+            super().set_mapping(function, source_queue, enabled)
+
+    def factory(stack: object, seed: int, **_: object) -> FakeBackend:
+        return Busy()
+
+    monkeypatch.setitem(cli.BACKENDS, "busy", factory)
+    out = console()
+    code = cli.scenario_command("dlq-reconnect", backend="busy", results=tmp_path, console=out)
+    text = " ".join(out.export_text().split())
+    assert code == 1  # every expectation passed, but the DLQ is still a trigger
+    assert "completed: cleanup failed: finally 1 (disconnect): BackendError: mapping busy" in text
+
+
+def test_the_expectations_table_keeps_the_check_on_80_columns(
+    built: list[FakeBackend], tmp_path: Path
+) -> None:
+    out = Console(record=True, width=80, force_terminal=False)
+    assert cli.scenario_command("dlq-reconnect", backend="fake", results=tmp_path, console=out) == 0
+    table = out.export_text().split("Expectations", 1)[1]
+    assert "…" not in table
+    joined = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
+    assert "recursive_invocations_dropped[source=DeadLetterQueue]" in joined

@@ -8,12 +8,9 @@ from typing import Any
 
 import pytest
 
+from looplab.backends import local
 from looplab.engine import run_scenario
 from looplab.scenarios import build_scenario, validate_file
-
-local = pytest.importorskip(
-    "looplab.backends.local", reason="looplab.backends.local (the simulator backend) not importable"
-)
 
 ROOT = Path(__file__).parent.parent
 NAMES = ["loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"]

@@ -163,3 +163,55 @@ def test_the_shipped_file_validates_against_the_fake_stack() -> None:
         assert isinstance(scenario.finally_[-1], Purge), f"{name} must leave a clean state"
         assert any(isinstance(s, Expect) for s in scenario.steps)
         assert sfile.description(name)
+
+
+SNAPSHOTS = """\
+version: 1
+aliases: {queue: Queue, dlq: DeadLetterQueue}
+scenarios:
+  order:
+    description: a check before its snapshot, and one name twice
+    steps:
+      - expect: {metric: visible, queue: dlq, snapshot: late, equals: 0}
+      - snapshot: {name: late}
+      - snapshot: {name: twice}
+      - snapshot: {queue: queue, name: twice}
+      - wait: {until: {metric: total, queue: queue, snapshot: late, equals: 0}, timeout: 5}
+    finally:
+      - expect: {metric: visible, queue: dlq, snapshot: late, equals: 0}
+"""
+
+
+def test_snapshot_order_and_duplicates_are_reported_with_lines(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SNAPSHOTS)
+    with pytest.raises(ScenarioError) as caught:
+        validate_file(path, fake_stack())
+    found = [(p.line, p.message) for p in caught.value.problems]
+    assert len(found) == 2, found
+    (line, before), (dup_line, dup) = found
+    assert line == 7 and "snapshot 'late' is taken only later (line 8)" in before
+    assert dup_line == 10 and "snapshot name 'twice' is used twice (first on line 9)" in dup
+    assert str(caught.value.problems[0]).startswith(f"{path}:7: ")
+
+
+def test_an_unknown_parameter_is_reported_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        GOOD.replace("at_most: 3}", 'at_most: "${nope}"}')
+        .replace('body: "raw ${counter}"', 'body: "${nope}"')
+        .replace("purge: {queue: queue}", 'purge: {queue: "${nope}"}')
+        .replace('between: [0, "${counter}"]', 'between: [0, "${nope}"]')
+    )
+    with pytest.raises(ScenarioError) as caught:
+        validate_file(path, fake_stack())
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 4, messages
+    assert all("unknown parameter 'nope'" in m for m in messages)
+
+
+def test_an_integer_parameter_says_integer(good: Path) -> None:
+    sfile = validate_file(good, fake_stack())
+    with pytest.raises(ScenarioError) as caught:
+        build_scenario(sfile, "demo", ["counter=5.5"])
+    assert "parameter 'counter' expects an integer like 5, got '5.5'" in str(caught.value)

@@ -5,7 +5,7 @@ It never knows which backend it drives; the CLI builds the backend and hands it 
 
 from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir
 from looplab.engine._probe import counter_of
-from looplab.engine._runner import Listener, RunResult, run_scenario
+from looplab.engine._runner import Listener, RunResult, RunSetupError, run_scenario
 from looplab.engine._signals import Interrupted, SignalGuard
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Journal",
     "Listener",
     "RunResult",
+    "RunSetupError",
     "SignalGuard",
     "counter_of",
     "run_dir",

@@ -11,10 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from looplab.backends.base import Backend, DrainedMessage, FunctionCounts, Observations, QueueState
-from looplab.scenarios import Condition
-
-OBSERVATION_FIELDS = ("invocations", "errors", "recursive_invocations_dropped")
-RUN_FIELDS = ("max_counter_sent", "log_streams")
+from looplab.scenarios import OBSERVATION_METRICS, QUEUE_METRICS, RUN_METRICS, Condition
 
 
 @dataclass
@@ -42,23 +39,31 @@ class Probe:
         self.drained: dict[str, list[DrainedMessage]] = {}
         self.snapshots: dict[str, dict[str, QueueState]] = {}
         self._obs: Observations | None = None
-        # Backends count in per-minute buckets (CloudWatch does, and so does the simulator's
-        # metric store), so "since the start" also covers the start's whole minute: what an
-        # earlier run did in it would leak in. Readings are deltas from this baseline.
-        self.baseline = backend.observations(since=since)
+        self.baseline: Observations | None = None
+
+    def start(self) -> None:
+        """Read the baseline (the runner calls this first, so a failure lands in the journal).
+
+        Backends count in per-minute buckets (CloudWatch does, and so does the simulator's
+        metric store), so "since the start" also covers the start's whole minute: what an
+        earlier run did in it would leak in. Readings are deltas from this baseline.
+        """
+        self.baseline = self.backend.observations(since=self.since)
 
     def fresh(self) -> None:
         """Start a new evaluation round: forget the cached observations."""
         self._obs = None
 
     def observations(self) -> Observations:
+        if self.baseline is None:
+            raise RuntimeError("no baseline: the observations at the start could not be read")
         if self._obs is None:
             self._obs = _minus(self.backend.observations(since=self.since), self.baseline)
         return self._obs
 
     def read(self, cond: Condition) -> Reading:
         metric = cond.metric
-        if metric in OBSERVATION_FIELDS:
+        if metric in OBSERVATION_METRICS:
             obs = self.observations()
             if cond.function is not None:
                 counts = obs.by_function.get(cond.function, FunctionCounts())
@@ -67,7 +72,7 @@ class Probe:
             else:
                 return Reading(getattr(obs, metric))
             return Reading(getattr(counts, metric))
-        if metric in ("visible", "in_flight", "delayed", "total"):
+        if metric in QUEUE_METRICS:
             return self._queue_metric(cond)
         if metric.startswith("drained"):
             return self._drained_metric(cond)
@@ -127,7 +132,7 @@ class Probe:
     def holds_all(self, conds: tuple[Condition, ...]) -> bool:
         """Whether every condition holds, in this round (the caller calls fresh())."""
         # Cheap readings first: a queue count that fails spares a CloudWatch-like query.
-        ordered = sorted(conds, key=lambda c: c.metric in OBSERVATION_FIELDS + RUN_FIELDS)
+        ordered = sorted(conds, key=lambda c: c.metric in OBSERVATION_METRICS + RUN_METRICS)
         return all(cond.holds(self.read(cond).value) for cond in ordered)
 
     def first_holding(self, conds: tuple[Condition, ...]) -> Condition | None:
@@ -173,6 +178,7 @@ def _minus(now: Observations, base: Observations) -> Observations:
     def after(items: list[Any], prefix: list[Any]) -> list[Any]:
         return items[len(prefix) :] if items[: len(prefix)] == prefix else list(items)
 
+    seen = set(base.log_streams)
     return Observations(
         invocations=now.invocations - base.invocations,
         errors=now.errors - base.errors,
@@ -182,7 +188,8 @@ def _minus(now: Observations, base: Observations) -> Observations:
         by_function={k: counts(v, base.by_function.get(k)) for k, v in now.by_function.items()},
         by_source={k: counts(v, base.by_source.get(k)) for k, v in now.by_source.items()},
         counters_sent=after(list(now.counters_sent), list(base.counters_sent)),
-        log_streams=list(now.log_streams),
+        # A stream is an execution environment: count the ones that appeared during the run.
+        log_streams=[s for s in now.log_streams if s not in seen],
     )
 
 

@@ -1,8 +1,11 @@
 """Run a Scenario against a Backend: steps, stop conditions, ``finally``, the journal.
 
 Statuses: ``completed`` (every expectation passed), ``failed`` (an expectation failed),
-``aborted`` (a step raised, or a stop condition held), ``interrupted`` (SIGINT / SIGTERM).
-Whatever happens, ``finally`` runs and the journal says what it did.
+``aborted`` (a step raised, a stop condition held, or the engine itself failed),
+``interrupted`` (SIGINT / SIGTERM). Whatever happens, ``finally`` runs and the journal says
+what it did. A ``wait until`` that times out does not change the status (the expectations
+after it decide); it goes into the journal's ``warnings`` and the console's summary. A failed
+cleanup turns exit 0 into 1 and says why in ``reason``.
 """
 
 from __future__ import annotations
@@ -38,8 +41,16 @@ class _Quiet:
         return lambda *args, **kwargs: None
 
 
+class RunSetupError(Exception):
+    """The run could not start at all (e.g. its folder cannot be made); no journal exists."""
+
+
 class _Guarded:
-    """Calls the listener, but a broken console must never cost a run its ``finally``."""
+    """Calls the listener, but a broken console must never cost a run its ``finally``.
+
+    After a listener fails it is not called again, except ``run_finished``: the user must see
+    how the run ended even when a live line could not be drawn.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -49,12 +60,12 @@ class _Guarded:
         method = getattr(self.inner, name, None)
 
         def call(*args: Any, **kwargs: Any) -> None:
-            if method is None or self.failure is not None:
+            if method is None or (self.failure is not None and name != "run_finished"):
                 return
             try:
                 method(*args, **kwargs)
             except Exception as exc:
-                self.failure = f"{name}: {type(exc).__name__}: {exc}"
+                self.failure = self.failure or f"{name}: {type(exc).__name__}: {exc}"
 
         return call
 
@@ -65,6 +76,7 @@ class RunResult:
     journal_path: Path
     doc: dict[str, Any] = field(repr=False)
     exit_code: int = 0
+    journal_error: str | None = None  # the journal's last write failed (disk full, ...)
 
 
 def run_scenario(
@@ -77,7 +89,10 @@ def run_scenario(
     queues: list[str] | None = None,
     listener: Listener | None = None,
 ) -> RunResult:
-    """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``."""
+    """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``.
+
+    Raises :class:`RunSetupError` when the run's folder cannot be made (nothing ran).
+    """
     return _Run(
         scenario, backend, results, seed, stage, queues, _Guarded(listener or _Quiet())
     ).run()
@@ -103,6 +118,7 @@ class _Run:
         self.start_wall = time.monotonic()
         self.probe = Probe(backend, since=self.start_clock)
         self.exit_code: int | None = None
+        self.journal_error: str | None = None
         self.outcome = "running"
         doc = {
             "schema_version": SCHEMA_VERSION,
@@ -116,6 +132,7 @@ class _Run:
             "status": "running",
             "phase": "steps",
             "reason": None,
+            "warnings": [],
             "started_at": utc_now(),
             "ended_at": None,
             "looplab_version": looplab.__version__,
@@ -128,7 +145,13 @@ class _Run:
             "observations_after_finally": None,
             "cleanup": None,
         }
-        folder = run_dir(results, scenario.name, backend.name)
+        try:
+            folder = run_dir(results, scenario.name, backend.name)
+        except OSError as exc:
+            raise RunSetupError(
+                f"cannot make the run's folder under {Path(results) / 'runs'}: "
+                f"{exc.strerror or exc}"
+            ) from exc
         self.journal = Journal(folder, doc)
         self.ctx = StepContext(
             backend=backend,
@@ -144,28 +167,51 @@ class _Run:
 
     def run(self) -> RunResult:
         with self.guard:
+            try:
+                self._steps_phase()
+                self._finally()
+            except Interrupted as exc:  # a second signal between the steps and finally
+                if self.outcome == "running":
+                    self._set_status("interrupted", f"{exc.signame} received")
+                self.doc["cleanup"] = f"interrupted by a second {exc.signame}"
+                self.exit_code = self.exit_code or exc.exit_code
+            finally:
+                self._end()
+            # Still inside the guard, which is settled: a signal now is only noted.
+            self.listener.run_finished(self.doc)
+            if self.listener.failure and self.doc.get("console_error") != self.listener.failure:
+                self.doc["console_error"] = self.listener.failure
+                self._safe_write()
+        status = self.outcome
+        code = self.exit_code if self.exit_code is not None else EXIT_CODES.get(status, 1)
+        if code == 0 and self.doc["cleanup"] != "ok":
+            code = 1  # the expectations passed, but the stack was not left as it should be
+        return RunResult(status, self.journal.path, self.doc, code, self.journal_error)
+
+    def _steps_phase(self) -> None:
+        try:
             self._write()
             self.listener.run_started(self.scenario, self.journal.path)
             try:
-                self._steps()
-            except _Stop:
-                pass  # status and reason already recorded
-            except Interrupted as exc:
-                self._set_status("interrupted", f"{exc.signame} received during the steps")
-                self.exit_code = exc.exit_code
-            except KeyboardInterrupt:  # no handler installed (not the main thread)
-                self._set_status("interrupted", "KeyboardInterrupt during the steps")
-                self.exit_code = 130
-            self._finally()
-        if self.listener.failure:
-            self.doc["console_error"] = self.listener.failure
-            self._write()
-        status = self.outcome
-        code = self.exit_code if self.exit_code is not None else EXIT_CODES.get(status, 1)
-        if status == "completed" and self.doc["cleanup"] == "failed":
-            code = 1
-        self.listener.run_finished(self.doc)
-        return RunResult(status, self.journal.path, self.doc, code)
+                self.probe.start()
+            except Exception as exc:
+                self._set_status(
+                    "aborted",
+                    f"setup failed: cannot read the backend's observations at the start: "
+                    f"{type(exc).__name__}: {exc}",
+                )
+                return
+            self._steps()
+        except _Stop:
+            pass  # status and reason already recorded
+        except Interrupted as exc:
+            self._set_status("interrupted", f"{exc.signame} received during the steps")
+            self.exit_code = exc.exit_code
+        except KeyboardInterrupt:  # no handler installed (not the main thread)
+            self._set_status("interrupted", "KeyboardInterrupt during the steps")
+            self.exit_code = 130
+        except Exception as exc:  # the engine itself: a journal write, a listener, a bug
+            self._set_status("aborted", f"engine error: {type(exc).__name__}: {exc}")
 
     def _steps(self) -> None:
         steps = self.scenario.steps
@@ -176,8 +222,6 @@ class _Run:
                 return
             if record["status"] == "failed":
                 self.doc["reason"] = self._failed_reason()
-            if self.scenario.stop_when and self._stop_after_step():
-                return
         self._set_status("failed" if self._any_failed() else "completed", self.doc["reason"])
 
     def _run_step(self, phase: str, index: int, total: int, step: Step) -> dict[str, Any]:
@@ -196,10 +240,18 @@ class _Run:
             "error": None,
         }
         self.doc[phase].append(record)
+        error: str | None = None
+        stop: StopConditionMet | None = None
         try:
             self._write()
             self.listener.step_started(phase, index, total, step)
             outcome = execute(step, self.ctx)
+            if phase == "steps" and self.scenario.stop_when:
+                try:
+                    stop = self._stop_holding()
+                except Exception as exc:  # the step ran; reading the budget did not
+                    outcome = Outcome("error", outcome.output)
+                    error = f"checking stop_when after the step: {type(exc).__name__}: {exc}"
         except Interrupted:
             self._end_step(record, Outcome("interrupted", {}), None, phase)
             raise
@@ -210,7 +262,11 @@ class _Run:
         except Exception as exc:  # any backend failure: recorded, then finally runs
             self._end_step(record, Outcome("error", {}), f"{type(exc).__name__}: {exc}", phase)
             return record
-        self._end_step(record, outcome, None, phase)
+        self._end_step(record, outcome, error, phase)
+        if stop is not None:
+            self._set_status("aborted", str(stop))
+            self._write()
+            raise _Stop from stop
         return record
 
     def _end_step(
@@ -225,45 +281,63 @@ class _Run:
         )
         for entry in outcome.output.get("expectations", []):
             self.doc["expectations"].append({"step": record["index"], "phase": phase, **entry})
+        if outcome.status == "timeout":
+            self.doc["warnings"].append(_timeout_warning(phase, record))
         self._refresh(phase)
         self._write()
         self.listener.step_finished(phase, record)
 
-    def _stop_after_step(self) -> bool:
+    def _stop_holding(self) -> StopConditionMet | None:
         self.probe.fresh()
         cond = self.probe.first_holding(self.scenario.stop_when)
-        if cond is None:
-            return False
-        entry = self.probe.check(cond)
-        self._set_status("aborted", str(StopConditionMet(cond, entry)))
-        self._write()
-        return True
+        return None if cond is None else StopConditionMet(cond, self.probe.check(cond))
 
     def _finally(self) -> None:
         self.guard.cleaning = True
         self.doc["phase"] = "finally"
+        self.ctx.stop_when = ()  # cleanup is never cut short by the budget
         steps = self.scenario.finally_
-        failed = 0
+        failures: list[str] = []
         try:
             for index, step in enumerate(steps):
                 record = self._run_step("finally", index, len(steps), step)
-                failed += record["status"] == "error"
-            self.doc["cleanup"] = "failed" if failed else "ok"
+                if record["status"] == "error":
+                    failures.append(f"finally {index + 1} ({step.kind}): {record['error']}")
+            self.doc["cleanup"] = "failed" if failures else "ok"
         except Interrupted as exc:
             self.doc["cleanup"] = f"interrupted by a second {exc.signame}"
             self.exit_code = self.exit_code or exc.exit_code
-        except _Stop:  # cannot happen: finally steps do not watch stop conditions
+        except Exception as exc:  # the engine itself (the journal cannot be written, ...)
+            failures.append(f"engine error: {type(exc).__name__}: {exc}")
             self.doc["cleanup"] = "failed"
-        if self.guard.noted:
-            self.doc["signals_during_finally"] = list(self.guard.noted)
+        if failures:
+            note = "cleanup failed: " + "; ".join(failures)
+            reason = self.doc["reason"]
+            self.doc["reason"] = f"{reason}; {note}" if reason else note
+
+    def _end(self) -> None:
+        """The journal's last word; runs whatever happened before (a ``finally:`` clause)."""
+        self.guard.settle()
+        if self.outcome == "running":  # cannot happen, but never leave "running" behind
+            self._set_status("aborted", self.doc["reason"] or "the run ended unexpectedly")
+        if self.listener.failure:
+            self.doc["console_error"] = self.listener.failure
         try:
             self.doc["observations_after_finally"] = self.probe.summary(self.queues)
         except Exception as exc:
             self.doc["observations_after_finally"] = {"error": f"{type(exc).__name__}: {exc}"}
+        if self.guard.noted:
+            self.doc["signals_during_finally"] = list(self.guard.noted)
         self.doc["ended_at"] = utc_now()
         self.doc["status"] = self.outcome
         self.doc["phase"] = "done"
-        self._write()
+        self._safe_write()
+
+    def _safe_write(self) -> None:
+        try:
+            self._write()
+        except Exception as exc:
+            self.journal_error = f"{type(exc).__name__}: {exc}"
 
     def _refresh(self, phase: str) -> None:
         # Observations are re-read after every step, so an interrupted run still has them.
@@ -302,6 +376,16 @@ class _Run:
         self.doc["clock"]["wall_seconds"] = round(time.monotonic() - self.start_wall, 6)
         with self.guard.deferred():
             self.journal.write()
+
+
+def _timeout_warning(phase: str, record: dict[str, Any]) -> str:
+    output = record["output"] or {}
+    unmet = [c.get("reason", c["check"]) for c in output.get("conditions", []) if not c["passed"]]
+    where = f"{phase} {record['index'] + 1} (line {record['line']})"
+    return (
+        f"{where}: {record['summary']} timed out after {output.get('waited', 0):.0f} s; "
+        f"not met: {'; '.join(unmet) or 'nothing recorded'}; the run went on"
+    )
 
 
 class _Stop(Exception):

@@ -2,10 +2,12 @@
 
 Chaos Toolkit users complain that Ctrl-C skips rollbacks; here a signal during the steps
 raises :class:`Interrupted` (a BaseException, so a backend's ``except Exception`` cannot
-swallow it), the runner records it and then runs ``finally``. During ``finally`` the first
-signal is only noted (cleanup matters more than impatience); a second one gives up.
-Signals that arrive while the journal is being replaced wait until the write is done, so a
-journal is never half-written.
+swallow it), the runner records it and then runs ``finally``. After that first signal (and
+during ``finally``) the next signal is only noted (cleanup matters more than impatience); the
+one after gives up on ``finally``. Once ``finally`` is over (:meth:`SignalGuard.settle`), signals
+are only noted, so the journal's last write always happens. At most two :class:`Interrupted`
+are raised per run. Signals that arrive while the journal is being replaced wait until the
+write is done, so a journal is never half-written.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class SignalGuard:
         self._defer = 0
         self._pending: str | None = None
         self.cleaning = False
+        self.settled = False
         self.noted: list[str] = []
 
     def __enter__(self) -> SignalGuard:
@@ -55,14 +58,24 @@ class SignalGuard:
             signal.signal(signum, handler)
         self._previous.clear()
 
+    def settle(self) -> None:
+        """From now on signals are only noted (the run is writing its end)."""
+        self.settled = True
+
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         name = WATCHED.get(signum, str(signum))
-        if self.cleaning and not self.noted:
-            self.noted.append(name)
-            return
         if self._defer:
             self._pending = self._pending or name
             return
+        self._deliver(name)
+
+    def _deliver(self, name: str) -> None:
+        if self.settled or (self.cleaning and not self.noted):
+            self.noted.append(name)
+            return
+        if self.cleaning:
+            self.settled = True  # giving up on finally: nothing is raised after this
+        self.cleaning = True  # the run now heads for finally: the next signal is noted
         raise Interrupted(name)
 
     @contextlib.contextmanager
@@ -75,6 +88,4 @@ class SignalGuard:
             self._defer -= 1
             if not self._defer and self._pending:
                 name, self._pending = self._pending, None
-                if not (self.cleaning and not self.noted):
-                    raise Interrupted(name)
-                self.noted.append(name)
+                self._deliver(name)

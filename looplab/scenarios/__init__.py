@@ -5,10 +5,14 @@ scenario = build_scenario(sfile, "loop-detection", ["counter=7"], stack)
 """
 
 from looplab.scenarios._context import StackNames
-from looplab.scenarios._errors import Problem, ScenarioError, closest
+from looplab.scenarios._errors import Problem, ScenarioError, closest, unknown
 from looplab.scenarios._model import (
+    DRAIN_METRICS,
     METRIC_HELP,
     METRICS,
+    OBSERVATION_METRICS,
+    QUEUE_METRICS,
+    RUN_METRICS,
     STEP_TYPES,
     Condition,
     Connect,
@@ -27,8 +31,12 @@ from looplab.scenarios._model import (
 from looplab.scenarios._validate import ScenarioFile, build_scenario, load_file, validate_file
 
 __all__ = [
+    "DRAIN_METRICS",
     "METRICS",
     "METRIC_HELP",
+    "OBSERVATION_METRICS",
+    "QUEUE_METRICS",
+    "RUN_METRICS",
     "STEP_TYPES",
     "Condition",
     "Connect",
@@ -50,5 +58,6 @@ __all__ = [
     "build_scenario",
     "closest",
     "load_file",
+    "unknown",
     "validate_file",
 ]

@@ -43,6 +43,19 @@ def _attr(spec: Any, *names: str) -> str:
     raise AttributeError(f"{type(spec).__name__} has none of {names}")
 
 
+class Unresolved(str):
+    """A string whose ``${parameter}`` could not be substituted (already reported).
+
+    Checks that meet one say nothing more: one mistake, one problem.
+    """
+
+
+def unresolved(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, Unresolved) for v in value)
+    return isinstance(value, Unresolved)
+
+
 @dataclass
 class Context:
     """Collects problems for one file; resolves names against aliases and the stack."""
@@ -52,6 +65,7 @@ class Context:
     stack: StackNames | None = None
     problems: list[Problem] = field(default_factory=list)
     where: str = ""
+    snapshot_lines: dict[str, int] = field(default_factory=dict)  # every name -> its line
 
     def error(self, line: int, message: str) -> None:
         prefix = f"{self.where}: " if self.where else ""
@@ -59,6 +73,8 @@ class Context:
 
     def resolve(self, name: Any, kind: str, line: int) -> str | None:
         """An alias or logical ID of ``kind`` ("queue" or "function") -> logical ID."""
+        if unresolved(name):
+            return None
         if not isinstance(name, str) or not name:
             self.error(line, f"a {kind} name must be a string, got {_type(name)}")
             return None
@@ -87,6 +103,8 @@ class Context:
     def mapping(self, value: Any, what: str, line: int) -> LMap | None:
         if isinstance(value, LMap):
             return value
+        if unresolved(value):
+            return None
         self.error(line, f"{what} must be a mapping, got {_type(value)}")
         return None
 
@@ -117,6 +135,8 @@ class Context:
         value = args[key]
         line = args.line_of(key)
         kind = "an integer" if integer else "a number"
+        if unresolved(value):
+            return None
         bad_type = isinstance(value, bool) or not isinstance(value, (int, float))
         if bad_type or (integer and not isinstance(value, int)):
             self.error(line, f"{key!r} must be {kind}, got {_type(value)} {value!r}")
@@ -129,8 +149,10 @@ class Context:
 
     def string(self, args: LMap, key: str) -> str | None:
         value = args[key]
-        if isinstance(value, str):
+        if isinstance(value, str) and not unresolved(value):
             return value
+        if unresolved(value):
+            return None
         self.error(args.line_of(key), f"{key!r} must be a string, got {_type(value)}")
         return None
 

@@ -30,7 +30,7 @@ METRIC_HELP = {
     "drained_counter": "the highest JSON 'counter' among the messages drained from a queue",
     "drained_receive_count": "the highest receive count among the messages drained from a queue",
     "max_counter_sent": "the highest counter the handler logged as sent",
-    "log_streams": "how many log streams the functions wrote (execution environments)",
+    "log_streams": "how many log streams (execution environments) appeared since the run started",
 }
 
 

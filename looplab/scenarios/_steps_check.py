@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from looplab.scenarios._context import Context, type_name
+from looplab.scenarios._context import Context, type_name, unresolved
 from looplab.scenarios._errors import unknown
 from looplab.scenarios._load import LList, LMap
 from looplab.scenarios._model import (
@@ -166,6 +166,8 @@ def _recursion(ctx: Context, args: LMap, _: set[str]) -> Step | None:
         return None
     function = ctx.resolve(args["function"], "function", args.line_of("function"))
     mode = args["mode"]
+    if unresolved(mode):
+        return None
     if mode not in ("Allow", "Terminate"):
         ctx.error(args.line_of("mode"), unknown("recursion mode", mode, ("Allow", "Terminate")))
         return None
@@ -202,6 +204,8 @@ def check_condition(ctx: Context, item: Any, line: int, snapshots: set[str]) -> 
     if cond is None or not ctx.keys(cond, CONDITION_KEYS, ("metric",), "a condition"):
         return None
     metric = cond["metric"]
+    if unresolved(metric):
+        return None
     if metric not in METRICS:
         ctx.error(cond.line_of("metric"), unknown("metric", metric, METRICS))
         return None
@@ -228,6 +232,8 @@ def check_condition(ctx: Context, item: Any, line: int, snapshots: set[str]) -> 
 def _comparand(ctx: Context, cond: LMap, op: str) -> float | tuple[float, float] | None:
     value = cond[op]
     line = cond.line_of(op)
+    if unresolved(value):
+        return None
     if op != "between":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             ctx.error(line, f"{op!r} takes a number, got {type_name(value)} {value!r}")
@@ -269,8 +275,18 @@ def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> di
             continue
         line = cond.line_of(key)
         if key == "snapshot":
-            if cond[key] not in snapshots:
-                ctx.error(line, unknown("snapshot", cond[key], snapshots))
+            if unresolved(cond[key]):
+                ok = False
+            elif cond[key] not in snapshots:
+                later = ctx.snapshot_lines.get(cond[key])
+                if later is not None:
+                    ctx.error(
+                        line,
+                        f"snapshot {cond[key]!r} is taken only later (line {later}); "
+                        "a check can read only a snapshot taken before it",
+                    )
+                else:
+                    ctx.error(line, unknown("snapshot", cond[key], snapshots))
                 ok = False
             out[key] = cond[key]
             continue

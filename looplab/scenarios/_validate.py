@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from looplab.scenarios._context import Context, StackNames, type_name
+from looplab.scenarios._context import Context, StackNames, Unresolved, type_name
 from looplab.scenarios._errors import Problem, ScenarioError, unknown
 from looplab.scenarios._load import LList, LMap, load_yaml
 from looplab.scenarios._model import Parameter, Scenario, Step
@@ -158,9 +158,10 @@ def _build(
     params = _parameters(ctx, body.get("parameters"), body.line_of("parameters"))
     params = _apply_overrides(ctx, params, overrides)
     resolved = _substitute(ctx, body, params)
-    snapshots = _snapshot_names(resolved)
-    steps = _step_list(ctx, resolved, "steps", snapshots, required=True)
-    final = _step_list(ctx, resolved, "finally", snapshots, required=False)
+    ctx.snapshot_lines = _snapshot_names(ctx, resolved)
+    taken: set[str] = set()  # grows in step order: a check reads only what was taken before
+    steps = _step_list(ctx, resolved, "steps", taken, required=True)
+    final = _step_list(ctx, resolved, "finally", taken, required=False)
     stop = _stop_when(ctx, resolved.get("stop_when"), resolved.line_of("stop_when"))
     if ctx.problems:
         return None, ctx.problems
@@ -235,12 +236,19 @@ def _apply_overrides(
                     COMMAND_LINE,
                     0,
                     f"parameter {key!r} expects "
-                    f"{type_name(params[key])} like {params[key]!r}, got {text!r}",
+                    f"{_kind_of(params[key])} like {params[key]!r}, got {text!r}",
                 )
             )
             continue
         out[key] = value
     return out
+
+
+def _kind_of(default: Any) -> str:
+    """What ``--set`` accepts for a parameter with this default."""
+    if isinstance(default, int) and not isinstance(default, bool):
+        return "an integer"
+    return type_name(default)
 
 
 def _coerce(text: str, default: Any) -> Any:
@@ -282,22 +290,38 @@ def _substitute(ctx: Context, node: Any, params: dict[str, Any], line: int = 0) 
     for ref in REF_RE.findall(node):
         if ref not in params:
             ctx.error(line, unknown("parameter", ref, params) + f" in {node!r}")
-            return node
+            return Unresolved(node)  # reported once: later checks skip it
     whole = REF_RE.fullmatch(node)
     if whole:
         return params[whole.group(1)]
     return REF_RE.sub(lambda m: str(params[m.group(1)]), node)
 
 
-def _snapshot_names(body: LMap) -> set[str]:
-    names: set[str] = set()
+def _snapshot_names(ctx: Context, body: LMap) -> dict[str, int]:
+    """Every snapshot name with its line, in step order; a name used twice is a problem."""
+    names: dict[str, int] = {}
     for key in ("steps", "finally"):
-        for item in body.get(key) or []:
-            if isinstance(item, LMap) and isinstance(item.get("snapshot"), LMap):
-                label = item["snapshot"].get("name")
-                if isinstance(label, str):
-                    names.add(label)
+        items = body.get(key)
+        for item in items if isinstance(items, LList) else ():
+            label, line = _snapshot_label(item)
+            if label is None:
+                continue
+            if label in names:
+                ctx.error(
+                    line,
+                    f"snapshot name {label!r} is used twice (first on line {names[label]}); "
+                    "a check could not tell which one it reads",
+                )
+                continue
+            names[label] = line
     return names
+
+
+def _snapshot_label(item: Any) -> tuple[str | None, int]:
+    args = item.get("snapshot") if isinstance(item, LMap) else None
+    if isinstance(args, LMap) and isinstance(args.get("name"), str):
+        return args["name"], args.line_of("name")
+    return None, 0
 
 
 def _step_list(
@@ -319,6 +343,9 @@ def _step_list(
         step = check_step(ctx, item, raw.line_of(index), snapshots)
         if step is not None:
             out.append(step)
+        label, _ = _snapshot_label(item)
+        if label is not None:
+            snapshots.add(label)
     ctx.where = base
     return out
 
