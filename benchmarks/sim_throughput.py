@@ -10,7 +10,10 @@ Prints, in one run:
 - the peak resident memory of a 100,000-invocation chain (target < 200 MB), measured in a
   child process so this run's own allocations do not count.
 
-Usage: python benchmarks/sim_throughput.py [--invocations-for-memory N]
+With --instructions, also the instructions per hop on each side, counted by valgrind:
+seconds on this machine drift by up to 2x within a run; instruction counts repeat exactly.
+
+Usage: python benchmarks/sim_throughput.py [--instructions] [--invocations-for-memory N]
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -105,13 +110,68 @@ def memory_child(invocations: int) -> None:
     print(json.dumps({"wall": wall, "invocations": count, "virtual": virtual, "peak_kb": peak_kb}))
 
 
+def instruction_run(mode: str, hops: int) -> None:
+    """What valgrind counts: ``hops`` hops of the chain, or ``hops`` bare calls."""
+    if mode == "bare":
+        bare_handler(hops)
+    else:
+        simulated_chain(hops)
+
+
+def instructions(low: int = 300, high: int = 1300) -> dict[str, float]:
+    """Instructions per hop (sim) and per call (bare), from callgrind's totals of a short and
+    a long run of each, so start-up and cold starts cancel out. Unlike seconds, instruction
+    counts repeat exactly whatever else the machine does; they do not see cache misses."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    jobs = {
+        (mode, n): subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--instruction-run",
+                mode,
+                str(n),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for mode in ("sim", "bare")
+        for n in (low, high)
+    }
+    totals = {}
+    for key, job in jobs.items():
+        _, err = job.communicate()
+        match = re.search(r"Collected : (\d+)", err)
+        if job.returncode != 0 or match is None:
+            raise SystemExit(f"valgrind run {key} failed:\n{err[-2000:]}")
+        totals[key] = int(match.group(1))
+    return {
+        mode: (totals[(mode, high)] - totals[(mode, low)]) / (high - low)
+        for mode in ("sim", "bare")
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invocations-for-memory", type=int, default=100_000)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per hop under valgrind (about 5 minutes)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--instruction-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         memory_child(args.child)
+        return
+    if args.instruction_run:
+        instruction_run(args.instruction_run[0], int(args.instruction_run[1]))
         return
 
     simulated_chain(10)  # warm: sls package cache, imports
@@ -145,6 +205,14 @@ def main() -> None:
         f"vs {bare_wall / HOPS * 1e6:.0f} us bare, ratio {steady * HOPS / bare_wall:.2f}"
     )
     print(f"1000-hop chain under 2 s: {'met' if sim_wall < 2 else 'MISSED'}")
+
+    if args.instructions:
+        per = instructions()
+        ir_ratio = per["sim"] / per["bare"]
+        print(
+            f"instructions per hop: simulator {per['sim']:,.0f}, bare {per['bare']:,.0f}, "
+            f"ratio {ir_ratio:.2f} (target <= 1.5: {'met' if ir_ratio <= 1.5 else 'MISSED'})"
+        )
 
     n = args.invocations_for_memory
     out = subprocess.run(
