@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,17 +23,28 @@ from botocore.exceptions import ClientError
 pytestmark = pytest.mark.integration
 
 STAGE = "mototest"
+REMOVE_STAGE = "mototest-rm"  # a stack of its own, so removing it disturbs no other test
 MOTO_ACCOUNT = "123456789012"
+
+
+def _deploy(moto_server: MotoServer, folder: Path, stage: str) -> SlsProject:
+    project = make_project(folder)
+    project.write_scenarios(VALID_SCENARIOS)  # the deploy runs the plugin's check too
+    project.run("deploy", "--stage", stage, "--region", REGION, endpoint=moto_server.url)
+    return project
 
 
 @pytest.fixture(scope="module")
 def deployed(
     moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SlsProject]:
-    project = make_project(tmp_path_factory.mktemp("sls-moto"))
-    project.write_scenarios(VALID_SCENARIOS)  # the deploy runs the plugin's check too
-    project.run("deploy", "--stage", STAGE, "--region", REGION, endpoint=moto_server.url)
-    yield project
+    yield _deploy(moto_server, tmp_path_factory.mktemp("sls-moto"), STAGE)
+
+
+@pytest.fixture
+def to_remove(moto_server: MotoServer, tmp_path: Path) -> SlsProject:
+    """A stack deployed for the removal test alone: test order does not matter."""
+    return _deploy(moto_server, tmp_path / "sls-moto-rm", REMOVE_STAGE)
 
 
 def client(moto_server: MotoServer, service: str) -> Any:
@@ -45,8 +57,8 @@ def client(moto_server: MotoServer, service: str) -> Any:
     )
 
 
-def record_of(project: SlsProject) -> dict[str, Any]:
-    return json.loads(project.stack_file(STAGE).read_text())
+def record_of(project: SlsProject, stage: str = STAGE) -> dict[str, Any]:
+    return json.loads(project.stack_file(stage).read_text())
 
 
 def test_deploy_records_the_stack_with_every_output(deployed: SlsProject):
@@ -111,13 +123,14 @@ def test_looplab_outputs_rewrites_the_stack_file(deployed: SlsProject, moto_serv
     assert after["stackId"] == before["stackId"]
 
 
-# Last in this module on purpose: it removes the stack the tests above read.
-def test_remove_disables_every_mapping_before_the_stack_goes(deployed: SlsProject, moto_server):
-    outputs = record_of(deployed)["outputs"]
+def test_remove_disables_every_mapping_before_the_stack_goes(to_remove: SlsProject, moto_server):
+    outputs = record_of(to_remove, REMOVE_STAGE)["outputs"]
     main_uuid, dlq_uuid = outputs["QueueMappingUuid"], outputs["DeadLetterQueueMappingUuid"]
     moto_server.start_recording()
 
-    result = deployed.run("remove", "--stage", STAGE, "--region", REGION, endpoint=moto_server.url)
+    result = to_remove.run(
+        "remove", "--stage", REMOVE_STAGE, "--region", REGION, endpoint=moto_server.url
+    )
 
     calls = moto_server.recorded_calls()
     delete_at = next(i for i, c in enumerate(calls) if c["operation"] == "DeleteStack")
@@ -147,7 +160,7 @@ def test_remove_disables_every_mapping_before_the_stack_goes(deployed: SlsProjec
         assert f"disabled event source mapping {logical_id} ({uuid})" in log, log
     assert "2 of 2 event source mappings" in log
 
-    assert not deployed.stack_file(STAGE).exists()
+    assert not to_remove.stack_file(REMOVE_STAGE).exists()
     with pytest.raises(ClientError) as gone:
         client(moto_server, "sqs").get_queue_attributes(QueueUrl=outputs["QueueUrl"])
     assert "NonExistentQueue" in gone.value.response["Error"]["Code"]
