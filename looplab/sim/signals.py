@@ -183,5 +183,3 @@ class Logs:
 
 
 _CHUNK = 8192  # events per spilled chunk: ~1 MB in memory at most
-
-
