@@ -40,7 +40,7 @@ class QueueSpec:
     retention_seconds: int = 345_600
     visibility_timeout: int = 30
     delay_seconds: int = 0
-    maximum_message_size: int = 262_144
+    maximum_message_size: int = 1_048_576
     receive_wait_seconds: int = 0
     redrive_target: str | None = None  # logical ID of the DLQ
     redrive_target_arn: str | None = None
@@ -280,7 +280,7 @@ class _Builder:
             retention_seconds=int(props.get("MessageRetentionPeriod", 345_600)),
             visibility_timeout=int(props.get("VisibilityTimeout", 30)),
             delay_seconds=int(props.get("DelaySeconds", 0)),
-            maximum_message_size=int(props.get("MaximumMessageSize", 262_144)),
+            maximum_message_size=int(props.get("MaximumMessageSize", 1_048_576)),
             receive_wait_seconds=int(props.get("ReceiveMessageWaitTimeSeconds", 0)),
             redrive_target=target,
             redrive_target_arn=redrive.get("deadLetterTargetArn") if redrive else None,

@@ -45,6 +45,9 @@ def test_drain_returns_and_deletes(backend: LocalBackend) -> None:
     assert json.loads(message.body) == {"counter": 21}
     assert message.receive_count == 2  # one receive in the main queue, one by the drain
     assert "AWSTraceHeader" in message.attributes
+    # Sent by the function: SQS names the role's session, which Lambda names after it.
+    assert message.attributes["SenderId"] == "AROALOOPLAB:looplab-simtest-recursive"
+    assert message.attributes["DeadLetterQueueSourceArn"].endswith(":looplab-simtest-queue")
     assert backend.queue_state("DeadLetterQueue").total == 0
 
 

@@ -167,7 +167,7 @@ def test_get_queue_url_and_attributes(sim: Simulator, sqs) -> None:
     ("call", "code"),
     [
         (
-            lambda c, u: c.send_message(QueueUrl=u, MessageBody="x" * 262_145),
+            lambda c, u: c.send_message(QueueUrl=u, MessageBody="x" * 1_048_577),
             "InvalidParameterValue",
         ),
         (
@@ -232,10 +232,103 @@ def test_message_attributes_round_trip_with_aws_md5(sim: Simulator, sqs) -> None
     sent = sqs.send_message(
         QueueUrl=main,
         MessageBody="x",
-        MessageAttributes={"colour": {"DataType": "String", "StringValue": "blue"}},
+        MessageAttributes={
+            "colour": {"DataType": "String", "StringValue": "blue"},
+            "n": {"DataType": "Number", "StringValue": "7"},
+        },
     )
     got = sqs.receive_message(QueueUrl=main, MessageAttributeNames=["All"])["Messages"][0]
     assert got["MessageAttributes"]["colour"]["StringValue"] == "blue"
     assert got["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
-    # The value AWS documents for this single attribute (computed by its published algorithm).
-    assert len(sent["MD5OfMessageAttributes"]) == 32
+    # Digests from an independent implementation of SQS's algorithm (moto's Message).
+    assert sent["MD5OfMessageAttributes"] == "6fda2f51cf797034f722d7e3843d5eab"
+    blob = sqs.send_message(
+        QueueUrl=main,
+        MessageBody="y",
+        MessageAttributes={"blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01hello"}},
+    )
+    assert blob["MD5OfMessageAttributes"] == "4f7c8d9d50c5097d2f482885d38535df"
+
+
+def test_attributes_count_toward_the_size_limit(sim: Simulator, sqs) -> None:
+    attributes = {"a": {"DataType": "String", "StringValue": "v" * 16}}
+    with pytest.raises(ClientError, match="shorter than 1048576 bytes"):
+        sqs.send_message(
+            QueueUrl=url(sim, "Main"), MessageBody="x" * 1_048_560, MessageAttributes=attributes
+        )
+
+
+def test_a_dlq_with_shorter_retention_expires_moved_messages_on_its_own_clock(
+    tmp_path: Path,
+) -> None:
+    resources = {
+        "Dlq": queue_resource("short-dlq", MessageRetentionPeriod=60),
+        "Main": queue_resource(
+            "long-main",
+            MessageRetentionPeriod=3600,
+            RedrivePolicy={
+                "deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                "maxReceiveCount": 1,
+            },
+        ),
+    }
+    with Simulator(build_stack(resources, tmp_path), seed=0) as sim:
+        sqs = sim.client("sqs")
+        sqs.send_message(QueueUrl=url(sim, "Main"), MessageBody="m")
+        sqs.receive_message(QueueUrl=url(sim, "Main"), VisibilityTimeout=0)
+        sqs.receive_message(QueueUrl=url(sim, "Main"))  # moves it at t=0
+        assert counts(sqs, url(sim, "Dlq")) == (1, 0, 0)
+        sim.advance(61)
+        assert counts(sqs, url(sim, "Dlq")) == (0, 0, 0)
+
+
+def test_moved_messages_name_their_source_queue(sim: Simulator, sqs) -> None:
+    main, dlq = url(sim, "Main"), url(sim, "Dlq")
+    sqs.send_message(QueueUrl=main, MessageBody="m")
+    for _ in range(3):
+        sqs.receive_message(QueueUrl=main, VisibilityTimeout=0)
+    moved = sqs.receive_message(QueueUrl=dlq, MessageSystemAttributeNames=["All"])["Messages"]
+    assert moved[0]["Attributes"]["DeadLetterQueueSourceArn"] == sim.queues["Main"].spec.arn
+
+
+def test_received_metric_counts_messages_not_calls(sim: Simulator, sqs) -> None:
+    main = url(sim, "Main")
+    sqs.send_message_batch(
+        QueueUrl=main, Entries=[{"Id": f"e{i}", "MessageBody": "x"} for i in range(5)]
+    )
+    sqs.receive_message(QueueUrl=main, MaxNumberOfMessages=10)
+    total = sim.metrics.total
+    assert total("AWS/SQS", "NumberOfMessagesReceived", 0, resource="sqs-main") == 5
+    assert total("AWS/SQS", "NumberOfMessagesSent", 0, resource="sqs-main") == 5
+
+
+def test_a_stale_receipt_handle_still_deletes_but_cannot_change_visibility(
+    sim: Simulator, sqs
+) -> None:
+    main = url(sim, "Main")
+    sqs.send_message(QueueUrl=main, MessageBody="m")
+    old = sqs.receive_message(QueueUrl=main, VisibilityTimeout=0)["Messages"][0]
+    sqs.receive_message(QueueUrl=main)  # a newer receive: `old` is stale now
+    with pytest.raises(sqs.exceptions.MessageNotInflight):
+        sqs.change_message_visibility(
+            QueueUrl=main, ReceiptHandle=old["ReceiptHandle"], VisibilityTimeout=5
+        )
+    sqs.delete_message(QueueUrl=main, ReceiptHandle=old["ReceiptHandle"])
+    assert counts(sqs, main) == (0, 0, 0)
+
+
+def test_visibility_is_capped_at_12_hours_from_the_receive(sim: Simulator, sqs) -> None:
+    main = url(sim, "Main")
+    sqs.send_message(QueueUrl=main, MessageBody="m")
+    handle = sqs.receive_message(QueueUrl=main)["Messages"][0]["ReceiptHandle"]
+    sim.advance(20)
+    sqs.change_message_visibility(QueueUrl=main, ReceiptHandle=handle, VisibilityTimeout=43_180)
+    with pytest.raises(ClientError, match="beyond the limit"):
+        sqs.change_message_visibility(QueueUrl=main, ReceiptHandle=handle, VisibilityTimeout=43_181)
+
+
+def test_other_services_fail_loudly_whatever_their_protocol(sim: Simulator) -> None:
+    with pytest.raises(ClientError, match="does not model s3:PutObject"):
+        sim.client("s3").put_object(Bucket="b", Key="k", Body=b"data")
+    with pytest.raises(ClientError, match="does not model lambda:Invoke"):
+        sim.client("lambda").invoke(FunctionName="f", Payload=b"{}")

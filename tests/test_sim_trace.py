@@ -93,7 +93,8 @@ def test_receive_returns_awstraceheader_only_when_asked(sim: Simulator, in_lambd
 
 def test_lineage_formats() -> None:
     assert parse_lineage("a87bd80c:1|68fd508a:5") == {"a87bd80c": 1, "68fd508a": 5}
-    assert parse_lineage("10:a87bd80c:3") == {"a87bd80c": 3}  # the late-2024 form
+    # The late-2024 form: <loop count>:<hash>:<request count>.
+    assert parse_lineage("10:a87bd80c:3") == {"a87bd80c": 10}
     assert parse_lineage("junk|a87bd80c:x|b:2") == {"b": 2}
     header = TraceHeader.parse("Root=1-a-b;Parent=c;Sampled=1;Lineage=a87bd80c:1%7Cffffffff:2")
     assert header is not None and header.lineage == {"a87bd80c": 1, "ffffffff": 2}

@@ -21,8 +21,7 @@ from looplab.backends.base import (
     RecursiveLoop,
 )
 from looplab.sim import SimParams, Simulator, SqsError
-from looplab.sim.sqs import PURGE_INTERVAL, Queue
-from looplab.sim.sqs_api import system_attributes
+from looplab.sim.sqs import Queue, system_attributes
 from looplab.stack import Stack
 
 _SENT = re.compile(r"^Sending count (-?\d+)")
@@ -62,10 +61,10 @@ class LocalBackend:
 
     def purge(self, queue: str) -> None:
         self._queue(queue)
-        last = self.sim.queues[queue].last_purge
-        if last is not None and self.sim.now - last < PURGE_INTERVAL:
+        allowed = self.sim.sqs.next_purge_at(self.sim.queues[queue])
+        if allowed > self.sim.now:
             # SQS allows one purge a minute; wait it out as a client on AWS has to.
-            self.sim.run_until(last + PURGE_INTERVAL)
+            self.sim.run_until(allowed)
         self.sim.purge(queue)
 
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:

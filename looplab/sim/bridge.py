@@ -39,21 +39,15 @@ def _before_call(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
 def call(router: Router, model: Any, params: dict[str, Any]) -> tuple[AWSResponse, dict]:
     service = model.service_model.service_name
     operation = model.name
-    body = params.get("body")
-    if isinstance(body, bytes):
-        body = body.decode()
     headers = params.get("headers") or {}
     trace = headers.get("X-Amzn-Trace-Id")
     if isinstance(trace, bytes):
         trace = trace.decode()
-    if isinstance(body, dict):  # query-protocol services serialise to a dict
-        api_params: dict[str, Any] | None = body
-    else:
-        try:
-            api_params = json.loads(body) if body else {}
-        except ValueError:
-            api_params = None
-    if service == "sqs" and model.service_model.protocol != "json":
+    if service != "sqs":
+        # Refused before its body is read: other services' bodies are XML, form data or
+        # streams, and the answer is the same whatever they contain.
+        status, parsed = router.dispatch(service, operation, {}, trace)
+    elif model.service_model.protocol != "json":
         status, parsed = (
             501,
             _error(
@@ -62,10 +56,16 @@ def call(router: Router, model: Any, params: dict[str, Any]) -> tuple[AWSRespons
                 f"this botocore speaks {model.service_model.protocol}",
             ),
         )
-    elif api_params is None:
-        status, parsed = 400, _error("SerializationException", f"unreadable {service} request")
     else:
-        status, parsed = router.dispatch(service, operation, api_params, trace)
+        body = params.get("body")
+        try:
+            api_params = json.loads(body) if body else {}
+        except (TypeError, ValueError):
+            api_params = None
+        if not isinstance(api_params, dict):
+            status, parsed = 400, _error("SerializationException", "unreadable SQS request")
+        else:
+            status, parsed = router.dispatch(service, operation, api_params, trace)
     request_id = parsed.pop("_request_id", "00000000-0000-0000-0000-000000000000")
     parsed["ResponseMetadata"] = {
         "RequestId": request_id,
@@ -95,9 +95,8 @@ def _error(code: str, message: str, query_code: str | None = None) -> dict[str, 
     return {"Error": error}
 
 
-def error_reply(code: str, message: str, shape: str | None = None) -> dict[str, Any]:
-    """A parsed error as botocore's query-compatible JSON parser would produce it."""
-    return _error(code, message, shape)
+error_reply = _error
+"""A parsed error as botocore's query-compatible JSON parser produces it."""
 
 
 _SPEC = ("before-call", _before_call, handlers.REGISTER_LAST)

@@ -9,7 +9,6 @@ to this simulator.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any, TextIO
 
 import boto3
@@ -102,16 +101,6 @@ class Simulator:
     def advance(self, seconds: float) -> None:
         self.run_until(self.clock.now + seconds)
 
-    def run_while(self, predicate: Callable[[], bool], timeout: float, step: float = 1.0) -> bool:
-        """Advance in ``step`` increments until ``predicate()`` is false or ``timeout`` passes;
-        return whether it became false."""
-        end = self.clock.now + timeout
-        while predicate():
-            if self.clock.now >= end:
-                return False
-            self.run_until(min(end, self.clock.now + step))
-        return True
-
     # -- operations from outside any function (the experimenter's) ------------------------
 
     def send(
@@ -191,18 +180,16 @@ class Simulator:
             reply["_request_id"] = request_id
             return 501, reply
         function = self.lambdas.current
+        # SQS's SenderId for a role is "<role id>:<session>"; Lambda's session is the function.
         sender = self._sender if function is None else f"AROALOOPLAB:{function.spec.name}"
-        self._sender, saved = sender, self._sender
         try:
-            parsed = self.sqs_api.handle(operation, params, trace_header)
+            parsed = self.sqs_api.handle(operation, params, trace_header, sender)
             status = 200
         except SqsError as exc:
             status, parsed = (
                 (400 if exc.sender else 500),
                 bridge.error_reply(exc.code, exc.message, exc.shape),
             )
-        finally:
-            self._sender = saved
         parsed["_request_id"] = request_id
         return status, parsed
 

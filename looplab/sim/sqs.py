@@ -62,6 +62,10 @@ class Message:
     state: str = "new"  # new | visible | inflight | delayed | gone
     receipt: int = 0  # bumps on every receive: the handle's generation
     vis_gen: int = 0  # bumps on every visibility change: stale timer events compare it
+    dead_letter_source: str | None = None  # the source queue's ARN once redrive moved it
+    received_at: float | None = (
+        None  # the latest receive: the 12-hour visibility cap counts from it
+    )
     queue: Queue | None = None
 
 
@@ -107,7 +111,6 @@ class SqsModel:
         self.by_arn: dict[str, Queue] = {}
         self.on_visible: Callable[[Queue], None] = lambda q: None
         self.on_event: Callable[[str, Queue, Message], None] = lambda kind, q, m: None
-        self.sent_total = 0
 
     def add_queue(self, spec: QueueSpec) -> Queue:
         queue = Queue(spec, self.clock.now)
@@ -138,7 +141,7 @@ class SqsModel:
         message_attributes: dict[str, Any] | None = None,
         sender_id: str = "AIDALOCALSIMULATOR",
     ) -> Message:
-        check_body(body, queue.spec.maximum_message_size)
+        check_body(body, queue.spec.maximum_message_size, _attributes_size(message_attributes))
         delay = queue.spec.delay_seconds if delay is None else delay
         if not 0 <= delay <= 900:
             raise SqsError(
@@ -155,7 +158,6 @@ class SqsModel:
             trace_header=trace_header,
             message_attributes=message_attributes or {},
         )
-        self.sent_total += 1
         self._enqueue(queue, message, delay)
         self.clock.at(message.sent + queue.spec.retention_seconds, self._expire, message)
         self.on_event("send", queue, message)
@@ -194,6 +196,7 @@ class SqsModel:
                 message.first_receive = now
             message.receipt += 1
             message.vis_gen += 1
+            message.received_at = now
             self._set_state(message, "inflight")
             if timeout:
                 self.clock.at(now + timeout, self._reappear, message, message.vis_gen)
@@ -202,8 +205,8 @@ class SqsModel:
             # Visible again at once, but not twice in the same response.
             for r in out:
                 self._make_visible(r.message)
-        if out:
-            self.on_event("receive", queue, out[0].message)
+        for r in out:
+            self.on_event("receive", queue, r.message)
         return out
 
     def _move_to_dlq(self, queue: Queue, message: Message) -> None:
@@ -213,9 +216,14 @@ class SqsModel:
         if dlq is None:
             return  # a redrive target outside the stack: the message leaves this account view
         self.on_event("redrive", dlq, message)
-        if self.clock.now >= message.sent + dlq.spec.retention_seconds:
+        deadline = message.sent + dlq.spec.retention_seconds
+        if self.clock.now >= deadline:
             return  # already past the DLQ's retention, counted from the original enqueue
+        message.dead_letter_source = queue.spec.arn
         self._enqueue(dlq, message, 0)
+        # The pending expiry event was set for the source queue's retention; a shorter DLQ
+        # retention needs its own (a stale or early one is a no-op in _expire).
+        self.clock.at(deadline, self._expire, message)
 
     # -- deleting and visibility ---------------------------------------------------------
 
@@ -243,15 +251,25 @@ class SqsModel:
                 "Message is not in flight.",
                 "AWS.SimpleQueueService.MessageNotInflight",
             )
+        if self.clock.now + timeout - (message.received_at or self.clock.now) > 43_200:
+            raise SqsError(
+                "InvalidParameterValue",
+                f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+                "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+            )
         message.vis_gen += 1  # the old visibility event is now stale
         if timeout == 0:
             self._make_visible(message)
         else:
             self.clock.after(timeout, self._reappear, message, message.vis_gen)
 
+    def next_purge_at(self, queue: Queue) -> float:
+        """When PurgeQueue is next allowed on ``queue`` (SQS: once every 60 seconds)."""
+        return self.clock.now if queue.last_purge is None else queue.last_purge + PURGE_INTERVAL
+
     def purge(self, queue: Queue) -> None:
         now = self.clock.now
-        if queue.last_purge is not None and now - queue.last_purge < PURGE_INTERVAL:
+        if now < self.next_purge_at(queue):
             raise SqsError(
                 "PurgeQueueInProgress",
                 f"Only one PurgeQueue operation on {queue.spec.name} is allowed every 60 seconds.",
@@ -317,10 +335,35 @@ class SqsModel:
         self._remove(message)
 
 
-def check_body(body: str, limit: int) -> None:
+def system_attributes(m: Message) -> dict[str, str]:
+    """A message's system attributes, as ReceiveMessage and Lambda's SQS records name them."""
+    attributes = {
+        "ApproximateReceiveCount": str(m.receive_count),
+        "SentTimestamp": str(int(m.sent * 1000)),
+        "SenderId": m.sender_id,
+        "ApproximateFirstReceiveTimestamp": str(int((m.first_receive or m.sent) * 1000)),
+    }
+    if m.trace_header:
+        attributes["AWSTraceHeader"] = m.trace_header
+    if m.dead_letter_source:
+        attributes["DeadLetterQueueSourceArn"] = m.dead_letter_source
+    return attributes
+
+
+def _attributes_size(attributes: dict[str, Any] | None) -> int:
+    # SQS counts each attribute's name, type and value toward the message size.
+    return sum(
+        len(name.encode())
+        + len(str(value.get("DataType", "")).encode())
+        + len(str(value.get("StringValue", value.get("BinaryValue", ""))).encode())
+        for name, value in (attributes or {}).items()
+    )
+
+
+def check_body(body: str, limit: int, extra: int = 0) -> None:
     if not body:
         raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")
-    size = len(body.encode())
+    size = len(body.encode()) + extra
     if size > limit:
         raise SqsError(
             "InvalidParameterValue",

@@ -8,6 +8,7 @@ see a silent success.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -23,7 +24,10 @@ from looplab.sim.sqs import (
     Received,
     SqsError,
     SqsModel,
+    system_attributes,
 )
+
+__all__ = ["SqsApi", "md5_of_attributes", "queue_attributes", "system_attributes"]
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SYSTEM_ATTRIBUTES = (
@@ -32,6 +36,7 @@ _SYSTEM_ATTRIBUTES = (
     "SentTimestamp",
     "SenderId",
     "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
 )
 _QUEUE_ATTRIBUTES = (
     "ApproximateNumberOfMessages",
@@ -53,6 +58,7 @@ _QUEUE_ATTRIBUTES = (
 class SqsApi:
     def __init__(self, model: SqsModel) -> None:
         self.model = model
+        self._sender = "AIDALOOPLABSEEDER"
         self._ops: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
             "SendMessage": self.send_message,
             "SendMessageBatch": self.send_message_batch,
@@ -66,7 +72,15 @@ class SqsApi:
             "GetQueueAttributes": self.get_queue_attributes,
         }
 
-    def handle(self, operation: str, params: dict[str, Any], trace_header: str | None) -> dict:
+    def handle(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        trace_header: str | None,
+        sender_id: str = "AIDALOOPLABSEEDER",
+    ) -> dict:
+        """Run one request; ``sender_id`` is the caller's identity (SQS's SenderId)."""
+        self._sender = sender_id
         op = self._ops.get(operation)
         if op is None:
             raise SqsError(
@@ -209,6 +223,7 @@ class SqsApi:
             delay=None if delay is None else int(delay),
             trace_header=trace,
             message_attributes=p.get("MessageAttributes") or {},
+            sender_id=self._sender,
         )
 
     def _entries(self, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -268,18 +283,6 @@ class SqsApi:
         return reply
 
 
-def system_attributes(m: Message) -> dict[str, str]:
-    attributes = {
-        "ApproximateReceiveCount": str(m.receive_count),
-        "SentTimestamp": str(int(m.sent * 1000)),
-        "SenderId": m.sender_id,
-        "ApproximateFirstReceiveTimestamp": str(int((m.first_receive or m.sent) * 1000)),
-    }
-    if m.trace_header:
-        attributes["AWSTraceHeader"] = m.trace_header
-    return attributes
-
-
 def queue_attributes(queue: Queue, now: float) -> dict[str, str]:
     spec = queue.spec
     values = {
@@ -317,7 +320,8 @@ def md5_of_attributes(attributes: dict[str, Any]) -> str:
             digest.update(struct.pack(">I", len(raw)) + raw)
         if "BinaryValue" in value:
             raw = value["BinaryValue"]
-            raw = raw if isinstance(raw, bytes) else str(raw).encode()
+            # On the JSON wire a blob is base64 text; the digest is over the bytes.
+            raw = raw if isinstance(raw, bytes) else base64.b64decode(raw)
             digest.update(b"\x02" + struct.pack(">I", len(raw)) + raw)
         else:
             raw = str(value.get("StringValue", "")).encode()

@@ -4,8 +4,9 @@ AWS documents the mechanism (the trace header, forwarded by the SDK, read by Lam
 not the Lineage field. Seen in the wild: ``Lineage=<hash8>:<count>``, several joined by
 ``|``. The simulator reads and writes that form: one entry per function, the hash being
 the first 8 hex digits of SHA-256 of the function's ARN (inferred; any stable per-function
-tag behaves the same). Newer runtimes also use ``<int>:<hash8>:<int>``; parsing accepts it
-and keeps the middle field as the tag.
+tag behaves the same). Newer SDKs also write ``<loop count>:<hash8>:<request count>``
+(OpenTelemetry Java contrib's AwsXrayPropagator names the fields so); parsing accepts it,
+with the middle field as the tag and the FIRST as the count.
 
 botocore URL-quotes the header value it forwards (``|`` becomes ``%7C``), so the parser
 unquotes before reading.
@@ -69,7 +70,7 @@ def parse_lineage(text: str) -> dict[str, int]:
             if len(pieces) == 2:
                 lineage[pieces[0]] = int(pieces[1])
             elif len(pieces) == 3:
-                lineage[pieces[1]] = int(pieces[2])
+                lineage[pieces[1]] = int(pieces[0])
         except ValueError:
             continue  # a malformed entry is ignored, as an unknown field would be
     return lineage
