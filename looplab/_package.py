@@ -1,9 +1,10 @@
 """Run ``sls package`` only when its inputs changed: a cache keyed by their hash.
 
 ``sls package`` takes a few seconds (Node start-up, plugin loading). The compiled template
-depends only on serverless.yml, the function code, the project's plugin, the pinned osls
-version and the stage/region/parameters, so its output is kept in
-``.looplab/compiled/<key>/`` and reused while that key holds.
+depends on serverless.yml, the files its package patterns reach, the project's plugin, the
+pinned osls version, the environment variables serverless.yml reads and the
+stage/region/parameters; the key hashes all of those (every project file outside the
+folders that cannot matter), and the output is kept in ``.looplab/compiled/<key>/``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
 TEMPLATE_NAME = "cloudformation-template-update-stack.json"
-_INPUTS = ("serverless.yml", "package-lock.json", "functions", "serverless-plugins")
+# What never shapes the package: dependencies, looplab's own code, tests, results, caches
+# (and scenarios.yaml, which looplab's packaging does not check: see _run_sls_package).
+_SKIP_DIRS = {"node_modules", "looplab", "results", "__pycache__", "tests", "benchmarks", "docs"}
+_SKIP_FILES = {"scenarios.yaml"}
+_ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class PackageError(RuntimeError):
@@ -39,8 +45,13 @@ def compiled_template(
     for artifact in tmp.glob("*.zip"):
         with zipfile.ZipFile(artifact) as zf:
             zf.extractall(tmp / "code")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    try:
+        tmp.rename(out)
+    except OSError:
+        # Another process compiled the same inputs first: theirs is as good as ours.
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (out / TEMPLATE_NAME).is_file():
+            raise
     return out
 
 
@@ -69,13 +80,26 @@ def _run_sls_package(
 
 
 def _input_hash(project_dir: Path, stage: str, region: str, params: dict[str, str]) -> str:
-    digest = hashlib.sha256(json.dumps([stage, region, params]).encode())
-    for name in _INPUTS:
-        root = project_dir / name
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            if "__pycache__" in path.parts or "node_modules" in path.parts:
-                continue
-            digest.update(str(path.relative_to(project_dir)).encode())
-            digest.update(path.read_bytes())
+    """Everything that can change the package: the project's files (package patterns may
+    reach any of them), the environment variables serverless.yml reads, the options."""
+    config = project_dir / "serverless.yml"
+    names = sorted(set(_ENV_REFERENCE.findall(config.read_text()))) if config.is_file() else []
+    env = {name: os.environ.get(name) for name in names}
+    digest = hashlib.sha256(json.dumps([stage, region, params, env]).encode())
+    for path in sorted(_project_files(project_dir)):
+        digest.update(str(path.relative_to(project_dir)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _project_files(root: Path) -> list[Path]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        # Hidden folders (.git, .venv, .serverless, .looplab) are state, not inputs.
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS]
+        files += [
+            Path(dirpath, f)
+            for f in filenames
+            if not f.startswith(".") and not (dirpath == str(root) and f in _SKIP_FILES)
+        ]
+    return files

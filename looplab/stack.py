@@ -331,15 +331,33 @@ class _Builder:
             raise TemplateError(
                 f"Resources.{logical_id}: FunctionName {target!r} is not a function of this stack"
             )
+        where = f"Resources.{logical_id}"
+        if props.get("FilterCriteria"):
+            # On AWS, messages that match no filter are deleted unseen; ignoring the filter
+            # would run the function on them instead.
+            raise TemplateError(f"{where}: FilterCriteria is not modelled by the local simulator")
+        window = int(props.get("MaximumBatchingWindowInSeconds", 0))
+        if window:
+            raise TemplateError(
+                f"{where}: MaximumBatchingWindowInSeconds {window} is not modelled by the local "
+                "simulator (0 only: a batch is whatever one receive returns)"
+            )
+        batch_size = int(props.get("BatchSize", 10))
+        if not 1 <= batch_size <= 10:
+            # Lambda allows up to 10,000 only with a batching window, which is not modelled.
+            raise TemplateError(
+                f"{where}: BatchSize {batch_size} needs a batching window on AWS; the local "
+                "simulator models 1..10"
+            )
         scaling = props.get("ScalingConfig") or {}
         return MappingSpec(
             logical_id=logical_id,
             uuid=self.identity[logical_id][None],
             function=function,
             source_queue=source,
-            batch_size=int(props.get("BatchSize", 10)),
+            batch_size=batch_size,
             enabled=_bool(props.get("Enabled", True)),
-            batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+            batching_window=window,
             maximum_concurrency=(
                 int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None
             ),

@@ -90,3 +90,30 @@ def test_looplabs_own_packaging_leaves_the_scenarios_check_to_python(tmp_path: P
     project.write_scenarios(BAD_SCENARIOS)
     stack = load_stack(project.path, stage="pkgskip")
     assert set(stack.queues) == {"Queue", "DeadLetterQueue"}
+
+
+def test_the_compile_cache_follows_every_input(tmp_path: Path, monkeypatch):
+    """The key changes with any packaged file and with ${env:...} values serverless.yml
+    reads; it ignores looplab's own code and results."""
+    from looplab._package import _input_hash
+
+    project = make_project(tmp_path / "project")
+    root = project.path
+
+    def key() -> str:
+        return _input_hash(root, "dev", "eu-central-1", {})
+
+    first = key()
+    (root / "functions" / "recursive" / "util.py").write_text("X = 1\n")
+    second = key()
+    assert second != first
+    (root / "results").mkdir()
+    (root / "results" / "run.json").write_text("{}")
+    (root / "scenarios.yaml").write_text("version: 1\n")
+    assert key() == second
+    config = root / "serverless.yml"
+    config.write_text(config.read_text() + "\ncustom:\n  owner: ${env:LOOPLAB_TEST_OWNER, 'x'}\n")
+    monkeypatch.setenv("LOOPLAB_TEST_OWNER", "a")
+    third = key()
+    monkeypatch.setenv("LOOPLAB_TEST_OWNER", "b")
+    assert key() != third
