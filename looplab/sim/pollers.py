@@ -4,7 +4,8 @@ A mapping long-polls its queue, so it is modelled as event-driven: it is woken w
 message becomes visible (or when the function frees a slot) and receives after a short
 poll latency. It receives up to BatchSize messages with the queue's visibility timeout,
 invokes the function, and then:
-- success: deletes the batch (all but the ``batchItemFailures`` with ReportBatchItemFailures);
+- success: deletes the batch; with ReportBatchItemFailures, all but the items the response
+  lists, and nothing when the response is invalid (see ``_batch_item_failures``);
 - error or stopped by loop detection: leaves the batch; it comes back after the visibility
   timeout, its receive count already raised, so the queue's own redrive can move it on.
 """
@@ -75,10 +76,13 @@ class Poller:
     def _done(self, received: list[Received], outcome: str, result: Any) -> None:
         self.busy -= 1
         if outcome == "success":
-            failed = _batch_item_failures(result) if self.spec.report_batch_item_failures else set()
-            for r in received:
-                if r.message.message_id not in failed:
-                    self.sqs.delete(self.queue, r.receipt_handle)
+            failed: set[str] | None = set()
+            if self.spec.report_batch_item_failures:
+                failed = _batch_item_failures(result, {r.message.message_id for r in received})
+            if failed is not None:
+                for r in received:
+                    if r.message.message_id not in failed:
+                        self.sqs.delete(self.queue, r.receipt_handle)
         self.wake()
 
     def _record(self, r: Received) -> dict[str, Any]:
@@ -105,8 +109,29 @@ class Poller:
         }
 
 
-def _batch_item_failures(result: Any) -> set[str]:
+def _batch_item_failures(result: Any, batch: set[str]) -> set[str] | None:
+    """The message IDs a ReportBatchItemFailures response names, or None: the whole batch
+    failed and nothing is deleted.
+
+    Lambda developer guide, "Handling errors for an SQS event source": a null or empty
+    response, or a null or empty ``batchItemFailures`` list, is complete success; an
+    invalid response, an empty or null ``itemIdentifier``, a bad key name, or an
+    ``itemIdentifier`` that is not a message ID of the batch is complete failure. A result
+    that is not an object is not a failure report: complete success.
+    """
     if not isinstance(result, dict):
         return set()
-    items = result.get("batchItemFailures") or []
-    return {str(i.get("itemIdentifier")) for i in items if isinstance(i, dict)}
+    items = result.get("batchItemFailures")
+    if not items:
+        return set()  # absent, null or empty
+    if not isinstance(items, list):
+        return None
+    failed: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            return None
+        identifier = item.get("itemIdentifier")
+        if not isinstance(identifier, str) or identifier not in batch:
+            return None  # missing, null, empty, or not a message of this batch
+        failed.add(identifier)
+    return failed
