@@ -150,25 +150,76 @@ def test_cold_start_imports_afresh_and_warm_environments_are_reused(tmp_path: Pa
         ]
 
 
-def test_reserved_concurrency_zero_stops_all_processing(tmp_path: Path) -> None:
+def reserved_zero_stack(tmp_path: Path, max_receive_count: int | None = None):
     handler = write_handler(tmp_path, "counting", COUNTING)
-    stack = build_stack(
+    redrive = (
         {
-            "Q": queue_resource("rc-q"),
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                "maxReceiveCount": max_receive_count,
+            }
+        }
+        if max_receive_count
+        else {}
+    )
+    return build_stack(
+        {
+            "Dlq": queue_resource("rc-dlq"),
+            "Q": queue_resource("rc-q", VisibilityTimeout=30, **redrive),
             "F": function_resource("rc-fn", handler, {}, ReservedConcurrentExecutions=0),
             "M": mapping_resource("Q", "F"),
         },
         tmp_path,
     )
-    with Simulator(stack, seed=0) as sim:
+
+
+def test_reserved_concurrency_zero_throttles_what_the_mapping_receives(tmp_path: Path) -> None:
+    # AWS: event source mappings do not account for reserved concurrency; they receive,
+    # the invoke is throttled and the batch stays in flight until its visibility timeout.
+    with Simulator(reserved_zero_stack(tmp_path), seed=0) as sim:
         sim.send("Q", "{}")
         sim.advance(10)
-        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 0
-        assert sim.queues["Q"].visible == 1
+        total = sim.metrics.total
+        assert total("AWS/Lambda", "Invocations", 0) == 0
+        assert total("AWS/Lambda", "Throttles", 0, resource="rc-fn") == 1
+        (message,) = sim.queues["Q"].messages.values()
+        assert (message.receive_count, sim.queues["Q"].inflight) == (1, 1)
+        sim.advance(60)  # back after each visibility timeout, received and throttled again
+        assert message.receive_count == 3
+        assert total("AWS/Lambda", "Throttles", 0) == 3
+        assert sim.pollers["M"].busy == 0 and sim.functions["F"].running == 0
         sim.set_reserved_concurrency("F", None)
-        sim.send("Q", "{}")  # a new message wakes the poller
-        sim.advance(10)
-        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 2
+        sim.advance(31)
+        assert total("AWS/Lambda", "Invocations", 0) == 1
+        assert not sim.queues["Q"].messages
+
+
+def test_reserved_concurrency_zero_with_redrive_moves_the_message_to_the_dlq(
+    tmp_path: Path,
+) -> None:
+    with Simulator(reserved_zero_stack(tmp_path, max_receive_count=1), seed=0) as sim:
+        sim.send("Q", "{}")
+        sim.advance(40)
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 0
+        assert sim.metrics.total("AWS/Lambda", "Throttles", 0) >= 1
+        assert not sim.queues["Q"].messages
+        assert [m.body for m in sim.queues["Dlq"].messages.values()] == ["{}"]
+
+
+def test_a_throttled_batch_retry_inside_the_visibility_timeout_is_a_parameter(
+    tmp_path: Path,
+) -> None:
+    params = SimParams(throttle_retry_interval=5.0)
+    with Simulator(reserved_zero_stack(tmp_path), seed=0, params=params) as sim:
+        sim.send("Q", "{}")
+        sim.advance(12)
+        assert sim.metrics.total("AWS/Lambda", "Throttles", 0) == 3  # t~0, ~5, ~10
+        (message,) = sim.queues["Q"].messages.values()
+        assert message.receive_count == 1  # retried without a new receive
+        sim.set_reserved_concurrency("F", None)
+        sim.advance(5)
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 1
+        assert not sim.queues["Q"].messages
 
 
 def test_a_module_that_fails_to_import_is_an_error_each_time(tmp_path: Path) -> None:

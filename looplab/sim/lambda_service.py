@@ -124,7 +124,10 @@ class LambdaService:
             done("dropped", None)
             return
         if function.at_capacity:
-            self.metrics.add(now, "AWS/Lambda", "Throttles", name)
+            # Throttled: not counted in Invocations, no log; the caller keeps the event.
+            self.metrics.count(now, "AWS/Lambda", "Throttles", name, source)
+            if self.event:
+                self.event("throttle", f"{function.spec.logical_id} from {source}")
             done("throttled", None)
             return
         base = incoming or TraceHeader.new_root(self.rng, now)
@@ -134,8 +137,6 @@ class LambdaService:
 
         cold = not function.idle
         env = function.idle.pop() if function.idle else self._new_environment(function)
-        function.running += 1
-        self.metrics.gauge(now, "AWS/Lambda", "ConcurrentExecutions", name, function.running)
         init = jitter(self.rng, self.params.init_duration) if cold else 0.0
         run_at = now + init + jitter(self.rng, self.params.call_offset)
         request_id = uuid(self.rng)
@@ -145,6 +146,8 @@ class LambdaService:
                 f"{function.spec.logical_id} from {source} env={env.number} "
                 f"lineage={count + 1} cold={int(cold)}",
             )
+        function.running += 1
+        self.metrics.gauge(now, "AWS/Lambda", "ConcurrentExecutions", name, function.running)
         self.clock.at(
             run_at, self._run, function, env, event, trace, source, request_id, now, init, done
         )

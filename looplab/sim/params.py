@@ -55,6 +55,16 @@ class SimParams:
     start at five and scale up with the backlog; the scaling is not modelled (a recursive
     chain keeps at most a few messages in flight)."""
 
+    throttle_retry_interval: float | None = None
+    """Seconds after a throttled invoke before an SQS mapping invokes the same batch again
+    while it is still in flight. AWS's pollers do not account for reserved concurrency:
+    they receive, the invoke is throttled (Throttles + 1) and, per the AWS knowledge center
+    ("Event source mappings don't account for reserved concurrency and can process more
+    messages off your queue than can be sent to your function"), the batch returns to the
+    queue after its visibility timeout, its receive count raised, so redrive can move it.
+    Whether the poller retries inside the visibility timeout is undocumented. None: no
+    retry; the batch is received again when its visibility timeout ends."""
+
     epoch: float = 1_689_897_600.0
     """Virtual time zero, in Unix seconds (2023-07-21 00:00 UTC, the seed post's date), so
     SentTimestamp and log times look like AWS's and are the same in every run."""

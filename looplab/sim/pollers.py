@@ -6,8 +6,10 @@ poll latency. It receives up to BatchSize messages with the queue's visibility t
 invokes the function, and then:
 - success: deletes the batch; with ReportBatchItemFailures, all but the items the response
   lists, and nothing when the response is invalid (see ``_batch_item_failures``);
-- error or stopped by loop detection: leaves the batch; it comes back after the visibility
-  timeout, its receive count already raised, so the queue's own redrive can move it on.
+- error, stopped by loop detection, or throttled: leaves the batch; it comes back after the
+  visibility timeout, its receive count already raised, so the queue's own redrive can move
+  it on. Like AWS's pollers, a mapping does not account for the function's reserved
+  concurrency: it receives, and the invoke is throttled (``SimParams.throttle_retry_interval``).
 """
 
 from __future__ import annotations
@@ -55,23 +57,37 @@ class Poller:
 
     def _poll(self) -> None:
         self.scheduled = False
-        if not self.enabled or self.busy >= self.limit or self.function.at_capacity:
-            return  # woken again when enabled or when the function frees a slot
+        if not self.enabled or self.busy >= self.limit:
+            return  # woken again when enabled or when a batch finishes
+        # No check of the function's reserved concurrency: AWS's pollers make none either.
         received = self.sqs.receive(self.queue, self.spec.batch_size)
         if not received:
             return
-        self.busy += 1
-        event = {"Records": [self._record(r) for r in received]}
-        # A batch's invocation continues the trace of its first message.
-        trace = received[0].message.trace_header
-        self.lambdas.invoke(
-            self.function,
-            event,
-            trace,
-            self.queue.spec.logical_id,
-            lambda outcome, result: self._done(received, outcome, result),
-        )
+        self._invoke(received)
         self.wake()  # more visible messages: another batch in parallel
+
+    def _invoke(self, received: list[Received]) -> None:
+        self.busy += 1
+        answered = False
+
+        def done(outcome: str, result: Any) -> None:
+            nonlocal answered
+            answered = True
+            self._done(received, outcome, result)
+
+        try:
+            # A batch's invocation continues the trace of its first message.
+            self.lambdas.invoke(
+                self.function,
+                {"Records": [self._record(r) for r in received]},
+                received[0].message.trace_header,
+                self.queue.spec.logical_id,
+                done,
+            )
+        except BaseException:
+            if not answered:
+                self.busy -= 1  # nothing will answer: the slot must not stay taken
+            raise
 
     def _done(self, received: list[Received], outcome: str, result: Any) -> None:
         self.busy -= 1
@@ -83,7 +99,25 @@ class Poller:
                 for r in received:
                     if r.message.message_id not in failed:
                         self.sqs.delete(self.queue, r.receipt_handle)
+        elif outcome == "throttled":
+            retry = self.lambdas.params.throttle_retry_interval
+            if retry is not None:
+                held = [(r, r.message.receipt) for r in received]
+                self.lambdas.clock.after(retry, self._retry, held)
         self.wake()
+
+    def _retry(self, batch: list[tuple[Received, int]]) -> None:
+        """Invoke a throttled batch again with the messages this mapping still holds: in
+        flight in this queue, not received again since (the receipt generation)."""
+        held = [
+            r
+            for r, receipt in batch
+            if r.message.queue is self.queue
+            and r.message.state == "inflight"
+            and r.message.receipt == receipt
+        ]
+        if held and self.enabled:
+            self._invoke(held)
 
     def _record(self, r: Received) -> dict[str, Any]:
         m = r.message
