@@ -308,3 +308,26 @@ def test_an_interrupt_inside_a_handler_propagates_after_the_bookkeeping(tmp_path
         assert function.running == 0
         assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
         assert sim.pollers["M"].busy == 0
+
+
+def test_concurrent_executions_has_no_points_in_idle_periods(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "counting", COUNTING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("ce-q"),
+            "F": function_resource("ce-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        epoch, period = sim.params.epoch, sim.params.metric_period
+        sim.advance(59.9)  # an invocation that starts in minute 0 and ends in minute 1
+        sim.send("Q", "{}")
+        sim.advance(600)
+        series = list(sim.metrics.series(epoch, sim.now))
+        concurrency = [(t, v) for _, m, _, t, v in series if m == "ConcurrentExecutions"]
+        assert concurrency == [(epoch, 1.0), (epoch + period, 1.0)]
+        # Queue depths are still carried through the idle minutes.
+        visible = [v for _, m, _, _, v in series if m == "ApproximateNumberOfMessagesVisible"]
+        assert len(visible) == 11 and set(visible) == {0.0}

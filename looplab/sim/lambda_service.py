@@ -248,6 +248,11 @@ class LambdaService:
         started: float,
     ) -> None:
         name = function.spec.name
+        # Concurrency held until now (the periods the invocation spanned); it falls when
+        # nothing runs, so the gauge is not carried into idle periods.
+        self.metrics.gauge_span(
+            started, self.clock.now, "AWS/Lambda", "ConcurrentExecutions", name, function.running
+        )
         function.running -= 1
         if env.handler is not None:
             function.idle.append(env)  # an environment that failed to init is discarded

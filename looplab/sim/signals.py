@@ -54,6 +54,15 @@ class Metrics:
         if value > buckets.get(b, -1.0):
             buckets[b] = value
 
+    def gauge_span(
+        self, t0: float, t1: float, namespace: str, metric: str, resource: str, value: float
+    ) -> None:
+        """A gauge that held at least ``value`` from ``t0`` to ``t1``: every period between."""
+        buckets = self._gauges[(namespace, metric, resource, "")]
+        for b in range(self._bucket(t0), self._bucket(t1) + 1):
+            if value > buckets.get(b, -1.0):
+                buckets[b] = value
+
     def total(
         self,
         namespace: str,
@@ -82,8 +91,10 @@ class Metrics:
         return [k for k in self._sums if k[0] == namespace and k[1] == metric]
 
     def series(self, since: float, until: float) -> Iterator[tuple[str, str, str, float, float]]:
-        """Yield ``(namespace, metric, resource, period_start, value)``, sorted, gauges
-        carried forward over quiet periods (a queue's depth persists while nothing moves)."""
+        """Yield ``(namespace, metric, resource, period_start, value)``, sorted. SQS's depth
+        gauges are carried forward over quiet periods (a queue's depth persists while
+        nothing moves); other gauges (ConcurrentExecutions) have a point only for periods
+        with activity, as CloudWatch reports them."""
         lo, hi = self._bucket(since), self._bucket(until)
         rows: list[tuple[str, str, str, float, float]] = []
         for (ns, name, res, src), buckets in self._sums.items():
@@ -95,12 +106,22 @@ class Metrics:
                 if lo <= b <= hi
             ]
         for (ns, name, res, _), buckets in self._gauges.items():
+            if ns not in _CARRIED_NAMESPACES:
+                rows += [
+                    (ns, name, res, self.epoch + b * self.period, v)
+                    for b, v in buckets.items()
+                    if lo <= b <= hi
+                ]
+                continue
             last = 0.0
             for b in range(min([lo, *buckets]), hi + 1):
                 last = buckets.get(b, last)
                 if b >= lo:
                     rows.append((ns, name, res, self.epoch + b * self.period, last))
         yield from sorted(rows)
+
+
+_CARRIED_NAMESPACES = frozenset({"AWS/SQS"})  # sampled state, not activity
 
 
 @dataclass(frozen=True)
