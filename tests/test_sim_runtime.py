@@ -117,3 +117,51 @@ def test_a_function_error_fails_the_whole_batch(tmp_path: Path) -> None:
 def test_without_report_batch_item_failures_the_response_is_ignored(tmp_path: Path) -> None:
     with rbif_sim(tmp_path, report=False) as sim:
         assert run_batch(sim, {"batchItemFailures": [{"itemIdentifier": "x"}]}) == []
+
+
+# -- the context object ---------------------------------------------------------------------
+
+CONTEXT = """\
+def handler(event, context):
+    public = sorted(a for a in dir(context) if not a.startswith("_"))
+    print("attrs", " ".join(public))
+    print("memory", repr(context.memory_limit_in_mb))
+    identity = context.identity
+    print("identity", identity.cognito_identity_id, identity.cognito_identity_pool_id)
+    print("none", context.client_context, context.tenant_id)
+    print("names", context.function_name, context.function_version, context.log_group_name)
+    print("ids", context.invoked_function_arn.endswith(":function:ctx-fn"),
+          len(context.aws_request_id), context.log_stream_name.count("[$LATEST]"))
+    print("remaining", 0 < context.get_remaining_time_in_millis() <= 6000)
+    context.log("via log\\n")
+    context.mine = 1  # an ordinary object, as awslambdaric's
+"""
+
+
+def test_the_context_object_has_awslambdaric_attributes(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "ctx", CONTEXT)
+    stack = build_stack(
+        {
+            "Q": queue_resource("ctx-q"),
+            "F": function_resource("ctx-fn", handler, {}, MemorySize=256),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", "{}")
+        sim.advance(5)
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 0
+        lines = [e.message for e in sim.logs.events()][1:-2]  # between START and END
+    assert lines == [
+        "attrs aws_request_id client_context function_name function_version "
+        "get_remaining_time_in_millis identity invoked_function_arn log log_group_name "
+        "log_stream_name memory_limit_in_mb tenant_id",
+        "memory '256'",
+        "identity None None",
+        "none None None",
+        "names ctx-fn $LATEST /aws/lambda/ctx-fn",
+        "ids True 36 1",
+        "remaining True",
+        "via log",
+    ]

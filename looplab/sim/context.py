@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -19,20 +18,70 @@ import boto3
 TRACE_VAR = "_X_AMZN_TRACE_ID"
 
 
-@dataclass(slots=True)
+class CognitoIdentity:
+    """``context.identity``: always present; None fields for an SQS-triggered invocation."""
+
+    def __init__(self) -> None:
+        self.cognito_identity_id: str | None = None
+        self.cognito_identity_pool_id: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"CognitoIdentity([cognito_identity_id={self.cognito_identity_id},"
+            f"cognito_identity_pool_id={self.cognito_identity_pool_id}])"
+        )
+
+
 class LambdaContext:
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    deadline: float
-    clock: Any
-    function_version: str = "$LATEST"
+    """The handler's ``context``, with the attributes awslambdaric's LambdaContext has (an
+    ordinary object, so a handler may set its own attributes on it, as on AWS).
+    ``memory_limit_in_mb`` is a string there: the runtime reads it from the environment.
+    The remaining time counts on the virtual clock."""
+
+    def __init__(
+        self,
+        function_name: str,
+        invoked_function_arn: str,
+        memory_limit_in_mb: int | str,
+        aws_request_id: str,
+        log_group_name: str,
+        log_stream_name: str,
+        deadline: float,
+        clock: Any,
+        function_version: str = "$LATEST",
+    ) -> None:
+        self.aws_request_id = aws_request_id
+        self.log_group_name = log_group_name
+        self.log_stream_name = log_stream_name
+        self.function_name = function_name
+        self.memory_limit_in_mb = str(memory_limit_in_mb)
+        self.function_version = function_version
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id: str | None = None
+        self.client_context: Any = None
+        self.identity = CognitoIdentity()
+        self._deadline = deadline
+        self._clock = clock
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - self.clock.now) * 1000))
+        return max(0, int((self._deadline - self._clock.now) * 1000))
+
+    def log(self, msg: object) -> None:
+        sys.stdout.write(str(msg))
+
+    def __repr__(self) -> str:
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},"
+            f"log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},"
+            f"function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},"
+            f"function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},"
+            f"client_context={self.client_context},"
+            f"identity={self.identity},"
+            f"tenant_id={self.tenant_id}])"
+        )
 
 
 class ProcessState:
