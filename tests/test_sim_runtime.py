@@ -4,6 +4,8 @@ process isolation between execution environments and the host, the context objec
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,4 +166,143 @@ def test_the_context_object_has_awslambdaric_attributes(tmp_path: Path) -> None:
         "ids True 36 1",
         "remaining True",
         "via log",
+    ]
+
+
+# -- each environment is its own process ----------------------------------------------------
+
+ENVIRON = """\
+import json, os, sys
+import boto3
+
+OUT = os.environ.get("OUT")
+print("import", json.dumps(sorted(os.environ)))
+print("import host", os.environ.get("LOOPLAB_HOST_ONLY"), os.environ.get("AWS_PROFILE"))
+sqs = boto3.client("sqs")
+
+
+def handler(event, context):
+    mine = os.environ.setdefault("FIRST_STREAM", context.log_stream_name)
+    os.environ["SET_BY_" + os.environ["AWS_LAMBDA_FUNCTION_NAME"].upper()] = "1"
+    print("own", mine == context.log_stream_name, sorted(k for k in os.environ if "SET_BY" in k))
+    print("tz", os.environ["TZ"], os.environ["LANG"], os.environ["LAMBDA_RUNTIME_DIR"],
+          os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"])
+    if OUT:
+        sqs.send_message(QueueUrl=OUT, MessageBody="{}")
+"""
+
+
+def environ_stack(tmp_path: Path):
+    handler = write_handler(tmp_path, "environ", ENVIRON)
+    return build_stack(
+        {
+            "Q": queue_resource("env-q"),
+            "Q2": queue_resource("env-q2"),
+            "A": function_resource("a", handler, {"OUT": {"Ref": "Q2"}}),
+            "B": function_resource("b", handler, {"FN_VAR": "x"}),
+            "MA": mapping_resource("Q", "A"),
+            "MB": mapping_resource("Q2", "B"),
+        },
+        tmp_path,
+    )
+
+
+def log(sim: Simulator, prefix: str) -> list[str]:
+    return [e.message for e in sim.logs.events() if e.message.startswith(prefix)]
+
+
+def test_handler_environment_changes_stay_in_its_own_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOOPLAB_HOST_ONLY", "host")
+    before = dict(os.environ)
+    with Simulator(environ_stack(tmp_path), seed=0) as sim:
+        sim.send("Q", "{}", count=2)  # two environments of A, each sending to B
+        sim.advance(5)
+        assert dict(os.environ) == before  # nothing of the handlers' reached the host
+        sim.send("Q", "{}")  # a warm environment of A
+        sim.advance(5)
+        assert dict(os.environ) == before
+        own = log(sim, "own ")
+        assert sorted(own) == sorted(["own True ['SET_BY_A']"] * 3 + ["own True ['SET_BY_B']"] * 3)
+        assert len(sim.functions["A"].environments) == 2
+
+
+def test_handlers_see_lambdas_environment_and_nothing_of_the_hosts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOOPLAB_HOST_ONLY", "host")
+    monkeypatch.setenv("AWS_PROFILE", "looplab-no-such-profile")  # would crash a session
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with Simulator(environ_stack(tmp_path), seed=0) as sim:
+        sim.send("Q", "{}")
+        sim.advance(5)
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 0
+        assert sim.metrics.total("AWS/Lambda", "Invocations", 0) == 2  # A sent to B
+        assert log(sim, "import host") == ["import host None None"] * 2
+        assert log(sim, "tz ") == ["tz :UTC en_US.UTF-8 /var/runtime on-demand"] * 2
+        b_names = json.loads(log(sim, "import [")[1][len("import ") :])
+    assert b_names == sorted(
+        [
+            "PATH", "LANG", "TZ", "LAMBDA_RUNTIME_DIR", "AWS_LAMBDA_INITIALIZATION_TYPE",
+            "FN_VAR", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME",
+            "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "AWS_DEFAULT_REGION",
+            "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "_HANDLER", "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "_X_AMZN_TRACE_ID",
+        ]
+    )  # fmt: skip
+
+
+def test_a_failing_invoke_does_not_leave_the_poller_or_function_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Simulator(environ_stack(tmp_path), seed=0) as sim:
+
+        def broken(function):
+            raise RuntimeError("cannot start an environment")
+
+        monkeypatch.setattr(sim.lambdas, "_new_environment", broken)
+        sim.send("Q", "{}")
+        with pytest.raises(RuntimeError, match="cannot start"):
+            sim.advance(1)
+        assert sim.pollers["MA"].busy == 0
+        assert sim.functions["A"].running == 0
+
+
+HELPER_USER = """\
+import helper
+
+def handler(event, context):
+    helper.STATE.append(1)
+    print("helper", helper.VERSION, len(helper.STATE))
+"""
+
+
+def test_sibling_modules_belong_to_their_environment(tmp_path: Path) -> None:
+    seen = []
+    for version in ("v1", "v2"):
+        code = tmp_path / version
+        code.mkdir()
+        (code / "helper.py").write_text(f"VERSION = {version!r}\nSTATE = []\n")
+        handler = write_handler(code, "user", HELPER_USER)
+        stack = build_stack(
+            {
+                "Q": queue_resource("helper-q"),
+                "F": function_resource("helper-fn", handler, {}),
+                "M": mapping_resource("Q", "F"),
+            },
+            code,
+        )
+        with Simulator(stack, seed=0) as sim:
+            sim.send("Q", "{}")
+            sim.advance(5)
+            sim.send("Q", "{}", count=2)  # the warm one and a second, cold environment
+            sim.advance(5)
+            seen.append(sorted(log(sim, "helper ")))
+        assert "helper" not in sys.modules
+        assert str(code) not in sys.path
+    assert seen == [
+        ["helper v1 1", "helper v1 1", "helper v1 2"],
+        ["helper v2 1", "helper v2 1", "helper v2 2"],
     ]

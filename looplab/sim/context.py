@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -84,45 +85,156 @@ class LambdaContext:
         )
 
 
+class Process:
+    """What one execution environment's process has of its own: its exact environment
+    variables (kept as ``os.environ`` holds them, encoded, so switching is a dict compare),
+    the modules imported from its code, and its ``sys.path``."""
+
+    __slots__ = ("code_root", "environ", "modules", "path")
+
+    def __init__(self, variables: dict[str, str], code_root: str) -> None:
+        encode_key, encode_value = os.environ.encodekey, os.environ.encodevalue
+        self.environ: dict[Any, Any] = {
+            encode_key(k): encode_value(v) for k, v in variables.items()
+        }
+        self.code_root = code_root
+        self.modules: dict[str, ModuleType] = {}  # imported from code_root by this process
+        self.path: list[str] | None = None  # sys.path, made at its first run
+
+    @property
+    def variables(self) -> dict[str, str]:
+        decode_key, decode_value = os.environ.decodekey, os.environ.decodevalue
+        return {decode_key(k): decode_value(v) for k, v in self.environ.items()}
+
+
 class ProcessState:
-    """Applies one environment's variables at a time; restores the host's on ``release``."""
+    """Installs one environment's process at a time into this Python process, and the
+    host's own state back on ``release``.
+
+    ``enter`` installs the environment's exact variables (others removed), its sys.path
+    (its code directory first) and the modules its code imported; ``leave`` keeps whatever
+    its code changed (a handler's ``os.environ`` writes and new imports persist in its own
+    process only). Switching is lazy: consecutive runs of one environment only set
+    ``_X_AMZN_TRACE_ID``, as awslambdaric does per invocation, and the host's state comes
+    back when the simulation pauses.
+    """
 
     def __init__(self) -> None:
-        self._saved: dict[str, str | None] = {}
-        self._applied: dict[str, str] | None = None
+        self._current: Process | None = None
+        self._host_environ: dict[Any, Any] = {}
+        self._host_path: list[str] = []
+        self._displaced: dict[str, ModuleType | None] = {}  # host entries a process covers
+        self._known: set[str] = set()  # module names that are the host's or shared
+        self._module_count = 0
 
-    def apply(self, variables: dict[str, str], trace_header: str | None) -> None:
-        environ = os.environ
-        if variables is not self._applied:
-            # Only the difference is written: environments of one function differ in one
-            # variable (the log stream), and os.environ writes cost a putenv each.
-            previous = self._applied or {}
-            for key in previous.keys() - variables.keys():
-                self._save(key)
-                environ.pop(key, None)
-            for key, value in variables.items():
-                if previous.get(key) != value:
-                    self._save(key)
-                    environ[key] = value
-            self._applied = variables
-        self._save(TRACE_VAR)
+    def enter(self, process: Process, trace_header: str | None) -> None:
+        data = _environ_data()
+        if process is not self._current:
+            if self._current is None:
+                self._host_environ = dict(data)
+                self._host_path = sys.path[:]
+                self._known = set(sys.modules)
+            else:
+                self._uninstall_code(self._current)
+            self._current = process
+            _install_environ(data, process.environ)
+            self._install_code(process)
+        elif data != process.environ:
+            _install_environ(data, process.environ)  # changed since: put it back
+        # awslambdaric sets the trace variable per invocation and removes it when absent.
         if trace_header:
-            environ[TRACE_VAR] = trace_header
-        else:
-            environ.pop(TRACE_VAR, None)
+            os.environ[TRACE_VAR] = trace_header
+            process.environ[_TRACE_KEY] = data[_TRACE_KEY]
+        elif _TRACE_KEY in data:
+            del os.environ[TRACE_VAR]
+            process.environ.pop(_TRACE_KEY, None)
+        self._module_count = len(sys.modules)
 
-    def _save(self, key: str) -> None:
-        if key not in self._saved:
-            self._saved[key] = os.environ.get(key)
+    def leave(self, process: Process) -> None:
+        """After the process's code ran: keep what it changed, in its own process."""
+        data = _environ_data()
+        if data != process.environ:
+            process.environ = dict(data)
+        if len(sys.modules) != self._module_count:
+            self._adopt_modules(process)
 
     def release(self) -> None:
-        for key, value in self._saved.items():
-            if value is None:
-                os.environ.pop(key, None)
+        """Put the host's exact environment, sys.path and modules back."""
+        if self._current is None:
+            return
+        self._uninstall_code(self._current)
+        self._current = None
+        _install_environ(_environ_data(), self._host_environ)
+        sys.path[:] = self._host_path
+        self._host_environ, self._host_path, self._known = {}, [], set()
+
+    def _install_code(self, process: Process) -> None:
+        if process.path is None:
+            process.path = [process.code_root, *self._host_path]
+        sys.path[:] = process.path
+        modules = sys.modules
+        for name, module in process.modules.items():
+            self._displaced[name] = modules.get(name)
+            modules[name] = module
+
+    def _uninstall_code(self, process: Process) -> None:
+        process.path = sys.path[:]
+        modules = sys.modules
+        for name in process.modules:
+            host = self._displaced.pop(name, None)
+            if host is None:
+                modules.pop(name, None)
             else:
-                os.environ[key] = value
-        self._saved.clear()
-        self._applied = None
+                modules[name] = host
+        sys.path[:] = self._host_path
+
+    def _adopt_modules(self, process: Process) -> None:
+        """New entries in sys.modules: those loaded from the process's code are its own
+        (a sibling ``helper.py``), the rest (the standard library, site-packages) shared."""
+        root = os.path.join(process.code_root, "")
+        known, own = self._known, process.modules
+        for name, module in list(sys.modules.items()):
+            if name in known or name in own:
+                continue
+            if _loaded_from(module, root):
+                own[name] = module
+                self._displaced.setdefault(name, None)
+            else:
+                known.add(name)
+        self._module_count = len(sys.modules)
+
+
+def _environ_data() -> dict[Any, Any]:
+    """The encoded mapping behind ``os.environ`` (CPython's ``_Environ._data``); each write
+    through ``os.environ`` updates it and calls putenv, which ``_install_environ`` mirrors."""
+    return os.environ._data  # type: ignore[attr-defined]
+
+
+def _install_environ(data: dict[Any, Any], target: dict[Any, Any]) -> None:
+    """Make the process environment exactly ``target``, writing only the differences."""
+    if data == target:
+        return
+    for key in [k for k in data if k not in target]:
+        os.unsetenv(key)
+        del data[key]
+    for key, value in target.items():
+        if data.get(key) != value:
+            os.putenv(key, value)
+            data[key] = value
+
+
+def _loaded_from(module: Any, root: str) -> bool:
+    file = getattr(module, "__file__", None)
+    if isinstance(file, str):
+        return file.startswith(root)
+    path = getattr(module, "__path__", None)  # a namespace package: no __file__
+    try:
+        return any(str(entry).startswith(root) for entry in path or ())
+    except TypeError:
+        return False
+
+
+_TRACE_KEY = os.environ.encodekey(TRACE_VAR)
 
 
 class Capture:

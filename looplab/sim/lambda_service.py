@@ -15,7 +15,7 @@ adds to RecursiveInvocationsDropped, not to Invocations, and writes no log.
 from __future__ import annotations
 
 import importlib.util
-import sys
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ import boto3
 import botocore.session
 
 from looplab.sim.clock import Clock
-from looplab.sim.context import LambdaContext, ProcessState, Swap
+from looplab.sim.context import LambdaContext, Process, ProcessState, Swap
 from looplab.sim.ids import jitter, uuid
 from looplab.sim.params import SimParams
 from looplab.sim.signals import Logs, Metrics
@@ -39,15 +39,29 @@ Done = Callable[[Outcome, Any], None]
 EventSink = Callable[[str, str], None] | None
 
 
+# What a Lambda Python process has in its environment besides the function's own and the
+# reserved variables (python3.12 values). Nothing else of the host's environment is seen
+# while handler code runs. LANG, PATH and TZ are not reserved: the function may set them.
+_BASE_ENVIRONMENT = {
+    "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    "LANG": "en_US.UTF-8",
+    "TZ": ":UTC",
+}
+
+
 @dataclass(eq=False, slots=True)
 class Environment:
     number: int
     stream: str
-    variables: dict[str, str]
+    process: Process  # its environment variables, sys.path and own modules
     module: ModuleType | None = None
     handler: Callable[[Any, Any], Any] | None = None
-    session: Any = None
+    session: Any = None  # its boto3.DEFAULT_SESSION, made inside it at its first run
     invocations: int = 0
+
+    @property
+    def variables(self) -> dict[str, str]:
+        return self.process.variables
 
 
 @dataclass(eq=False)
@@ -165,7 +179,6 @@ class LambdaService:
         done: Done,
     ) -> None:
         spec = function.spec
-        self.process.apply(env.variables, trace)
         swap = Swap(env.session)
         self.current = function
         outcome, result = "success", None
@@ -181,6 +194,11 @@ class LambdaService:
             clock=self.clock,
         )
         try:
+            self.process.enter(env.process, trace)
+            if boto3.DEFAULT_SESSION is None:
+                # Made here, with the environment's variables in place, so nothing of the
+                # host's configuration (AWS_PROFILE, say) reaches it.
+                boto3.DEFAULT_SESSION = self._fresh_session()
             if env.handler is None:
                 self._load(function, env)
             assert env.handler is not None
@@ -206,6 +224,7 @@ class LambdaService:
             print(f"[ERROR] invocation interrupted by {type(exc).__name__}")
         finally:
             env.session = swap.restore()
+            self.process.leave(env.process)
             self.current = None
         lines = swap.capture.close_lines()
         end = self.clock.now + jitter(self.rng, self.params.tail_duration)
@@ -273,7 +292,10 @@ class LambdaService:
         day = _iso(self.clock.now)[:10].replace("-", "/")
         stream = f"{day}/[$LATEST]{self.rng.getrandbits(128):032x}"
         variables = {
+            **_BASE_ENVIRONMENT,
             **spec.environment,
+            "LAMBDA_RUNTIME_DIR": "/var/runtime",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
@@ -289,7 +311,7 @@ class LambdaService:
             "AWS_SECRET_ACCESS_KEY": "looplab-simulator-secret",
             "AWS_SESSION_TOKEN": "looplab-simulator-token",
         }
-        env = Environment(self._env_counter, stream, variables, session=self._fresh_session())
+        env = Environment(self._env_counter, stream, Process(variables, str(spec.code_dir)))
         function.environments.append(env)
         return env
 
@@ -298,6 +320,9 @@ class LambdaService:
         botocore's parsed service models shared with every other environment (they are
         read-only; re-reading them costs ~40 ms per cold start and models nothing)."""
         core = botocore.session.Session()
+        # Lambda has no shared config or credentials files: none of the host's are read.
+        core.set_config_variable("config_file", os.devnull)
+        core.set_config_variable("credentials_file", os.devnull)
         if self._loader is None:
             self._loader = core.get_component("data_loader")
         else:
@@ -309,9 +334,8 @@ class LambdaService:
         spec = function.spec
         module_path, _, attr = spec.handler.rpartition(".")
         path = spec.code_dir / f"{module_path}.py"
-        code_root = str(spec.code_dir)
-        if code_root not in sys.path:
-            sys.path.insert(0, code_root)
+        # The code directory is first on sys.path (the environment's own, see Process); the
+        # sibling modules the import brings in become the environment's own on leave().
         try:
             loader_spec = importlib.util.spec_from_file_location(
                 module_path.replace("/", "."), path
