@@ -105,7 +105,14 @@ def test_handler_errors_count_and_leave_the_message_for_retry(tmp_path: Path) ->
         assert total("AWS/Lambda", "Errors", 0) == 3
         assert [json.loads(m.body) for m in sim.queues["Dlq"].messages.values()] == [{"fail": True}]
         errors = [e.message for e in sim.logs.events() if e.message.startswith("[ERROR]")]
-        assert errors and errors[0] == "[ERROR] ValueError: told to fail"
+        assert len(errors) == 3  # one event each, stack trace included, as awslambdaric logs
+        head, traceback, *stack = errors[0].split("\n")
+        assert (head, traceback) == (
+            "[ERROR] ValueError: told to fail",
+            "Traceback (most recent call last):",
+        )
+        assert "failing.py" in stack[0] and "lambda_service" not in errors[0]
+        assert stack[-1].strip() == 'raise ValueError("told to fail")'
 
 
 COUNTING = """\
@@ -331,3 +338,25 @@ def test_concurrent_executions_has_no_points_in_idle_periods(tmp_path: Path) -> 
         # Queue depths are still carried through the idle minutes.
         visible = [v for _, m, _, _, v in series if m == "ApproximateNumberOfMessagesVisible"]
         assert len(visible) == 11 and set(visible) == {0.0}
+
+
+def test_the_function_timeout_does_not_count_the_init_phase(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "counting", COUNTING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("to-q"),
+            "F": function_resource("to-fn", handler, {}, Timeout=1),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    params = SimParams(
+        init_duration=(0.8, 0.8), call_offset=(0.3, 0.3), tail_duration=(0.0005, 0.0005)
+    )
+    with Simulator(stack, seed=0, params=params) as sim:
+        sim.send("Q", "{}")
+        sim.advance(5)
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 0
+        (report,) = [e.message for e in sim.logs.events() if e.message.startswith("REPORT")]
+        assert "Duration: 300.50 ms\tBilled Duration: 301 ms" in report
+        assert "Init Duration: 800.00 ms" in report

@@ -15,6 +15,7 @@ adds to RecursiveInvocationsDropped, not to Invocations, and writes no log.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import traceback
 from collections.abc import Callable
@@ -182,6 +183,7 @@ class LambdaService:
         swap = Swap(env.session)
         self.current = function
         outcome, result = "success", None
+        error_event: str | None = None
         interrupted: BaseException | None = None
         context = LambdaContext(
             function_name=spec.name,
@@ -205,8 +207,7 @@ class LambdaService:
             result = env.handler(event, context)
         except Exception as exc:
             outcome = "error"
-            print(f"[ERROR] {type(exc).__name__}: {exc}")
-            print("".join(traceback.format_exception(exc)).rstrip())
+            error_event = _error_event(exc)
         except SystemExit as exc:
             # sys.exit() in a handler ends the runtime process on AWS: an error, and the
             # environment is not reused.
@@ -227,16 +228,20 @@ class LambdaService:
             self.process.leave(env.process)
             self.current = None
         lines = swap.capture.close_lines()
+        if error_event is not None:
+            lines.append(error_event)  # one event, newlines and all, as awslambdaric logs it
         end = self.clock.now + jitter(self.rng, self.params.tail_duration)
         duration = end - started - init
-        if init + duration > spec.timeout:
+        # The function timeout bounds the invoke phase; the init phase is not counted.
+        if duration > spec.timeout:
             outcome = "error"
             lines.append(
                 f"{_iso(end)} {request_id} Task timed out after {spec.timeout:.2f} seconds"
             )
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration * 1000:.2f} ms\t"
-            f"Billed Duration: {int(duration * 1000) + 1} ms\tMemory Size: {spec.memory_size} MB"
+            f"Billed Duration: {math.ceil(round(duration * 1000, 3))} ms\t"
+            f"Memory Size: {spec.memory_size} MB"
         )
         if init:
             report += f"\tInit Duration: {init * 1000:.2f} ms"
@@ -346,10 +351,32 @@ class LambdaService:
             loader_spec.loader.exec_module(module)
             handler = getattr(module, attr)
         except Exception as exc:
-            raise RuntimeError(
-                f"Runtime.ImportModuleError: Unable to import module '{module_path}': {exc}"
+            raise _RuntimeError(
+                "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
             ) from exc
         env.module, env.handler = module, handler
+
+
+class _RuntimeError(Exception):
+    """An error the runtime reports under its own type (``Runtime.ImportModuleError``)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def _error_event(exc: Exception) -> str:
+    """The log event awslambdaric writes for a handler error: ``[ERROR] Type: message``,
+    then the stack trace without the runtime's own frames, as ONE event."""
+    if isinstance(exc, _RuntimeError):
+        return f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):"
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # the first frame is the runtime's
+    head = f"[ERROR] {type(exc).__name__}"
+    message = str(exc)
+    if message:
+        head += f": {message}"
+    stack = "".join(traceback.format_list(frames)).rstrip("\n")
+    return f"{head}\nTraceback (most recent call last):" + (f"\n{stack}" if stack else "")
 
 
 def _iso(t: float) -> str:
