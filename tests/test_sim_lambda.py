@@ -360,3 +360,29 @@ def test_the_function_timeout_does_not_count_the_init_phase(tmp_path: Path) -> N
         (report,) = [e.message for e in sim.logs.events() if e.message.startswith("REPORT")]
         assert "Duration: 300.50 ms\tBilled Duration: 301 ms" in report
         assert "Init Duration: 800.00 ms" in report
+
+
+def test_idle_environments_are_reclaimed_after_their_idle_lifetime(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "counting", COUNTING)
+    stack = build_stack(
+        {
+            "Q": queue_resource("idle-q"),
+            "F": function_resource("idle-fn", handler, {}),
+            "M": mapping_resource("Q", "F"),
+        },
+        tmp_path,
+    )
+    with Simulator(stack, seed=0, params=SimParams(environment_idle_lifetime=300)) as sim:
+        for wait in (5, 290, 320):  # warm after 290 s idle, cold after 320 s
+            sim.send("Q", "{}")
+            sim.advance(wait)
+        sim.send("Q", "{}")
+        sim.advance(5)
+        lines = [e.message for e in sim.logs.events() if e.message.startswith("imports=")]
+        assert lines == [
+            "imports=1 calls=1 stream=True",
+            "imports=1 calls=2 stream=True",
+            "imports=1 calls=3 stream=True",
+            "imports=1 calls=1 stream=True",
+        ]
+        assert len(sim.functions["F"].environments) == 2

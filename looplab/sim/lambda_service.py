@@ -59,6 +59,7 @@ class Environment:
     handler: Callable[[Any, Any], Any] | None = None
     session: Any = None  # its boto3.DEFAULT_SESSION, made inside it at its first run
     invocations: int = 0
+    idle_since: float = 0.0
 
     @property
     def variables(self) -> dict[str, str]:
@@ -150,8 +151,16 @@ class LambdaService:
         lineage[function.tag] = count + 1
         trace = base.child(self.rng, lineage).format()
 
-        cold = not function.idle
-        env = function.idle.pop() if function.idle else self._new_environment(function)
+        idle = function.idle
+        lifetime = self.params.environment_idle_lifetime
+        if idle and lifetime is not None and now - idle[-1].idle_since > lifetime:
+            # The most recently freed environment is past its idle lifetime, so are all
+            # the others (freed earlier): reclaimed.
+            if self.event:
+                self.event("reclaim", f"{function.spec.logical_id} {len(idle)} environment(s)")
+            idle.clear()
+        cold = not idle
+        env = idle.pop() if idle else self._new_environment(function)
         init = jitter(self.rng, self.params.init_duration) if cold else 0.0
         run_at = now + init + jitter(self.rng, self.params.call_offset)
         request_id = uuid(self.rng)
@@ -279,6 +288,7 @@ class LambdaService:
         )
         function.running -= 1
         if env.handler is not None:
+            env.idle_since = self.clock.now
             function.idle.append(env)  # an environment that failed to init is discarded
         self.metrics.count(started, "AWS/Lambda", "Invocations", name, source)
         if outcome == "error":

@@ -50,6 +50,12 @@ class SimParams:
     runtime response). When a poller is faster than this tail, a second environment starts:
     that is how the seed post saw two log streams. Inferred."""
 
+    environment_idle_lifetime: float | None = 600.0
+    """Seconds an execution environment stays idle before Lambda reclaims it (the next
+    invocation is then a cold start, in a new log stream). Inferred: AWS does not document
+    it; public measurements of idle Python functions see reclamation after roughly 5 to 15
+    minutes. None: never reclaimed."""
+
     pollers_per_mapping: int = 5
     """Concurrent batches an SQS mapping runs when no MaximumConcurrency is set. AWS: pollers
     start at five and scale up with the backlog; the scaling is not modelled (a recursive
