@@ -72,3 +72,23 @@ def handler(event, context):
         if n < CAP:
             sqs.send_message(QueueUrl=TARGET, MessageBody=json.dumps({"n": n + 1}))
 """
+
+
+def one_function_stack(
+    code_dir: Path,
+    handler: str,
+    name: str,
+    *,
+    queue: dict[str, Any] | None = None,
+    function: dict[str, Any] | None = None,
+    mapping: dict[str, Any] | None = None,
+) -> Stack:
+    """Queue ``Q`` ("<name>-q") -> mapping ``M`` -> function ``F`` ("<name>-fn")."""
+    return build_stack(
+        {
+            "Q": queue_resource(f"{name}-q", **(queue or {})),
+            "F": function_resource(f"{name}-fn", handler, {}, **(function or {})),
+            "M": mapping_resource("Q", "F", **(mapping or {})),
+        },
+        code_dir,
+    )

@@ -7,7 +7,14 @@ import os
 from pathlib import Path
 
 import pytest
-from _simkit import FORWARDER, build_stack, function_resource, mapping_resource, queue_resource
+from _simkit import (
+    FORWARDER,
+    build_stack,
+    function_resource,
+    mapping_resource,
+    one_function_stack,
+    queue_resource,
+)
 
 from looplab.sim import SimParams, Simulator
 from looplab.stack import TemplateError
@@ -129,14 +136,7 @@ def handler(event, context):
 
 def test_cold_start_imports_afresh_and_warm_environments_are_reused(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "counting", COUNTING)
-    stack = build_stack(
-        {
-            "Q": queue_resource("warm-q"),
-            "F": function_resource("warm-fn", handler, {}),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "warm")
     with Simulator(stack, seed=0) as sim:
         for _ in range(3):
             sim.send("Q", "{}")
@@ -231,14 +231,7 @@ def test_a_throttled_batch_retry_inside_the_visibility_timeout_is_a_parameter(
 
 def test_a_module_that_fails_to_import_is_an_error_each_time(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "broken", "import not_a_module_anywhere\n")
-    stack = build_stack(
-        {
-            "Q": queue_resource("imp-q", VisibilityTimeout=10),
-            "F": function_resource("imp-fn", handler, {}),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "imp", queue=dict(VisibilityTimeout=10))
     with Simulator(stack, seed=0) as sim:
         sim.send("Q", "{}")
         sim.advance(25)
@@ -277,14 +270,7 @@ def handler(event, context):
 
 def test_sys_exit_is_a_runtime_error_and_the_environment_is_not_reused(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "exiting", EXITING)
-    stack = build_stack(
-        {
-            "Q": queue_resource("exit-q"),
-            "F": function_resource("exit-fn", handler, {}),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "exit")
     with Simulator(stack, seed=0) as sim:
         sim.send("Q", "exit")
         sim.advance(1)
@@ -295,14 +281,7 @@ def test_sys_exit_is_a_runtime_error_and_the_environment_is_not_reused(tmp_path:
 
 def test_an_interrupt_inside_a_handler_propagates_after_the_bookkeeping(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "exiting", EXITING)
-    stack = build_stack(
-        {
-            "Q": queue_resource("int-q", VisibilityTimeout=10),
-            "F": function_resource("int-fn", handler, {}),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "int", queue=dict(VisibilityTimeout=10))
     before = dict(os.environ)
     with Simulator(stack, seed=0) as sim:
         sim.send("Q", "interrupt")
@@ -319,14 +298,7 @@ def test_an_interrupt_inside_a_handler_propagates_after_the_bookkeeping(tmp_path
 
 def test_concurrent_executions_has_no_points_in_idle_periods(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "counting", COUNTING)
-    stack = build_stack(
-        {
-            "Q": queue_resource("ce-q"),
-            "F": function_resource("ce-fn", handler, {}),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "ce")
     with Simulator(stack, seed=0) as sim:
         epoch, period = sim.params.epoch, sim.params.metric_period
         sim.advance(59.9)  # an invocation that starts in minute 0 and ends in minute 1
@@ -342,14 +314,7 @@ def test_concurrent_executions_has_no_points_in_idle_periods(tmp_path: Path) -> 
 
 def test_the_function_timeout_does_not_count_the_init_phase(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "counting", COUNTING)
-    stack = build_stack(
-        {
-            "Q": queue_resource("to-q"),
-            "F": function_resource("to-fn", handler, {}, Timeout=1),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "to", function=dict(Timeout=1))
     params = SimParams(
         init_duration=(0.8, 0.8), call_offset=(0.3, 0.3), tail_duration=(0.0005, 0.0005)
     )
@@ -364,14 +329,7 @@ def test_the_function_timeout_does_not_count_the_init_phase(tmp_path: Path) -> N
 
 def test_idle_environments_are_reclaimed_after_their_idle_lifetime(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "counting", COUNTING)
-    stack = build_stack(
-        {
-            "Q": queue_resource("idle-q"),
-            "F": function_resource("idle-fn", handler, {}),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "idle")
     with Simulator(stack, seed=0, params=SimParams(environment_idle_lifetime=300)) as sim:
         for wait in (5, 290, 320):  # warm after 290 s idle, cold after 320 s
             sim.send("Q", "{}")

@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from _simkit import build_stack, function_resource, mapping_resource, queue_resource
+from _simkit import (
+    build_stack,
+    function_resource,
+    mapping_resource,
+    one_function_stack,
+    queue_resource,
+)
 
 from looplab.sim import Simulator
 
@@ -46,13 +52,12 @@ def handler(event, context):
 def rbif_sim(tmp_path: Path, report: bool = True) -> Simulator:
     handler = write_handler(tmp_path, "rbif", RBIF)
     props = {"FunctionResponseTypes": ["ReportBatchItemFailures"]} if report else {}
-    stack = build_stack(
-        {
-            "Q": queue_resource("rbif-q", VisibilityTimeout=30),
-            "F": function_resource("rbif-fn", handler, {}),
-            "M": mapping_resource("Q", "F", batch_size=3, Enabled=False, **props),
-        },
+    stack = one_function_stack(
         tmp_path,
+        handler,
+        "rbif",
+        queue=dict(VisibilityTimeout=30),
+        mapping=dict(batch_size=3, Enabled=False, **props),
     )
     return Simulator(stack, seed=0)
 
@@ -142,14 +147,7 @@ def handler(event, context):
 
 def test_the_context_object_has_awslambdaric_attributes(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "ctx", CONTEXT)
-    stack = build_stack(
-        {
-            "Q": queue_resource("ctx-q"),
-            "F": function_resource("ctx-fn", handler, {}, MemorySize=256),
-            "M": mapping_resource("Q", "F"),
-        },
-        tmp_path,
-    )
+    stack = one_function_stack(tmp_path, handler, "ctx", function=dict(MemorySize=256))
     with Simulator(stack, seed=0) as sim:
         sim.send("Q", "{}")
         sim.advance(5)
@@ -286,14 +284,7 @@ def test_sibling_modules_belong_to_their_environment(tmp_path: Path) -> None:
         code.mkdir()
         (code / "helper.py").write_text(f"VERSION = {version!r}\nSTATE = []\n")
         handler = write_handler(code, "user", HELPER_USER)
-        stack = build_stack(
-            {
-                "Q": queue_resource("helper-q"),
-                "F": function_resource("helper-fn", handler, {}),
-                "M": mapping_resource("Q", "F"),
-            },
-            code,
-        )
+        stack = one_function_stack(code, handler, "helper")
         with Simulator(stack, seed=0) as sim:
             sim.send("Q", "{}")
             sim.advance(5)
