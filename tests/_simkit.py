@@ -51,6 +51,13 @@ def mapping_resource(queue: str, function: str, batch_size: int = 1, **props: An
     }
 
 
+def write_handler(code_dir: Path, name: str, source: str) -> str:
+    """Write a handler module under ``code_dir/fns`` and return its Handler string."""
+    (code_dir / "fns").mkdir(exist_ok=True)
+    (code_dir / "fns" / f"{name}.py").write_text(source)
+    return f"fns/{name}.handler"
+
+
 def build_stack(resources: dict[str, Any], code_dir: Path) -> Stack:
     template = json.loads(json.dumps({"Resources": resources}))
     return Stack.from_template(template, code_dir=code_dir, stage="test")

@@ -14,16 +14,11 @@ from _simkit import (
     mapping_resource,
     one_function_stack,
     queue_resource,
+    write_handler,
 )
 
 from looplab.sim import SimParams, Simulator
 from looplab.stack import TemplateError
-
-
-def write_handler(code_dir: Path, name: str, source: str) -> str:
-    (code_dir / "fns").mkdir(exist_ok=True)
-    (code_dir / "fns" / f"{name}.py").write_text(source)
-    return f"fns/{name}.handler"
 
 
 def chain_stack(tmp_path: Path):

@@ -15,16 +15,10 @@ from _simkit import (
     mapping_resource,
     one_function_stack,
     queue_resource,
+    write_handler,
 )
 
 from looplab.sim import Simulator
-
-
-def write_handler(code_dir: Path, name: str, source: str) -> str:
-    (code_dir / "fns").mkdir(exist_ok=True)
-    (code_dir / "fns" / f"{name}.py").write_text(source)
-    return f"fns/{name}.handler"
-
 
 # -- ReportBatchItemFailures ----------------------------------------------------------------
 
