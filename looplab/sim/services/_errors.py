@@ -1,0 +1,42 @@
+"""The one error base class every simulated service raises, and what a call carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ServiceError(Exception):
+    """An AWS error reply: ``code`` as botocore's ``Error.Code``, HTTP ``status``.
+
+    ``sender`` is AWS's fault attribution (4xx: the caller's fault). ``query_code`` is the
+    legacy query-protocol code SQS's JSON protocol still sends (``AWS.SimpleQueueService...``).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        *,
+        query_code: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.query_code = query_code
+        self.extra = dict(extra or {})
+
+    @property
+    def sender(self) -> bool:
+        return self.status < 500
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Who makes a call: the trace header botocore sent, and the function whose code is
+    running (None for the experimenter's own clients)."""
+
+    trace_header: str | None = None
+    function: str | None = None  # logical ID
