@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
 from _simkit import build_stack, queue_resource
 from botocore.exceptions import ClientError
 
 from looplab.sim import Simulator
+
+# Every reply in this module, errors included, is checked against botocore's shapes.
+pytestmark = pytest.mark.usefixtures("replies_match_botocore")
 
 
 @pytest.fixture

@@ -182,7 +182,8 @@ class Simulator:
         """A boto3 Session every client of which this simulator answers, at the current
         virtual time, as the experimenter (outside any function). It reads no host
         configuration or credentials files, and its clients share botocore's parsed models."""
-        core = botocore.session.Session()
+        # None of the host's AWS_PROFILE, config or credentials files: nothing to leak.
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
         core.set_config_variable("config_file", os.devnull)
         core.set_config_variable("credentials_file", os.devnull)
         if self._loader is None:
