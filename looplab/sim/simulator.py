@@ -38,7 +38,13 @@ class Simulator:
         self.rng = random.Random(seed)
         self.clock = Clock(self.params.epoch)
         self.metrics = Metrics(self.params.metric_period, self.params.epoch)
-        self.logs = Logs()
+        # osls compiles a /aws/lambda/<name> log group for every function: they exist
+        # from the deploy, before any invocation.
+        self.logs = Logs(
+            (f"/aws/lambda/{spec.name}" for spec in stack.functions.values()),
+            region=stack.region,
+            account=stack.account_id,
+        )
         self._event_log = event_log
         self.sqs = SqsModel(self.clock, self.rng, stack.region, stack.account_id)
         self.sqs_api = SqsApi(self.sqs)
@@ -206,6 +212,9 @@ class Simulator:
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesVisible", name, queue.visible)
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", name, queue.inflight)
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesDelayed", name, queue.delayed)
+            if queue.messages:  # reported only while the queue holds a message
+                oldest = min(m.sent for m in queue.messages.values())
+                gauge(now, "AWS/SQS", "ApproximateAgeOfOldestMessage", name, now - oldest)
 
     def _on_sqs_event(self, kind: str, queue: Queue, message: Message) -> None:
         metric = _SQS_METRICS.get(kind)
