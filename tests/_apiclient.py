@@ -31,10 +31,18 @@ class ShapeError(AssertionError):
     """A simulated reply that botocore's output shape rejects."""
 
 
+_sessions: dict[str, boto3.Session] = {}
+
+
 def api_client(service: str, api: Api, region: str = "us-east-1") -> Any:
-    session = boto3.Session(
-        aws_access_key_id="looplab", aws_secret_access_key="looplab", region_name=region
-    )
+    # One session per region: its loader caches the parsed service models, so a client
+    # costs milliseconds; the handlers below are the client's own (each client copies the
+    # session's event hooks).
+    session = _sessions.get(region)
+    if session is None:
+        session = _sessions[region] = boto3.Session(
+            aws_access_key_id="looplab", aws_secret_access_key="looplab", region_name=region
+        )
     client = session.client(service)
     events = client.meta.events
 

@@ -117,7 +117,7 @@ class CloudWatchApi:
                     "Id": query_id,
                     "Label": label,
                     "Timestamps": [parse_timestamp(t) for t, _ in taken],
-                    "Values": [v for _, v in taken],
+                    "Values": [float(v) for _, v in taken],  # doubles, as botocore parses
                     "StatusCode": "Complete" if skip + len(taken) >= len(points) else "PartialData",
                 }
             )
