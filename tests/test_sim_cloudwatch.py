@@ -414,3 +414,18 @@ def test_an_unmodelled_operation_names_service_and_operation() -> None:
         world.client.list_metrics(Namespace="AWS/Lambda")
     code, message = error_of(excinfo)
     assert code == "NotImplemented" and "cloudwatch:ListMetrics" in message
+
+
+def test_the_stores_series_carries_queue_depths_but_not_an_emptied_queues_age() -> None:
+    # series() feeds the local backend's plots: a depth persists over quiet minutes, the
+    # age of the oldest message does not outlive the message.
+    metrics = Metrics(60, EPOCH)
+    metrics.gauge(EPOCH, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "q", 3)
+    metrics.gauge(EPOCH, "AWS/SQS", "ApproximateAgeOfOldestMessage", "q", 42)
+    rows = [(m, t - EPOCH, v) for _, m, _, t, v in metrics.series(EPOCH, EPOCH + 120)]
+    assert rows == [
+        ("ApproximateAgeOfOldestMessage", 0.0, 42),
+        ("ApproximateNumberOfMessagesVisible", 0.0, 3),
+        ("ApproximateNumberOfMessagesVisible", 60.0, 3),
+        ("ApproximateNumberOfMessagesVisible", 120.0, 3),
+    ]

@@ -191,7 +191,7 @@ class Metrics:
                 if lo <= b <= hi
             ]
         for (ns, name, res, _), buckets in self._gauges.items():
-            if ns not in _CARRIED_NAMESPACES:
+            if name not in _CARRIED:
                 rows += [
                     (ns, name, res, self.epoch + b * self.period, v)
                     for b, v in buckets.items()
@@ -206,7 +206,15 @@ class Metrics:
         yield from sorted(rows)
 
 
-_CARRIED_NAMESPACES = frozenset({"AWS/SQS"})  # sampled state, not activity
+# Sampled queue depths: state, not activity. (ApproximateAgeOfOldestMessage is not carried:
+# an empty queue has no oldest message.)
+_CARRIED = frozenset(
+    {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -269,8 +277,8 @@ class Logs:
         self.region = region
         self.account = account
         self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
-        self.groups: dict[str, float | None] = dict.fromkeys(groups)  # name -> created (None:
-        # with the stack, before any event)
+        # The stack's groups exist before any event; Lambda creates others on first write.
+        self.groups: set[str] = set(groups)
         self.stream_info: dict[str, dict[str, StreamInfo]] = defaultdict(dict)
         self.index: list[Chunk] = []
         self._buffer: list[Record] = []
@@ -298,9 +306,7 @@ class Logs:
             self._flush()
 
     def _note(self, group: str, stream: str, first: float, last: float) -> None:
-        if self.groups.get(group) is None:
-            # Lambda creates a function's group on its first write if the stack has none.
-            self.groups[group] = first
+        self.groups.add(group)
         streams = self.stream_info[group]
         info = streams.get(stream)
         if info is None:
