@@ -12,10 +12,6 @@ def validation(message: str) -> ServiceError:
     return ServiceError("ValidationError", message)
 
 
-def invalid_parameter(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterValue", message)
-
-
 def invalid_next_token() -> ServiceError:
     # The one error botocore's model lists for GetMetricData.
     return ServiceError("InvalidNextToken", "The service cannot decode the next token.")
