@@ -13,6 +13,8 @@ from typing import Any
 from looplab.backends.base import Backend, DrainedMessage, FunctionCounts, Observations, QueueState
 from looplab.scenarios import OBSERVATION_METRICS, QUEUE_METRICS, RUN_METRICS, Condition
 
+COUNTERS_LISTED = 1_000  # counters_sent in the observations: the first this many
+
 
 @dataclass
 class Reading:
@@ -154,7 +156,9 @@ class Probe:
             "by_function": {k: asdict(v) for k, v in obs.by_function.items()},
             "by_source": {k: asdict(v) for k, v in obs.by_source.items()},
             "max_counter_sent": max(obs.counters_sent) if obs.counters_sent else None,
-            "counters_sent": list(obs.counters_sent),
+            # Bounded (this section is rewritten after every step); the timeline has them all.
+            "counters_sent": list(obs.counters_sent[:COUNTERS_LISTED]),
+            "counters_sent_total": len(obs.counters_sent),
             "log_streams": list(obs.log_streams),
             "queues": {q: state_json(self.backend.queue_state(q)) for q in queues},
             "drained": {q: [message_json(m) for m in ms] for q, ms in self.drained.items()},
