@@ -27,7 +27,7 @@ from looplab.results._summary import RUNS_CSV_COLUMNS, RunSummary, summarise
 __all__ = ["CollectResult", "collect", "parse_since"]
 
 CACHE_NAME = ".collect-cache.json"
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 EXIT_OK, EXIT_NOTHING = 0, 2
 
 
@@ -88,17 +88,14 @@ def collect(
         rel = str(path.relative_to(results))
         key = _stat(path, path.parent / COLLECTED_NAME)
         entry = cache.get(rel)
-        if entry and entry.get("key") == key and entry.get("summary"):
-            summary = RunSummary.from_row(entry["summary"])
-            if summary.status != "running" and summary.pending != "yes":
-                fresh[rel] = entry
-                if (
-                    entry.get("plot") != PLOT_VERSION
-                    or not (path.parent / "timeline.png").is_file()
-                ):
-                    to_plot.append(path)
-                outcome.runs.append(summary)
-                continue
+        summary = _cached(entry, key)
+        # A running run changes, a pending one may settle: those are always read again.
+        if summary is not None and summary.status != "running" and summary.pending != "yes":
+            fresh[rel] = entry
+            if entry.get("plot") != PLOT_VERSION or not (path.parent / "timeline.png").is_file():
+                to_plot.append(path)
+            outcome.runs.append(summary)
+            continue
         try:
             record = read_journal(path)
         except JournalError as exc:
@@ -111,7 +108,7 @@ def collect(
         outcome.runs.append(summary)
         fresh[rel] = {
             "key": _stat(path, path.parent / COLLECTED_NAME),
-            "summary": summary.row(),
+            "summary": summary.to_json(),
             "plot": None,
         }
         to_plot.append(record)
@@ -141,6 +138,16 @@ def collect(
         f"{len(outcome.skipped)} journal(s) skipped, {len(outcome.pending)} still pending"
     )
     return outcome
+
+
+def _cached(entry: Any, key: list[Any]) -> RunSummary | None:
+    """The cached summary when the journal (and collected.json) are as they were."""
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    try:
+        return RunSummary.from_json(entry["summary"])
+    except (KeyError, TypeError):
+        return None  # a damaged cache entry: read the journal again
 
 
 def _path_of(item: Any) -> Path:

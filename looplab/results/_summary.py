@@ -43,10 +43,14 @@ class RunSummary:
     journal: str  # path of the journal, relative to the results folder
 
     def row(self) -> dict[str, Any]:
+        """The runs.csv row: None is an empty cell."""
         return {k: ("" if v is None else v) for k, v in asdict(self).items()}
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
     @classmethod
-    def from_row(cls, data: dict[str, Any]) -> RunSummary:
+    def from_json(cls, data: dict[str, Any]) -> RunSummary:
         return cls(**{f.name: data[f.name] for f in fields(cls)})
 
 
