@@ -125,7 +125,7 @@ def test_large_journals_are_paced_small_ones_written_every_time(tmp_path: Path) 
     journal = journal_module.Journal(folder, {"steps": []})
     journal.write()
     assert journal.due()  # small: every write happens
-    journal.doc["steps"] = [{"blob": "x" * (300 * 1024)}]
+    journal.doc["steps"] = [{"blob": "x" * (100 * 1024)}]
     journal.write()
     assert not journal.due()  # large and just written: the next paced write waits
     assert json.loads(journal.path.read_text())["steps"][0]["blob"].startswith("x")

@@ -32,7 +32,7 @@ from looplab.journal import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "Journal", "run_dir", "utc_now"]
 
-_SMALL = 256 * 1024  # bytes: below this, every write happens
+_SMALL = 64 * 1024  # bytes: below this, every write happens (the shipped scenarios: 15-30 KB)
 _PACE = 20.0  # above it, writes take at most ~1/20 of the run's wall time
 _NUMBERED = 99  # same-second run folders numbered -2 .. -99; then a random suffix
 
@@ -74,14 +74,22 @@ class Journal:
         self.path = folder / "journal.json"
         self.doc = doc
         self._sealed: dict[int, tuple[Any, str]] = {}  # id(value) -> (value, its JSON)
+        self._walk: set[int] = set()  # ids of dicts that hold sealed values
         self._last_end = 0.0
         self._last_cost = 0.0
         self._last_size = 0
 
-    def seal(self, value: Any) -> None:
-        """``value`` (a finished step record, the timeline) will not change: serialise it
-        once, here, and reuse the text in every later write."""
-        self._sealed[id(value)] = (value, _dumps(value))
+    def seal(self, value: Any, *within: dict[str, Any]) -> None:
+        """``value`` (a finished step record, a snapshot, the timeline) will not change:
+        serialise it once, here, and reuse the text in every later write. ``within`` are
+        the dicts that hold it below the document's top level (observations -> snapshots):
+        those are walked when written, so the sealed text is found inside them."""
+        known = self._sealed.get(id(value))
+        if known is None or known[0] is not value:
+            self._sealed[id(value)] = (value, _dumps(value))
+        # Ids only (no references kept): a stale id that a new dict reuses just gets
+        # walked, which writes the same JSON.
+        self._walk.update(id(c) for c in within)
 
     def due(self) -> bool:
         """Whether an unforced write should happen now (see the module's docstring)."""
@@ -132,6 +140,9 @@ class Journal:
         sealed = self._sealed.get(id(value))
         if sealed is not None and sealed[0] is value:
             return sealed[1]
+        if isinstance(value, dict) and id(value) in self._walk:
+            items = (f"{json.dumps(str(k))}: {self._fragment(v)}" for k, v in value.items())
+            return "{" + ", ".join(items) + "}"
         return _dumps(value)
 
 

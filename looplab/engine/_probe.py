@@ -42,6 +42,7 @@ class Probe:
         self.snapshots: dict[str, dict[str, QueueState]] = {}
         self._obs: Observations | None = None
         self.baseline: Observations | None = None
+        self._snapshots_json: dict[str, tuple[dict[str, QueueState], dict[str, Any]]] = {}
 
     def start(self) -> None:
         """Read the baseline (the runner calls this first, so a failure lands in the journal).
@@ -162,11 +163,20 @@ class Probe:
             "log_streams": list(obs.log_streams),
             "queues": {q: state_json(self.backend.queue_state(q)) for q in queues},
             "drained": {q: [message_json(m) for m in ms] for q, ms in self.drained.items()},
-            "snapshots": {
-                name: {q: state_json(s) for q, s in states.items()}
-                for name, states in self.snapshots.items()
-            },
+            "snapshots": self.snapshots_json(),
         }
+
+    def snapshots_json(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Each snapshot's JSON, built once and then the same object (the journal seals
+        it: a run of many snapshots must not re-encode them all after every step)."""
+        for name, states in self.snapshots.items():
+            have = self._snapshots_json.get(name)
+            if have is None or have[0] is not states:
+                self._snapshots_json[name] = (
+                    states,
+                    {q: state_json(s) for q, s in states.items()},
+                )
+        return {name: self._snapshots_json[name][1] for name in self.snapshots}
 
 
 def _minus(now: Observations, base: Observations) -> Observations:

@@ -385,7 +385,10 @@ class _Run:
         if phase != "steps":
             return
         try:
-            self.doc["observations"] = self.probe.summary(self.queues)
+            observations = self.probe.summary(self.queues)
+            self.doc["observations"] = observations
+            for snapshot in observations["snapshots"].values():  # taken once, never changed
+                self.journal.seal(snapshot, observations, observations["snapshots"])
         except Exception as exc:
             self.doc["observations"]["error"] = f"{type(exc).__name__}: {exc}"
 

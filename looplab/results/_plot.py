@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from looplab.journal import RunRecord
 
@@ -21,6 +22,8 @@ __all__ = ["PLOT_VERSION", "PlotData", "draw", "plot_data"]
 PLOT_VERSION = 1  # bump when the drawing changes: cached plots are then redrawn
 
 # Okabe-Ito (colour-blind safe) with distinct markers and dashes, for print.
+_MARKERS = 200  # points per line beyond which markers only blacken the line
+
 _STYLES = [
     ("#0072B2", "o", "-"),
     ("#D55E00", "s", "--"),
@@ -102,6 +105,12 @@ def _cumulative(points: tuple[tuple[float, float], ...]) -> list[tuple[float, fl
     return out
 
 
+def _title(ax: Any, text: str, fontsize: int = 10) -> None:
+    # A plain text in axes coordinates: set_title makes matplotlib measure every tick
+    # label to place it, a third of the drawing time.
+    ax.text(0.5, 1.02, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=fontsize)
+
+
 def draw(data: PlotData, path: Path) -> None:
     """Render ``data`` to ``path`` (PNG, ~1000 x 900 px), atomically."""
     import matplotlib
@@ -120,7 +129,7 @@ def draw(data: PlotData, path: Path) -> None:
                 where="post",
                 color=colour,
                 linestyle=dash,
-                marker=marker,
+                marker=marker if len(pts) <= _MARKERS else None,
                 markersize=3,
                 label=f"invocations: {function}",
             )
@@ -137,18 +146,18 @@ def draw(data: PlotData, path: Path) -> None:
             )
         kind = "exact" if data.drops_exact else "per minute"
         ax_inv.set_ylabel("cumulative count")
-        ax_inv.set_title(f"Invocations ({how}) and stopped invocations ({kind})", fontsize=10)
+        _title(ax_inv, f"Invocations ({how}) and stopped invocations ({kind})", fontsize=10)
         if data.counter:
             ax_cnt.plot(
                 *zip(*data.counter, strict=True),
                 color="#000000",
-                marker="o",
+                marker="o" if len(data.counter) <= _MARKERS else None,
                 markersize=3,
                 linestyle="-",
                 label="counter sent",
             )
         ax_cnt.set_ylabel("counter")
-        ax_cnt.set_title("The counter the chain sent", fontsize=10)
+        _title(ax_cnt, "The counter the chain sent", fontsize=10)
         for i, (queue, series) in enumerate(sorted(data.queues.items())):
             colour, marker, _ = _STYLES[i % len(_STYLES)]
             for key, dash in (("visible", "-"), ("in_flight", "--")):
@@ -158,13 +167,13 @@ def draw(data: PlotData, path: Path) -> None:
                         where="post",
                         color=colour,
                         linestyle=dash,
-                        marker=marker,
+                        marker=marker if len(series[key]) <= _MARKERS else None,
                         markersize=2,
                         label=f"{queue} {key.replace('_', '-')}",
                     )
         ax_q.set_ylabel("messages")
         ax_q.set_xlabel("seconds since the run started")
-        ax_q.set_title("Queue depth: visible (solid) and in flight (dashed)", fontsize=10)
+        _title(ax_q, "Queue depth: visible (solid) and in flight (dashed)", fontsize=10)
         for ax in (ax_inv, ax_cnt, ax_q):
             for start, _kind in data.steps:
                 ax.axvline(start, color="#777777", linestyle=":", linewidth=0.8)
