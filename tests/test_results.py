@@ -23,6 +23,7 @@ from looplab.backends import local
 from looplab.engine import run_scenario
 from looplab.journal import read_journal
 from looplab.results import RUNS_CSV_COLUMNS, collect, plot_data
+from looplab.results._plot import step_labels
 from looplab.results.cli import collect_command
 from looplab.scenarios import build_scenario, validate_file
 
@@ -97,6 +98,7 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
                 "stopped_at",
                 "dlq_body",
                 "dlq_in_flight",
+                "log_streams",
                 "expectations_passed",
                 "expectations_total",
                 "simulated_seconds",
@@ -114,6 +116,7 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
             "stopped_at": "21",
             "dlq_body": "",
             "dlq_in_flight": "0",
+            "log_streams": "2",
             "expectations_passed": "5",
             "expectations_total": "5",
             "simulated_seconds": "60.0",
@@ -127,6 +130,7 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
             "stopped_at": "21",
             "dlq_body": '{"counter": 21}',
             "dlq_in_flight": "0",
+            "log_streams": "2",
             "expectations_passed": "4",
             "expectations_total": "4",
             "simulated_seconds": "120.0",
@@ -140,6 +144,7 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
             "stopped_at": "21",
             "dlq_body": "",
             "dlq_in_flight": "1",
+            "log_streams": "2",
             "expectations_passed": "8",
             "expectations_total": "8",
             "simulated_seconds": "632.0",
@@ -153,6 +158,7 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
             "stopped_at": "1000",
             "dlq_body": "",
             "dlq_in_flight": "0",
+            "log_streams": "2",
             "expectations_passed": "4",
             "expectations_total": "4",
             "simulated_seconds": "63.0",
@@ -167,6 +173,7 @@ def test_the_report_sets_the_post_beside_the_simulator(collected: Path) -> None:
         "| invocations | 16 | 16 | no run | same |  |",
         "| stopped at (last counter sent) | 21 | 21 | no run | same |  |",
         "| DLQ body counter | 26 | 21 | no run | -5 (21 vs 26) |  |",
+        "| log streams | 2 | 2 | no run | same |  |",
         "| DLQ messages in flight | stuck (1) | 1 | no run | same (stuck in flight) |  |",
         "| recursive invocations dropped | > 0 | 21 | no run | same (> 0) |  |",
     ):
@@ -197,6 +204,9 @@ def test_the_loop_detection_timeline(made: Path) -> None:
     assert [c for _, c in data.counter] == list(range(6, 22))
     assert data.drops == {"RecursiveLambdaFunction": [(tl.drops[0].t, 1)]}
     assert [k for _, k in data.steps] == ["purge", "seed", "wait", "snapshot", "expect"]
+    # purge, seed and wait start within the same instant: one label on the time axis
+    labels = [label for _, label in step_labels(data.steps, data.end)]
+    assert labels == ["purge, seed, wait", "snapshot, expect"]
     assert set(data.queues) == {"Queue", "DeadLetterQueue"}
 
 

@@ -97,6 +97,19 @@ def plot_data(record: RunRecord) -> PlotData:
     return data
 
 
+def step_labels(steps: list[tuple[float, str]], end: float) -> list[tuple[float, str]]:
+    """Steps closer than 2% of the time axis share one label ("purge, seed"), so the
+    labels of steps that ran in the same instant do not print over each other."""
+    labels: list[tuple[float, list[str]]] = []
+    gap = max(end, 1.0) * 0.02
+    for start, kind in steps:
+        if labels and start - labels[-1][0] < gap:
+            labels[-1][1].append(kind)
+        else:
+            labels.append((start, [kind]))
+    return [(start, ", ".join(kinds)) for start, kinds in labels]
+
+
 def _cumulative(points: tuple[tuple[float, float], ...]) -> list[tuple[float, float]]:
     total, out = 0.0, []
     for t, v in sorted(points):
@@ -180,9 +193,9 @@ def draw(data: PlotData, path: Path) -> None:
             ax.grid(True, alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8, loc="upper left")
-        for start, kind in data.steps:
+        for start, label in step_labels(data.steps, data.end):
             ax_inv.annotate(
-                kind,
+                label,
                 (start, 1.0),
                 xycoords=("data", "axes fraction"),
                 rotation=90,

@@ -33,6 +33,7 @@ POST_OBSERVATIONS: dict[str, tuple[Observation, ...]] = {
         Observation("stopped at (last counter sent)", 21, lambda s: s.stopped_at),
         Observation("errors", 0, lambda s: s.errors),
         Observation("recursive invocations dropped", "> 0", lambda s: s.drops),
+        Observation("log streams", 2, lambda s: s.log_streams, "two concurrent instances"),
     ),
     "dlq-capture": (
         Observation("DLQ body counter", 26, lambda s: s.dlq_counter, "after 120 s"),

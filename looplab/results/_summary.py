@@ -32,6 +32,7 @@ class RunSummary:
     dlq_body: str  # bodies drained from the DLQ, " | "-joined ("" when none)
     dlq_counter: int | None  # the largest counter among them
     dlq_in_flight: int | None  # the DLQ's in-flight count at its last snapshot (or end)
+    log_streams: int | None  # execution environments that logged (the post saw two)
     expectations_passed: int
     expectations_total: int
     wall_seconds: float
@@ -90,6 +91,7 @@ def summarise(
         dlq_body=" | ".join(str(m.get("body", "")) for m in drained),
         dlq_counter=max(counters) if counters else None,
         dlq_in_flight=_in_flight(obs, dlq),
+        log_streams=len(obs["log_streams"]) if isinstance(obs.get("log_streams"), list) else None,
         expectations_passed=passed,
         expectations_total=len(record.expectations),
         wall_seconds=round(record.wall_seconds, 3),
