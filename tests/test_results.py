@@ -321,10 +321,20 @@ def test_filters_and_out(results: Path, tmp_path: Path) -> None:
     outcome = collect(results, scenario="dlq-capture", out=out, cloudwatch=None)
     assert [r.scenario for r in outcome.runs] == ["dlq-capture"]
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "runs.csv"]
-    assert collect(results, backend="aws", cloudwatch=None).exit_code == 2
+    none = collect(results, backend="aws", cloudwatch=None)
+    assert none.exit_code == 2 and "the journals hold: dlq-capture on local" in none.message
     from looplab.results import parse_since
 
     assert collect(results, since=parse_since("2099-01-01"), cloudwatch=None).exit_code == 2
     assert collect(results, since=parse_since("2000-01-01"), cloudwatch=None).exit_code == 0
     with pytest.raises(ValueError, match="--since 'yesterday' is not a date"):
         parse_since("yesterday")
+
+
+def test_an_unwritable_out_is_exit_2_not_a_traceback(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert collect_command(results, out=blocker / "report") == 2
+    assert "cannot write to" in capsys.readouterr().err

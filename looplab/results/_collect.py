@@ -115,7 +115,11 @@ def collect(
     selected = _select(outcome.runs, scenario, backend, since)
     if not selected:
         _save_cache(results, fresh)
-        what = "no journal could be read" if not outcome.runs else "no run matches the filters"
+        if outcome.runs:
+            have = sorted({f"{r.scenario} on {r.backend}" for r in outcome.runs})
+            what = f"no run matches the filters; the journals hold: {', '.join(have)}"
+        else:
+            what = "no journal could be read"
         outcome.exit_code = EXIT_NOTHING
         outcome.message = f"{what} ({len(outcome.skipped)} skipped)"
         return outcome

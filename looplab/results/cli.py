@@ -52,14 +52,19 @@ def collect_command(
                 task = bar.add_task("plots", total=total)
             bar.update(task, completed=done)
 
-        result = collect(
-            Path(results),
-            scenario=scenario,
-            backend=backend,
-            since=when,
-            out=Path(out) if out else None,
-            progress=progress,
-        )
+        try:
+            result = collect(
+                Path(results),
+                scenario=scenario,
+                backend=backend,
+                since=when,
+                out=Path(out) if out else None,
+                progress=progress,
+            )
+        except OSError as exc:  # the report (or a plot) cannot be written where asked
+            where, why = exc.filename or out or results, exc.strerror or str(exc)
+            err.print(f"[red]error:[/] cannot write to {escape(str(where))}: {escape(why)}")
+            return 2
     for path, problem in result.skipped:
         err.print(f"[yellow]skipped[/] {escape(path)}: {escape(problem)}", soft_wrap=True)
     for run, why in result.pending:
