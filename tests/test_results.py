@@ -265,6 +265,12 @@ def test_a_second_collect_redraws_only_changed_journals(results: Path) -> None:
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
     third = collect(results, cloudwatch=None)
     assert third.plotted == [touched.parent.name]
+    # Without the cache, a plot newer than its journal is kept; an older one redrawn.
+    (results / ".collect-cache.json").unlink()
+    png = journal_of(results, "loop-detection").parent / "timeline.png"
+    os.utime(png, ns=(png.stat().st_atime_ns, 10**9))
+    fourth = collect(results, cloudwatch=None)
+    assert fourth.plotted == [png.parent.name]
 
 
 def _running(doc: dict[str, Any], pid: int) -> dict[str, Any]:

@@ -111,6 +111,11 @@ def collect(
             "summary": summary.to_json(),
             "plot": None,
         }
+        if entry is None and _plot_is_newer(path) and summary.status != "running":
+            # No cache entry (first collect here, or the cache was removed) but a plot
+            # drawn after the journal's last change: the journal has not changed since.
+            fresh[rel]["plot"] = PLOT_VERSION
+            continue
         to_plot.append(record)
     selected = _select(outcome.runs, scenario, backend, since)
     if not selected:
@@ -152,6 +157,13 @@ def _cached(entry: Any, key: list[Any]) -> RunSummary | None:
         return RunSummary.from_json(entry["summary"])
     except (KeyError, TypeError):
         return None  # a damaged cache entry: read the journal again
+
+
+def _plot_is_newer(journal: Path) -> bool:
+    try:
+        return (journal.parent / "timeline.png").stat().st_mtime_ns >= journal.stat().st_mtime_ns
+    except OSError:
+        return False
 
 
 def _path_of(item: Any) -> Path:
