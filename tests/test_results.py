@@ -344,3 +344,28 @@ def test_an_unwritable_out_is_exit_2_not_a_traceback(
     blocker.write_text("not a folder")
     assert collect_command(results, out=blocker / "report") == 2
     assert "cannot write to" in capsys.readouterr().err
+
+
+def test_the_local_backend_knows_each_drop_and_still_feeds_the_event_log() -> None:
+    import io
+
+    from looplab.stack import load_stack
+
+    stack = load_stack(ROOT, stage="dev")
+    log = io.StringIO()
+    backend = local.LocalBackend(stack, seed=0, event_log=log)
+    try:
+        start = backend.now()
+        backend.seed("Queue", '{"counter": 5}')
+        backend.advance(60)
+        [drop] = backend.dropped_invocations(start)
+        assert (drop.function, drop.source) == ("RecursiveLambdaFunction", "Queue")
+        assert backend.dropped_invocations(start, drop.timestamp - 0.001) == []
+        assert f"{drop.timestamp:.6f}\tdrop\tRecursiveLambdaFunction from Queue" in log.getvalue()
+        assert "\tinvoke\t" in log.getvalue()  # every other event still reaches the caller
+        events = list(backend.log_events(start))
+        assert {e.function for e in events} == {"RecursiveLambdaFunction"}
+        assert sum(e.message.startswith("START ") for e in events) == 16
+        assert backend.describe()["simulator"]["recursion_threshold"] == 16
+    finally:
+        backend.close()
