@@ -12,9 +12,16 @@ simulator, epoch seconds for AWS. Observations are windows on that clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from looplab.backends._timeline import (
+    DropRecord,
+    FunctionLogEvent,
+    InvocationRecord,
+    invocations,
+)
 
 RecursiveLoop = Literal["Allow", "Terminate"]
 
@@ -130,3 +137,50 @@ class Backend(Protocol):
     def observations(self, since: float | None = None) -> Observations: ...
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]: ...
+
+
+@runtime_checkable
+class TimelineSource(Protocol):
+    """What a backend may offer beyond :class:`Backend` so its runs' journals hold a
+    timeline (the engine uses each method it finds; without them the journal says what
+    is missing). Both shipped backends implement all of it.
+
+    - ``log_events``: the functions' log events in ``[since, until]``, in order within each
+      log stream (aws: FilterLogEvents on each function's log group), for
+      :func:`invocations`;
+    - ``dropped_invocations``: each stopped recursive invocation, or None when the backend
+      only knows them per minute (aws: the RecursiveInvocationsDropped series);
+    - ``describe``: what defines the backend's runs beyond the stack (simulator parameters,
+      seed; aws: account, region);
+    - ``metric_settle_seconds``: how long after a run its metric series keep filling in
+      (0 for the simulator; CloudWatch publishes minutes late).
+    """
+
+    metric_settle_seconds: float
+
+    def log_events(
+        self, since: float, until: float | None = None
+    ) -> Iterable[FunctionLogEvent]: ...
+
+    def dropped_invocations(
+        self, since: float, until: float | None = None
+    ) -> list[DropRecord] | None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "DrainedMessage",
+    "DropRecord",
+    "FunctionCounts",
+    "FunctionLogEvent",
+    "InvocationRecord",
+    "MetricPoint",
+    "Observations",
+    "QueueState",
+    "RecursiveLoop",
+    "TimelineSource",
+    "invocations",
+]
