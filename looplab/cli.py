@@ -105,12 +105,17 @@ def project_root(start: Path | None = None) -> Path:
 
 def load_stack_for(project: Path, stage: str) -> Any:
     """The compiled stack (``npx sls package``, cached). A seam for tests."""
-    from looplab._package import PackageError
-    from looplab.stack import load_stack
+    from looplab import _package, stack
 
     try:
-        return load_stack(project, stage=stage)
-    except PackageError as exc:
+        if not _package.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION):
+            # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
+            Console(stderr=True).print(
+                f"[dim]compiling the stack (sls package, stage {escape(stage)}; "
+                "cached until serverless.yml, functions/ or the plugin change)...[/]"
+            )
+        return stack.load_stack(project, stage=stage)
+    except _package.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
 
 
