@@ -55,7 +55,7 @@ def _local(stack: Any, seed: int, **_: Any) -> Backend:
 
 def _aws(stack: Any, seed: int, **_: Any) -> Backend:
     raise BadInput(
-        "the aws backend is not implemented yet (it is a later issue; see DESIGN.md, "
+        "the aws backend is not implemented yet (it is a later issue; see docs/design.md, "
         "'The Backend interface'); use --backend local"
     )
 

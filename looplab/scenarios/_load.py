@@ -216,19 +216,34 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int] | None] = {}  # None: still being built
         self.repeats = 0
         self.result: Any = None
+        self.tags: dict[tuple[str, Any], str] = {}  # resolved implicit tags, by value
+        self.values: dict[tuple[str, str], Any] = {}  # constructed scalars, by tag and text
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
 
     def build(self) -> Any:
         loader = self.loader
-        loader.get_event()  # StreamStart
+        get = loader.get_event
+        get()  # StreamStart
         if loader.check_event(yaml.StreamEndEvent):
             return None
-        loader.get_event()  # DocumentStart
-        while not loader.check_event(yaml.DocumentEndEvent):
-            self.step(loader.get_event())
-        loader.get_event()
+        get()  # DocumentStart
+        scalar, start, end, alias = self.scalar, self.start, self.end, self.alias
+        handlers: dict[type, Any] = {
+            yaml.ScalarEvent: scalar,
+            yaml.MappingStartEvent: start,
+            yaml.SequenceStartEvent: start,
+            yaml.MappingEndEvent: end,
+            yaml.SequenceEndEvent: end,
+            yaml.AliasEvent: alias,
+        }
+        while True:  # one call per event: this loop is the loader's hot path
+            event = get()
+            handler = handlers.get(type(event))
+            if handler is None:  # DocumentEnd
+                break
+            handler(event, event.start_mark.line + 1)
         if not loader.check_event(yaml.StreamEndEvent):
             mark = loader.peek_event().start_mark
             raise yaml.composer.ComposerError(
@@ -236,21 +251,13 @@ class _Builder:
             )
         return self.result
 
-    def step(self, event: yaml.Event) -> None:
-        line = event.start_mark.line + 1
-        if isinstance(event, yaml.ScalarEvent):
-            self.scalar(event, line)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            self.start(event, line)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = self.stack.pop()
-            if frame.anchor is not None:
-                self.anchors[frame.anchor] = (frame.obj, frame.size)
-            if isinstance(frame.obj, LMap):
-                self.apply_merges(frame)
-            self.emit(None if frame.refused else frame.obj, frame.obj.line, frame.size)
-        elif isinstance(event, yaml.AliasEvent):
-            self.alias(event, line)
+    def end(self, event: yaml.CollectionEndEvent, line: int) -> None:
+        frame = self.stack.pop()
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = (frame.obj, frame.size)
+        if frame.merges:
+            self.apply_merges(frame)
+        self.emit(None if frame.refused else frame.obj, frame.obj.line, frame.size)
 
     def start(self, event: yaml.CollectionStartEvent, line: int) -> None:
         if len(self.stack) >= MAX_DEPTH:
@@ -270,10 +277,21 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent, line: int) -> None:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            key = (event.value, event.implicit)
+            tag = self.tags.get(key)
+            if tag is None:
+                tag = self.tags[key] = self.loader.resolve(
+                    yaml.ScalarNode, event.value, event.implicit
+                )
         value: Any = event.value
         if tag != _STR_TAG:
-            value = self.construct(tag, event, line)
+            # Scalars are immutable (numbers, booleans, dates, bytes): build each once.
+            known = self.values.get((tag, value), _NO_KEY)
+            if known is _NO_KEY:
+                known = self.construct(tag, event, line)
+                if known is not None:
+                    self.values[(tag, value)] = known
+            value = known
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
         self.emit(value, line, 1, merge=tag == _MERGE_TAG)
