@@ -39,7 +39,7 @@ class StackNames:
     def from_stack(cls, stack: Any) -> StackNames:
         pairs = set()
         for spec in stack.mappings.values():
-            pairs.add((_attr(spec, "function"), _attr(spec, "source_queue", "source")))
+            pairs.add((spec.function, spec.source_queue))
         return cls(
             queues=frozenset(stack.queues),
             functions=frozenset(stack.functions),
@@ -50,14 +50,6 @@ class StackNames:
     @property
     def all_ids(self) -> frozenset[str]:
         return self.queues | self.functions | self.mapping_ids
-
-
-def _attr(spec: Any, *names: str) -> str:
-    # looplab.stack's MappingSpec says source_queue; test fakes may say source.
-    for name in names:
-        if hasattr(spec, name):
-            return getattr(spec, name)
-    raise AttributeError(f"{type(spec).__name__} has none of {names}")
 
 
 class Unresolved(str):
