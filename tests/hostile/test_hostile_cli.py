@@ -79,3 +79,18 @@ def test_project_root_walks_up_to_tasks_py(tmp_path: Path) -> None:
     deep.mkdir(parents=True)
     assert cli.project_root(deep) == tmp_path
     assert cli.project_root(ROOT / "looplab" / "sim") == ROOT
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("counter=x", "expects an integer like 5, got 'x'"), ("counter", "is not key=value")],
+)
+def test_a_set_of_the_wrong_type_is_exit_2_with_the_type(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str, expected: str
+) -> None:
+    from _fakes import fake_stack
+
+    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
+    code = cli.scenario_command("loop-detection", sets=[value], dry=True, project=ROOT)
+    assert code == 2
+    assert expected in " ".join(capsys.readouterr().err.split())
