@@ -22,9 +22,13 @@ from looplab.cli import DEFAULTS
 )
 def deploy(c, stage="dev", region="eu-central-1", param=None):
     """Deploy the experiment stack to AWS with osls (npx sls deploy)."""
+    from looplab.deploy import DeployError
     from looplab.deploy import deploy as run_deploy
 
-    run_deploy(c, stage=stage, region=region, params=param or [])
+    try:
+        run_deploy(c, stage=stage, region=region, params=param or [])
+    except DeployError as exc:  # bad input (a --param that is not key=value): no traceback
+        raise Exit(f"error: {exc}", code=2) from None
 
 
 @task(help={"stage": "Stage to remove (default: dev)", "region": "AWS region"})
@@ -52,9 +56,11 @@ def _looplab(c, key, given=None):
         "allow_recursion": "Permit RecursiveLoop Allow on AWS (protection-off scenarios)",
     },
     iterable=["set_"],
+    # No positional: a positional `name` swallowed `--help` ("unknown scenario '--help'").
+    positional=[],
 )
 def scenario(
-    c, name, backend=None, stage=None, set_=None, seed=0, dry=False, allow_recursion=False
+    c, name=None, backend=None, stage=None, set_=None, seed="0", dry=False, allow_recursion=False
 ):
     """Run a scenario from scenarios.yaml; exit 0 pass, 1 failed/aborted, 2 bad input."""
     from looplab.cli import scenario_command
@@ -64,7 +70,7 @@ def scenario(
         backend=_looplab(c, "backend", backend),
         stage=_looplab(c, "stage", stage),
         sets=set_ or [],
-        seed=int(seed),
+        seed=seed,  # text: looplab.cli says "--seed expects an integer" (invoke: a traceback)
         dry=dry,
         file=_looplab(c, "scenarios"),
         results=_looplab(c, "results"),

@@ -5,18 +5,37 @@ depends on serverless.yml, the files its package patterns reach, the project's p
 pinned osls version, the environment variables serverless.yml reads and the
 stage/region/parameters; the key hashes all of those (every project file outside the
 folders that cannot matter), and the output is kept in ``.looplab/compiled/<key>/``.
+
+Several looplab processes share one project (two ``invoke scenario``, pytest beside a run),
+so a compile:
+
+- holds ``.looplab/compiled/.lock`` (one compile at a time per project, the others wait and
+  then find the entry built);
+- runs in a private copy of the inputs, so it never meets another ``sls`` (or a hand-run
+  ``sls deploy``) in the project's own ``.serverless/``;
+- removes the temporary folders a killed compile left behind;
+- takes its ``sls package`` down with it when it is interrupted or killed;
+- marks a finished entry with its template's hash, so a truncated or edited entry is
+  detected and rebuilt instead of failing later with a JSONDecodeError.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+__all__ = ["TEMPLATE_NAME", "PackageError", "compiled_template", "is_compiled"]
 
 TEMPLATE_NAME = "cloudformation-template-update-stack.json"
 # What never shapes the package: dependencies, looplab's own code, tests, results, caches
@@ -24,10 +43,23 @@ TEMPLATE_NAME = "cloudformation-template-update-stack.json"
 _SKIP_DIRS = {"node_modules", "looplab", "results", "__pycache__", "tests", "benchmarks", "docs"}
 _SKIP_FILES = {"scenarios.yaml"}
 _ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
+_MARKER = ".complete"  # written last: holds the sha256 of the template
+_TEMP = ".tmp-"
+# `sls package` takes 5-7 s here; past this something hangs (a prompt, a network wait).
+PACKAGE_TIMEOUT = 300.0
 
 
 class PackageError(RuntimeError):
     """``sls package`` failed or could not be started; the message says what to do."""
+
+
+def is_compiled(
+    project_dir: Path, stage: str, region: str, params: dict[str, str] | None = None
+) -> bool:
+    """Whether the cache already holds a sound entry for these inputs (no compile needed)."""
+    params = dict(sorted((params or {}).items()))
+    key = _input_hash(project_dir, stage, region, params)
+    return _sound(_cache(project_dir) / key)
 
 
 def compiled_template(
@@ -36,27 +68,105 @@ def compiled_template(
     """Return the directory holding the compiled template (and ``code/``), packaging if needed."""
     params = dict(sorted((params or {}).items()))
     key = _input_hash(project_dir, stage, region, params)
-    out = project_dir / ".looplab" / "compiled" / key
-    if (out / TEMPLATE_NAME).is_file():
+    cache = _cache(project_dir)
+    out = cache / key
+    if _sound(out):
         return out
-    tmp = out.with_name(f"{key}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    _run_sls_package(project_dir, tmp, stage, region, params)
-    for artifact in tmp.glob("*.zip"):
-        with zipfile.ZipFile(artifact) as zf:
-            zf.extractall(tmp / "code")
-    try:
-        tmp.rename(out)
-    except OSError:
-        # Another process compiled the same inputs first: theirs is as good as ours.
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not (out / TEMPLATE_NAME).is_file():
-            raise
+    cache.mkdir(parents=True, exist_ok=True)
+    with _locked(cache / ".lock"):
+        if _sound(out):  # another process built it while this one waited
+            return out
+        _remove_stale(cache)
+        shutil.rmtree(out, ignore_errors=True)  # a corrupt or half-written entry
+        tmp = cache / f"{key}{_TEMP}{os.getpid()}"
+        try:
+            work = _private_copy(project_dir, tmp / "project")
+            built = tmp / "out"
+            _run_sls_package(project_dir, work, built, stage, region, params)
+            for artifact in built.glob("*.zip"):
+                with zipfile.ZipFile(artifact) as zf:
+                    zf.extractall(built / "code")
+            (built / _MARKER).write_text(_digest(built / TEMPLATE_NAME))
+            built.rename(out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
+def _cache(project_dir: Path) -> Path:
+    return project_dir / ".looplab" / "compiled"
+
+
+def _sound(out: Path) -> bool:
+    """A finished entry whose template still has the hash written when it was built."""
+    marker, template = out / _MARKER, out / TEMPLATE_NAME
+    try:
+        return marker.read_text().strip() == _digest(template)
+    except OSError:
+        return False
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (released by the OS if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, the private copy still keeps compiles apart
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale(cache: Path) -> None:
+    """Temporary folders of compiles that died: under the lock, nobody else is compiling."""
+    for entry in cache.iterdir():
+        if _TEMP in entry.name and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.is_dir() and not _sound(entry) and not entry.name.startswith("."):
+            shutil.rmtree(entry, ignore_errors=True)  # an entry from before the marker
+
+
+def _private_copy(project_dir: Path, work: Path) -> Path:
+    """The package's inputs (the hashed files) in ``work``, with node_modules linked."""
+    for path in _project_files(project_dir):
+        target = work / path.relative_to(project_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    modules = project_dir / "node_modules"
+    if modules.exists():
+        (work / "node_modules").symlink_to(modules.resolve(), target_is_directory=True)
+    return work
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a preexec hook so the child gets SIGTERM when looplab dies, even by SIGKILL.
+
+    libc is loaded here, in the parent: between fork and exec the child should only call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return hook
+
+
 def _run_sls_package(
-    project_dir: Path, out: Path, stage: str, region: str, params: dict[str, str]
+    project_dir: Path, work: Path, out: Path, stage: str, region: str, params: dict[str, str]
 ) -> None:
     sls = project_dir / "node_modules" / ".bin" / "sls"
     if not sls.exists():
@@ -73,10 +183,37 @@ def _run_sls_package(
         # reports the same problems better (lines, close matches), and only for the file run.
         "LOOPLAB_SKIP_SCENARIOS_CHECK": "1",
     }
-    proc = subprocess.run(cmd, cwd=project_dir, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # Its own process group, so an interrupt takes down sls and whatever it started.
+        start_new_session=True,
+        preexec_fn=_parent_death_signal(),
+    )
+    try:
+        output, _ = proc.communicate(timeout=PACKAGE_TIMEOUT)
+    except BaseException as exc:  # Ctrl-C, SIGTERM turned exception, the timeout
+        _kill_group(proc)
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise PackageError(f"`sls package` took more than {PACKAGE_TIMEOUT:.0f} s") from None
+        raise
     if proc.returncode != 0 or not (out / TEMPLATE_NAME).is_file():
-        output = (proc.stdout + proc.stderr).strip()
-        raise PackageError(f"`sls package` failed (exit {proc.returncode}):\n{output}")
+        raise PackageError(f"`sls package` failed (exit {proc.returncode}):\n{output.strip()}")
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _input_hash(project_dir: Path, stage: str, region: str, params: dict[str, str]) -> str:

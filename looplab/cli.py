@@ -55,7 +55,7 @@ def _local(stack: Any, seed: int, **_: Any) -> Backend:
 
 def _aws(stack: Any, seed: int, **_: Any) -> Backend:
     raise BadInput(
-        "the aws backend is not implemented yet (it is a later issue; see DESIGN.md, "
+        "the aws backend is not implemented yet (it is a later issue; see docs/design.md, "
         "'The Backend interface'); use --backend local"
     )
 
@@ -76,28 +76,60 @@ def check_backend_name(name: str) -> None:
         raise BadInput(unknown("backend", name, BACKENDS))
 
 
+def parse_int_option(option: str, value: object) -> int:
+    """``value`` of ``option`` as an int; BadInput naming the option and the type otherwise.
+
+    invoke casts a flag to its default's type and shows a traceback when that fails, so the
+    tasks take integers as text and convert them here.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value).strip(), 10)
+    except ValueError:
+        raise BadInput(f"{option} expects an integer, got {value!r}") from None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: the current one) with tasks.py.
+
+    invoke finds tasks.py from any subdirectory; looplab must then read serverless.yml,
+    scenarios.yaml and node_modules from that folder too, not from where the user stands.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "tasks.py").is_file():
+            return folder
+    return here
+
+
 def load_stack_for(project: Path, stage: str) -> Any:
     """The compiled stack (``npx sls package``, cached). A seam for tests."""
-    from looplab._package import PackageError
-    from looplab.stack import load_stack
+    from looplab import _package, stack
 
     try:
-        return load_stack(project, stage=stage)
-    except PackageError as exc:
+        if not _package.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION):
+            # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
+            Console(stderr=True).print(
+                f"[dim]compiling the stack (sls package, stage {escape(stage)}; "
+                "cached until serverless.yml, functions/ or the plugin change)...[/]"
+            )
+        return stack.load_stack(project, stage=stage)
+    except _package.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
 
 
 def scenario_command(
-    name: str,
+    name: str | None,
     *,
     backend: str = DEFAULTS["backend"],
     stage: str = DEFAULTS["stage"],
     sets: Sequence[str] = (),
-    seed: int = 0,
+    seed: int | str = 0,
     dry: bool = False,
     file: str | Path = DEFAULT_FILE,
     results: str | Path = DEFAULTS["results"],
-    project: str | Path = ".",
+    project: str | Path | None = None,
     allow_recursion: bool = False,
     console: Console | None = None,
 ) -> int:
@@ -110,8 +142,11 @@ def scenario_command(
 
     console = console or Console()
     err = Console(stderr=True)
-    project = Path(project)
+    project = project_root() if project is None else Path(project)
     try:
+        seed = parse_int_option("--seed", seed)
+        if not name:
+            _missing_name(project / file)
         check_backend_name(backend)
         stack = load_stack_for(project, stage)
         sfile = validate_file(project / file, stack)
@@ -165,12 +200,25 @@ def scenario_command(
     return result.exit_code
 
 
-def list_command(file: str | Path = DEFAULT_FILE, console: Console | None = None) -> int:
+def _missing_name(path: Path) -> None:
+    from looplab.scenarios import load_file
+
+    sfile, _ = load_file(path)
+    names = ", ".join(sfile.names) if sfile else f"see {path}"
+    raise BadInput(f"which scenario? give --name NAME (one of: {names})")
+
+
+def list_command(
+    file: str | Path = DEFAULT_FILE,
+    console: Console | None = None,
+    project: str | Path | None = None,
+) -> int:
     """Print every scenario with its description and parameters (no stack needed)."""
     from looplab.scenarios import load_file
 
     console = console or Console()
-    sfile, problems = load_file(Path(file))
+    root = project_root() if project is None else Path(project)
+    sfile, problems = load_file(root / file)
     if sfile is None:
         print_problems(Console(stderr=True), ScenarioError(problems))
         return EXIT_BAD_INPUT
@@ -193,12 +241,12 @@ def validate_command(
     file: str | Path = DEFAULT_FILE,
     *,
     stage: str = DEFAULTS["stage"],
-    project: str | Path = ".",
+    project: str | Path | None = None,
     console: Console | None = None,
 ) -> int:
     """Check the scenario file (every scenario, against the compiled stack)."""
     console = console or Console()
-    project = Path(project)
+    project = project_root() if project is None else Path(project)
     try:
         stack = load_stack_for(project, stage)
         sfile = validate_file(project / file, stack)
@@ -219,7 +267,11 @@ def validate_command(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="looplab", description=__doc__.splitlines()[0])
     parser.add_argument("--file", default=DEFAULT_FILE, help="the scenario file")
-    parser.add_argument("--project", default=".", help="folder with serverless.yml")
+    parser.add_argument(
+        "--project",
+        default=None,
+        help="folder with tasks.py and serverless.yml (default: the nearest one above here)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
         "scenario",
@@ -256,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
     args = parser.parse_args(argv)
     if args.command == "scenarios":
-        return list_command(Path(args.project) / args.file)
+        return list_command(args.file, project=args.project)
     if args.command == "validate":
         return validate_command(args.file, stage=args.stage, project=args.project)
     return scenario_command(

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from looplab.scenarios._errors import Problem, unknown
 from looplab.scenarios._load import LList, LMap
+
+# Inclusive (low, high) of every number a scenario holds; scenarios.yaml's header documents
+# them. Why these: a day is longer than any experiment and than SQS's longest visibility
+# timeout (12 h), and still a wait the simulator crosses in seconds; polling faster than
+# 0.1 s only spends API calls on AWS; 10,000 messages is the largest batch an SQS mapping
+# takes, and far more than a loop experiment seeds; counts and comparands are never
+# negative, and no run sees a billion invocations.
+BOUNDS: dict[str, tuple[float, int]] = {
+    "seconds": (0, 86_400),
+    "timeout": (0, 86_400),
+    "poll": (0.1, 3_600),
+    "count": (1, 10_000),
+    "max": (1, 10_000),
+    "comparand": (0, 1_000_000_000),
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +39,7 @@ class StackNames:
     def from_stack(cls, stack: Any) -> StackNames:
         pairs = set()
         for spec in stack.mappings.values():
-            pairs.add((_attr(spec, "function"), _attr(spec, "source_queue", "source")))
+            pairs.add((spec.function, spec.source_queue))
         return cls(
             queues=frozenset(stack.queues),
             functions=frozenset(stack.functions),
@@ -33,14 +50,6 @@ class StackNames:
     @property
     def all_ids(self) -> frozenset[str]:
         return self.queues | self.functions | self.mapping_ids
-
-
-def _attr(spec: Any, *names: str) -> str:
-    # looplab.stack's MappingSpec says source_queue; test fakes may say source.
-    for name in names:
-        if hasattr(spec, name):
-            return getattr(spec, name)
-    raise AttributeError(f"{type(spec).__name__} has none of {names}")
 
 
 class Unresolved(str):
@@ -128,22 +137,46 @@ class Context:
         args: LMap,
         key: str,
         *,
-        minimum: float = 0,
         strict: bool = False,
         integer: bool = False,
     ) -> float | int | None:
+        """``args[key]`` if it is a finite number within ``BOUNDS[key]`` (above low if strict)."""
         value = args[key]
-        line = args.line_of(key)
-        kind = "an integer" if integer else "a number"
         if unresolved(value):
             return None
-        bad_type = isinstance(value, bool) or not isinstance(value, (int, float))
-        if bad_type or (integer and not isinstance(value, int)):
-            self.error(line, f"{key!r} must be {kind}, got {_type(value)} {value!r}")
+        return self.bounded(value, key, args.line_of(key), key, strict=strict, integer=integer)
+
+    def bounded(
+        self,
+        value: Any,
+        what: str,
+        line: int,
+        bound: str,
+        *,
+        strict: bool = False,
+        integer: bool = False,
+    ) -> float | int | None:
+        """``value`` if it is a finite number within ``BOUNDS[bound]``, else a problem."""
+        kind = "an integer" if integer else "a number"
+        low, high = BOUNDS[bound]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            hint = ""
+            if isinstance(value, str) and _looks_numeric(value):
+                hint = " (YAML 1.1 reads 1e5 as text: write 1.0e+5)"
+            self.error(line, f"{what!r} must be {kind}, got {_type(value)} {short(value)}{hint}")
             return None
-        if value < minimum or (strict and value == minimum):
-            bound = f"> {minimum}" if strict else f">= {minimum}"
-            self.error(line, f"{key!r} must be {bound}, got {value}")
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(line, f"{what!r} must be a finite number, got {value}")
+            return None
+        if integer and not isinstance(value, int):
+            self.error(line, f"{what!r} must be an integer, got {short(value)}")
+            return None
+        if value > high:
+            self.error(line, f"{what!r} must be at most {high:,}, got {short(value)}")
+            return None
+        if value < low or (strict and value == low):
+            bound_text = f"> {low:g}" if strict else f">= {low:g}"
+            self.error(line, f"{what!r} must be {bound_text}, got {short(value)}")
             return None
         return value
 
@@ -165,11 +198,29 @@ class Context:
         return None if None in out else [v for v in out if v]
 
 
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def short(value: Any, most: int = 40) -> str:
+    """``repr(value)``, cut to ``most`` characters: a 10**100 or a 300 KB body is not a message."""
+    text = f"{value:.6g}" if isinstance(value, int) and len(str(value)) > most else repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def _type(value: Any) -> str:
     if value is None:
         return "nothing"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return "a date (YAML reads an unquoted 2023-07-21 as one: quote it)"
+    if isinstance(value, bytes):
+        return "binary data (!!binary; quote the text instead)"
     if isinstance(value, (LMap, dict)):
         return "a mapping"
     if isinstance(value, (LList, list)):

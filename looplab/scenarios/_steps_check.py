@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from looplab.scenarios._context import Context, type_name, unresolved
+from looplab.scenarios._context import Context, short, type_name, unresolved
 from looplab.scenarios._errors import unknown
 from looplab.scenarios._load import LList, LMap
 from looplab.scenarios._model import (
@@ -78,13 +78,18 @@ def _seed(ctx: Context, args: LMap, _: set[str]) -> Step | None:
     body = args["body"]
     if isinstance(body, (dict, list)):
         # A mapping body is the common case ({counter: 5}); send it as the JSON SQS would carry.
-        body = json.dumps(body)
+        try:
+            body = json.dumps(body, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            # A date, binary data or NaN inside the mapping: JSON has no such values.
+            ctx.error(args.line_of("body"), f"'body' does not convert to JSON: {exc}")
+            body = None
     elif not isinstance(body, str):
         ctx.error(
             args.line_of("body"), f"'body' must be a string or a mapping, got {type_name(body)}"
         )
         body = None
-    count = ctx.number(args, "count", minimum=1, integer=True) if "count" in args else 1
+    count = ctx.number(args, "count", integer=True) if "count" in args else 1
     if queue is None or body is None or count is None:
         return None
     return Seed(queue=queue, body=body, count=int(count), line=args.line)
@@ -96,11 +101,11 @@ def _wait(ctx: Context, args: LMap, snapshots: set[str]) -> Step | None:
     if ("seconds" in args) == ("until" in args):
         ctx.error(args.line, "wait needs exactly one of 'seconds' or 'until' (with 'timeout')")
         return None
-    poll = ctx.number(args, "poll", minimum=0, strict=True) if "poll" in args else 1.0
+    poll = ctx.number(args, "poll") if "poll" in args else 1.0
     if "seconds" in args:
         if "timeout" in args:
             ctx.error(args.key_line("timeout"), "'timeout' goes with 'until', not with 'seconds'")
-        seconds = ctx.number(args, "seconds", minimum=0)
+        seconds = ctx.number(args, "seconds")
         if seconds is None or poll is None:
             return None
         return Wait(seconds=float(seconds), poll=float(poll), line=args.line)
@@ -109,7 +114,7 @@ def _wait(ctx: Context, args: LMap, snapshots: set[str]) -> Step | None:
             args.line, "'wait: until' needs a 'timeout' (seconds), so it ends on every backend"
         )
         return None
-    timeout = ctx.number(args, "timeout", minimum=0, strict=True)
+    timeout = ctx.number(args, "timeout", strict=True)
     conds = _conditions(ctx, args["until"], args.line_of("until"), snapshots, "until")
     if timeout is None or conds is None or poll is None:
         return None
@@ -120,7 +125,7 @@ def _drain(ctx: Context, args: LMap, _: set[str]) -> Step | None:
     if not ctx.keys(args, ("queue", "max"), ("queue",), "drain"):
         return None
     queue = ctx.resolve(args["queue"], "queue", args.line_of("queue"))
-    most = ctx.number(args, "max", minimum=1, integer=True) if "max" in args else 10
+    most = ctx.number(args, "max", integer=True) if "max" in args else 10
     if queue is None or most is None:
         return None
     return Drain(queue=queue, max=int(most), line=args.line)
@@ -235,22 +240,18 @@ def _comparand(ctx: Context, cond: LMap, op: str) -> float | tuple[float, float]
     if unresolved(value):
         return None
     if op != "between":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            ctx.error(line, f"{op!r} takes a number, got {type_name(value)} {value!r}")
-            return None
-        return value
-    ok = (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    )
+        return ctx.bounded(value, op, line, "comparand")
+    ok = isinstance(value, list) and len(value) == 2
     if not ok:
-        ctx.error(line, f"'between' takes [low, high], two numbers, got {value!r}")
+        ctx.error(line, f"'between' takes [low, high], two numbers, got {short(value)}")
         return None
-    if value[0] > value[1]:
+    low, high = (ctx.bounded(v, "between", line, "comparand") for v in value)
+    if low is None or high is None:
+        return None
+    if low > high:
         ctx.error(line, f"'between' needs low <= high, got {value!r}")
         return None
-    return (value[0], value[1])
+    return (low, high)
 
 
 def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> dict | None:

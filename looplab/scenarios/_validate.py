@@ -6,6 +6,7 @@ defaults and every problem goes into one ScenarioError, with file and line.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ from looplab.scenarios._steps_check import check_condition, check_step
 
 TOP_KEYS = ("version", "aliases", "scenarios")
 SCENARIO_KEYS = ("description", "parameters", "steps", "finally", "stop_when")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-PARAM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: "$" allows a final newline
+PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REF_RE = re.compile(r"\$\{([^}]*)\}")
 COMMAND_LINE = "--set"
 
@@ -82,7 +83,7 @@ def load_file(path: Path, stack: Any = None) -> tuple[ScenarioFile | None, list[
             )
         return None, ctx.problems
     for name in raw:
-        if not isinstance(name, str) or not NAME_RE.match(name):
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name):
             ctx.error(
                 raw.key_line(name),
                 f"scenario name {name!r} must be letters, digits, "
@@ -186,7 +187,7 @@ def _parameters(ctx: Context, raw: Any, line: int) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if not isinstance(key, str) or not PARAM_RE.match(key):
+        if not isinstance(key, str) or not PARAM_RE.fullmatch(key):
             ctx.error(raw.key_line(key), f"parameter name {key!r} must be a plain identifier")
             continue
         if isinstance(value, LMap):
@@ -198,6 +199,9 @@ def _parameters(ctx: Context, raw: Any, line: int) -> dict[str, Any]:
                 f"parameter {key!r} needs a default: a number, a string "
                 f"or a boolean, got {type_name(value)}",
             )
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            ctx.error(raw.line_of(key), f"parameter {key!r} must be a finite number, got {value}")
             continue
         out[key] = value
     return out
@@ -265,7 +269,7 @@ def _coerce(text: str, default: Any) -> Any:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     if isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return float(value) if ok else None
+        return float(value) if ok and math.isfinite(float(value)) else None
     return None
 
 

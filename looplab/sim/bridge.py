@@ -28,8 +28,7 @@ from typing import Any, Protocol
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
 
-from looplab.sim.services._errors import ServiceError
-from looplab.sim.services._render import error_reply
+from looplab.sim.services import ServiceError, error_reply
 
 __all__ = [
     "PARAMS_KEY",

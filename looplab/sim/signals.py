@@ -12,10 +12,11 @@ through :meth:`Metrics.statistic_sets` and :meth:`Logs.chunks` / :meth:`Logs.loa
 from __future__ import annotations
 
 import marshal
-import tempfile
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+from looplab._spill import SpillFile
 
 MetricKey = tuple[str, str, str, str]  # namespace, metric, resource, source ("" for none)
 StatisticSet = tuple[float, float, float, float]  # sum, sample count, minimum, maximum
@@ -270,10 +271,10 @@ class Logs:
         chunk_events: int = 8192,
         settle: float = 60.0,
     ) -> None:
-        # Held open for the simulator's life; close() releases it.
-        self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "wb", prefix="looplab-logs-", suffix=".bin"
-        )
+        # Held open for the simulator's life and unlinked at once: no exit, crash or kill
+        # can leave it in /tmp (see looplab._spill).
+        self._spill = SpillFile(prefix="looplab-logs-")
+        self._file = self._spill.writer
         self.region = region
         self.account = account
         self.streams: dict[str, dict[str, int]] = defaultdict(dict)  # group -> stream -> events
@@ -347,10 +348,7 @@ class Logs:
         """One chunk's records, read from disk (or a copy of the buffer)."""
         if chunk.offset < 0:
             return list(self._buffer)
-        self._file.flush()
-        with open(self._file.name, "rb") as reader:
-            reader.seek(chunk.offset)
-            records: list[Record] = marshal.load(reader)
+        records: list[Record] = marshal.load(self._spill.read_from(chunk.offset))
         return records
 
     def events(
@@ -374,18 +372,16 @@ class Logs:
         """Events written after byte ``position``, and the position after them: a reader
         that keeps the position reads each event once, however long the run."""
         self._flush()
-        self._file.flush()
         events: list[LogEvent] = []
-        # A separate handle: reading never moves the writer's offset.
-        with open(self._file.name, "rb") as reader:
-            reader.seek(position)
-            while True:
-                try:
-                    chunk = marshal.load(reader)
-                except EOFError:
-                    break
-                events.extend(LogEvent(*record) for record in chunk)
-            return events, reader.tell()
+        # The spill's own reader: reading never moves the writer's offset.
+        reader = self._spill.read_from(position)
+        while True:
+            try:
+                chunk = marshal.load(reader)
+            except EOFError:
+                break
+            events.extend(LogEvent(*record) for record in chunk)
+        return events, reader.tell()
 
     def close(self) -> None:
-        self._file.close()
+        self._spill.close()

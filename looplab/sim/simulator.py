@@ -27,8 +27,13 @@ from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
 from looplab.sim.pollers import Poller
-from looplab.sim.services._errors import Call, ServiceError
-from looplab.sim.services._render import error_reply, not_modelled, success_status
+from looplab.sim.services import (
+    Call,
+    ServiceError,
+    error_reply,
+    not_modelled,
+    success_status,
+)
 from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi

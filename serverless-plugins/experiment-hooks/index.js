@@ -4,7 +4,8 @@
 //
 //   after deploy     record stack name, stage, region, account, outputs and resources in
 //                    .looplab/stacks/<stage>.json (the aws backend reads it)
-//   before remove    disable every event source mapping of the stack, and confirm
+//   before remove    disable every event source mapping of the stack, and confirm; a
+//                    failure is retried, then reported, and never aborts the removal
 //   after remove     delete the stack file
 //   package/deploy   fail fast when scenarios.yaml names a queue, function or mapping the
 //                    compiled template does not have (skipped when there is no scenarios.yaml,
@@ -23,6 +24,7 @@ const { LambdaClient } = require('@aws-sdk/client-lambda');
 
 const { validateScenarios } = require('./lib/scenarios');
 const { findStackMappings, disableMapping } = require('./lib/mappings');
+const { withRetries, describeError } = require('./lib/retry');
 const {
   stackFilePath,
   describeDeployedStack,
@@ -159,17 +161,50 @@ class ExperimentHooks {
 
   // --- before remove: stop every poller first ----------------------------------------------
 
+  // Never aborts `sls remove`: disabling first is a courtesy (deleting the stack deletes its
+  // mappings too), and throwing here would leave a possibly looping stack in place. What
+  // could not be done is retried, then said, and the removal goes on.
   async disableMappings() {
+    try {
+      await this.disableMappingsOrThrow();
+    } catch (error) {
+      this.log.warning(
+        `looplab: could not disable the event source mappings first (${describeError(error)}); ` +
+          'the removal goes on: deleting the stack deletes its mappings'
+      );
+    }
+  }
+
+  async disableMappingsOrThrow() {
     const stackName = this.provider.naming.getStackName();
+    const retry = {
+      attempts: Math.max(1, Math.floor(envSeconds('LOOPLAB_REMOVE_RETRIES', 3))),
+      delayMs: envSeconds('LOOPLAB_REMOVE_RETRY_DELAY', 2) * 1000,
+    };
     let resources;
     try {
-      resources = await listStackResources(await this.cloudFormation(), stackName);
+      resources = await withRetries(
+        async () => listStackResources(await this.cloudFormation(), stackName),
+        { ...retry, retryIf: (error) => !isMissingStackError(error) }
+      );
     } catch (error) {
       if (isMissingStackError(error)) return; // nothing deployed: osls reports it
-      throw error;
+      this.log.warning(
+        `looplab: could not list the resources of ${stackName} after ${retry.attempts} ` +
+          `attempts (${describeError(error)}); the removal goes on without disabling the ` +
+          'mappings first: deleting the stack deletes its mappings'
+      );
+      return;
     }
     const lambda = await this.lambda();
-    const mappings = await findStackMappings(lambda, resources);
+    const mappings = await findStackMappings(lambda, resources, {
+      retry,
+      onListError: (logicalId, error) =>
+        this.log.warning(
+          `looplab: could not list the event source mappings of ${logicalId} ` +
+            `(${describeError(error)}); disabling the stack's own mappings only`
+        ),
+    });
     const timeoutMs = envSeconds('LOOPLAB_DISABLE_TIMEOUT', 90) * 1000;
     const pollMs = envSeconds('LOOPLAB_DISABLE_POLL', 2) * 1000;
     const notConfirmed = [];
@@ -180,7 +215,7 @@ class ExperimentHooks {
       } catch (error) {
         // Removal goes on regardless: deleting the stack deletes the mapping too, and
         // aborting here would leave a possibly looping stack in place.
-        state = `error: ${error.name || ''} ${error.message}`.trim();
+        state = `error: ${describeError(error)}`;
       }
       if (state === 'Disabled') {
         this.log.notice(`looplab: disabled event source mapping ${logicalId} (${uuid})`);

@@ -17,5 +17,6 @@ botocore's Stubber reads them: no per-protocol wire decoding.
 """
 
 from looplab.sim.services._errors import Call, ServiceError
+from looplab.sim.services._render import error_reply, not_modelled, success_status
 
-__all__ = ["Call", "ServiceError"]
+__all__ = ["Call", "ServiceError", "error_reply", "not_modelled", "success_status"]

@@ -11,6 +11,8 @@ const {
   paginateListEventSourceMappings,
 } = require('@aws-sdk/client-lambda');
 
+const { withRetries } = require('./retry');
+
 const MAPPING = 'AWS::Lambda::EventSourceMapping';
 const FUNCTION = 'AWS::Lambda::Function';
 
@@ -20,8 +22,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * The UUIDs of every mapping of the stack: its own mapping resources, plus any mapping that
  * points at one of its functions (e.g. one created by hand during an experiment), which
  * would otherwise survive the stack and fail on a function that no longer exists.
+ *
+ * Listing a function's mappings is retried (`retry`: withRetries options); when it still
+ * fails, `onListError(logicalId, error)` hears it and the stack's own mappings are returned.
  */
-async function findStackMappings(lambda, stackResources) {
+async function findStackMappings(lambda, stackResources, { retry = {}, onListError } = {}) {
   const found = new Map();
   for (const r of stackResources) {
     if (r.ResourceType === MAPPING && r.PhysicalResourceId) {
@@ -30,16 +35,30 @@ async function findStackMappings(lambda, stackResources) {
   }
   for (const r of stackResources) {
     if (r.ResourceType !== FUNCTION || !r.PhysicalResourceId) continue;
-    for await (const page of paginateListEventSourceMappings(
-      { client: lambda },
-      { FunctionName: r.PhysicalResourceId }
-    )) {
-      for (const m of page.EventSourceMappings || []) {
-        if (!found.has(m.UUID)) found.set(m.UUID, `(not in stack, on ${r.LogicalResourceId})`);
-      }
+    let uuids;
+    try {
+      uuids = await withRetries(() => listFunctionMappings(lambda, r.PhysicalResourceId), retry);
+    } catch (error) {
+      if (!onListError) throw error;
+      onListError(r.LogicalResourceId, error);
+      continue;
+    }
+    for (const uuid of uuids) {
+      if (!found.has(uuid)) found.set(uuid, `(not in stack, on ${r.LogicalResourceId})`);
     }
   }
   return found;
+}
+
+async function listFunctionMappings(lambda, functionName) {
+  const uuids = [];
+  for await (const page of paginateListEventSourceMappings(
+    { client: lambda },
+    { FunctionName: functionName }
+  )) {
+    for (const m of page.EventSourceMappings || []) uuids.push(m.UUID);
+  }
+  return uuids;
 }
 
 /**

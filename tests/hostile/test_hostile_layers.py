@@ -1,0 +1,83 @@
+"""The layers of docs/design.md, enforced: import-linter's contracts in pyproject.toml.
+
+tasks.py -> looplab.cli -> looplab.engine -> looplab.backends -> looplab.sim, never back up;
+the simulator imports nothing of the engine, scenarios or backends; a ``_private`` module is
+imported only from inside its own package.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def lint_imports(cwd: Path, pythonpath: list[Path]) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert exe, "import-linter is a test dependency: pip install -r requirements-dev.lock"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath))}
+    return subprocess.run(
+        [exe, "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_project_keeps_every_contract() -> None:
+    proc = lint_imports(ROOT, [ROOT])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 kept, 0 broken" in proc.stdout
+
+
+def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_import(
+    tmp_path: Path,
+) -> None:
+    modules = {
+        "__init__.py": "",
+        "_package.py": "",
+        "cli.py": "import looplab.engine\nimport looplab.cli_console\nimport looplab._package\n",
+        "cli_console.py": "",
+        "stack.py": "",
+        "deploy.py": "",
+        "engine/__init__.py": "import looplab.backends\nfrom looplab.sim import _fork\n",
+        "backends/__init__.py": "import looplab.sim\n",
+        "scenarios/__init__.py": "",
+        "sim/__init__.py": "from looplab.engine import run\n",
+        "sim/_fork.py": "",
+    }
+    for name, text in modules.items():
+        path = tmp_path / "looplab" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    proc = lint_imports(tmp_path, [tmp_path, ROOT])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "0 kept, 3 broken" in out, out
+    assert "looplab.engine imports looplab.sim._fork (line 2)" in out
+    assert "looplab.sim -> looplab.engine" in out
+
+
+def test_tasks_py_reaches_looplab_only_through_the_cli() -> None:
+    tree = ast.parse((ROOT / "tasks.py").read_text())
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("looplab")
+    }
+    imported |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.startswith("looplab")
+    }
+    # looplab.deploy wraps `sls deploy/remove` for the two stack tasks; everything else is cli.
+    assert imported <= {"looplab.cli", "looplab.deploy"}, imported
