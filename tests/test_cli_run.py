@@ -322,4 +322,4 @@ def test_the_expectations_table_keeps_the_check_on_80_columns(
     table = out.export_text().split("Expectations", 1)[1]
     assert "…" not in table
     joined = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
-    assert "recursive_invocations_dropped[source=DeadLetterQueue]" in joined
+    assert "invoked_events[source=DeadLetterQueue]" in joined
