@@ -227,3 +227,63 @@ class FakeBackend:
         msg.body = json.dumps({"counter": last})
         msg.chained = True
         msg.visible_at = self.clock + self.visibility
+
+
+# -- the aws backend's doubles ------------------------------------------------------------
+
+ACCOUNT, REGION, STAGE = "123456789012", "eu-central-1", "unit"
+MAPPINGS = {
+    "RecursiveEventSourceMappingSQSQueue": (FUNCTION, QUEUE),
+    "RecursiveEventSourceMappingSQSDeadLetterQueue": (FUNCTION, DLQ),
+}
+MAIN_UUID, DLQ_UUID = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+
+
+def fake_record(**changes: Any) -> dict[str, Any]:
+    """A stack record in the plugin's shape (stack-file.js), for stage ``unit``."""
+    base = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}"
+    doc: dict[str, Any] = {
+        "formatVersion": 1,
+        "service": "looplab",
+        "stackName": f"looplab-{STAGE}",
+        "stackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/looplab-{STAGE}/abc",
+        "stackStatus": "CREATE_COMPLETE",
+        "stage": STAGE,
+        "region": REGION,
+        "account": ACCOUNT,
+        "outputs": {"QueueMappingUuid": MAIN_UUID, "DeadLetterQueueMappingUuid": DLQ_UUID},
+        "resources": {
+            QUEUE: {"type": "AWS::SQS::Queue", "physicalId": f"{base}/looplab-{STAGE}-queue"},
+            DLQ: {"type": "AWS::SQS::Queue", "physicalId": f"{base}/looplab-{STAGE}-dlq"},
+            FUNCTION: {"type": "AWS::Lambda::Function", "physicalId": f"looplab-{STAGE}-recursive"},
+            "RecursiveEventSourceMappingSQSQueue": {
+                "type": "AWS::Lambda::EventSourceMapping",
+                "physicalId": MAIN_UUID,
+            },
+            "RecursiveEventSourceMappingSQSDeadLetterQueue": {
+                "type": "AWS::Lambda::EventSourceMapping",
+                "physicalId": DLQ_UUID,
+            },
+        },
+        "recordedAt": "2026-12-01T00:00:00.000Z",
+    }
+    doc.update(changes)
+    return doc
+
+
+@dataclass
+class ManualClock:
+    """The clock seam for tests without a simulator: sleeping only moves a number."""
+
+    t: float = 1_700_000_000.0
+    slept: list[float] = field(default_factory=list)
+    on_sleep: Callable[[float], None] | None = None
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+        if self.on_sleep:
+            self.on_sleep(self.t)
