@@ -429,12 +429,17 @@ def _brake(aws: Aws) -> None:
         FunctionName=FN_NAME,
         ReservedConcurrentExecutions=0,
     )
-    for uuid in (DLQ_UUID, MAIN_UUID):
+    for uuid, state in ((DLQ_UUID, "Disabled"), (MAIN_UUID, "Enabled")):
+        aws.ok("lambda", "get_event_source_mapping", {"UUID": uuid, "State": state})
         aws.ok("lambda", "update_event_source_mapping", {"UUID": uuid}, UUID=uuid, Enabled=False)
+    aws.ok("lambda", "get_function_configuration", {"FunctionName": FN_NAME, "Timeout": 6})
+
+
+QUIET = AwsParams(queue_settle_seconds=0)
 
 
 def test_the_budget_trips_from_the_logs_and_brakes_at_once(aws: Aws) -> None:
-    backend = aws.backend(budget=10)
+    backend = aws.backend(budget=10, params=QUIET)
     start = aws.clock.t
     aws.ok("logs", "filter_log_events", _starts(4, start))
     aws.ok("logs", "filter_log_events", _starts(12, start))
@@ -442,29 +447,36 @@ def test_the_budget_trips_from_the_logs_and_brakes_at_once(aws: Aws) -> None:
     with pytest.raises(BudgetSpent) as caught:
         backend.wait_until(lambda: False, timeout=60)
     assert "12 invocations counted from the logs, budget 10" in str(caught.value)
-    assert aws.clock.t - start == pytest.approx(6)  # two budget polls 5 s apart: seconds late
+    # Two budget polls 5 s apart (seconds late, not minutes), then the function's timeout and
+    # the quiet margin, so what was running ends before finally.
+    assert aws.clock.t - start == pytest.approx(6 + 6 + 5)
     aws.done()
-    # After finally: the queues are empty, so the cap is released and the mapping restored.
+    # After finally: the queues stay empty, so the cap is released and the main mapping
+    # (Enabled before the brake; the DLQ's was Disabled) is enabled again.
     aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
-    aws.ok("logs", "filter_log_events", _starts(13, start))
     aws.counts(0, 0, DLQ_URL)
     aws.counts(0, 0)
+    aws.ok("logs", "filter_log_events", _starts(13, start))
     aws.ok("lambda", "delete_function_concurrency", {}, FunctionName=FN_NAME)
+    aws.ok(
+        "lambda", "update_event_source_mapping", {"UUID": MAIN_UUID}, UUID=MAIN_UUID, Enabled=True
+    )
     done = backend.finish()["budget"]
     assert (done["tripped"], done["invocations_at_trip"], done["overshoot"]) == (True, 12, 3)
-    assert done["concurrency_cap"] == "released (both queues empty)"
+    assert done["concurrency_cap"] == "released (the queues stayed empty)"
+    assert done["mappings_restored"] == ["RecursiveEventSourceMappingSQSQueue"]
     aws.done()
 
 
 def test_after_a_trip_a_queue_not_empty_keeps_the_cap_and_says_how_to_release(aws: Aws) -> None:
-    backend = aws.backend(budget=1)
+    backend = aws.backend(budget=1, params=QUIET)
     aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
     _brake(aws)
     with pytest.raises(BudgetSpent):
         backend.advance(30)
     aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
-    aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
     aws.counts(1, 0, DLQ_URL)
+    aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
     done = backend.finish()["budget"]
     assert done["concurrency_cap"].startswith("left at 0")
     assert f"invoke kill-switch --stage {STAGE} --release" in done["concurrency_cap"]

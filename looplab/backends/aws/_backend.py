@@ -81,7 +81,6 @@ class AwsBackend:
         self._stability = Stability()
         self._purged_at: dict[str, float] = {}
         self._queue_cache: dict[str, tuple[float, QueueState]] = {}
-        self._mapping_enabled: dict[str, bool] = {}
         # The budget counts invocations since the backend was opened (the run's start).
         self.started = clock.now()
         self._last_since = self.started
@@ -109,7 +108,21 @@ class AwsBackend:
         self._last_budget_check = now
         count = self.observer.starts(self.started)
         if self.budget.exceeded(count):
-            raise self.budget.trip(self.calls, self.record, now, count, dict(self._mapping_enabled))
+            spent = self.budget.trip(self.calls, self.record, now, count)
+            # Let what was already running finish before finally purges the queues.
+            self.clock.sleep(self._longest_timeout() + self.params.brake_quiet_seconds)
+            raise spent
+
+    def _longest_timeout(self) -> float:
+        timeouts = [3.0]  # Lambda's default, if a configuration cannot be read
+        for lid in self.record.functions:
+            name = self.record.function_name(lid)
+            try:
+                config = self.calls("lambda", "GetFunctionConfiguration", name, FunctionName=name)
+                timeouts.append(float(config.get("Timeout", 3)))
+            except BackendError:
+                pass
+        return max(timeouts)
 
     def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
         start = self.clock.now()
@@ -209,7 +222,6 @@ class AwsBackend:
                 if exc.code != "ResourceInUseException" or self.clock.now() >= end:
                     raise
                 self._sleep(self.params.mapping_poll_seconds)
-        self._mapping_enabled[lid] = enabled
         state = "?"
         while self.clock.now() < end:
             state = self.calls("lambda", "GetEventSourceMapping", resource, UUID=uuid)["State"]
@@ -352,13 +364,23 @@ class AwsBackend:
             out["recursion"]["errors"] = errors
         if self.budget.limit is not None:
             try:
+                empty = self.budget.tripped_at is not None and self._stays_empty()
                 count = self.observer.starts(self.started)
-                empty = all(self._read_queue(q).total == 0 for q in self.record.queues)
                 out["budget"] = self.budget.after_finally(self.calls, self.record, count, empty)
             except BackendError as exc:
                 out["budget"] = {"error": str(exc)}
         out["metric_requests"] = self.observer.metric_calls
         return out
+
+    def _stays_empty(self) -> bool:
+        """Every queue reads 0 over queue_settle_seconds of reads (SQS's counts lag)."""
+        end = self.clock.now() + self.params.queue_settle_seconds
+        while True:
+            if any(self._read_queue(q).total for q in self.record.queues):
+                return False
+            if self.clock.now() >= end:
+                return True
+            self.clock.sleep(min(self.params.queue_refresh_seconds * 5, end - self.clock.now()))
 
     def close(self) -> None:
         self.closed = True

@@ -4,8 +4,9 @@ A scenario's ``stop_when: invocations at_least N`` is, on AWS, also a brake: Clo
 Invocations arrive minutes late, so the backend counts START lines in the logs during
 every wait. Past the budget it brakes at once (concurrency 0, every mapping disabled), and
 the step fails with the count, so the run is ``aborted`` and ``finally`` runs. After
-finally, the cap is released (and the mappings restored) only when both queues are empty;
-otherwise it stays, and the journal says how to release it.
+finally, the cap is released (and the mappings restored to their state before the brake)
+only when every queue stays empty over a window of reads (an invocation running when the
+brake came can still send); otherwise it stays, and the journal says how to release it.
 """
 
 from __future__ import annotations
@@ -31,17 +32,14 @@ class InvocationBudget:
         self.count_at_trip: int | None = None
         self.last_count = 0
         self.brake_actions: list[dict[str, Any]] = []
-        self.mappings_before: dict[str, bool] = {}
+        self.mappings_before: dict[str, str] = {}  # mapping logical ID -> State before
 
     def exceeded(self, count: int) -> bool:
         self.last_count = count
         return self.limit is not None and self.tripped_at is None and count >= self.limit
 
-    def trip(
-        self, calls: Calls, record: StackRecord, now: float, count: int, enabled: dict[str, bool]
-    ) -> BudgetSpent:
-        self.mappings_before = dict(enabled)
-        self.brake_actions = [a.to_json() for a in brake(calls, record)]
+    def trip(self, calls: Calls, record: StackRecord, now: float, count: int) -> BudgetSpent:
+        self.brake_actions = [a.to_json() for a in brake(calls, record, self.mappings_before)]
         self.tripped_at, self.count_at_trip = now, count
         failed = [a["action"] + " " + a["resource"] for a in self.brake_actions if not a["ok"]]
         tail = f"; brake FAILED for {', '.join(failed)}" if failed else ""
@@ -64,22 +62,24 @@ class InvocationBudget:
             "overshoot": final_count - (self.limit or 0),
             "brake": self.brake_actions,
         }
+        out["mappings_before"] = dict(self.mappings_before)
         if not queues_empty:
             out["concurrency_cap"] = (
-                f"left at 0: a queue is not empty; release it with: {release_hint(record)}"
+                "left at 0 (and the mappings disabled): a queue was not empty after finally; "
+                f"empty it, then release with: {release_hint(record)}"
             )
             return out
         released = [a.to_json() for a in release_cap(calls, record)]
         restored = []
-        for lid, enabled in self.mappings_before.items():
-            if enabled:
+        for lid, state in self.mappings_before.items():
+            if state in ("Enabled", "Enabling"):
                 uuid = record.mapping_uuid(lid)
                 try:
                     calls("lambda", "UpdateEventSourceMapping", lid, UUID=uuid, Enabled=True)
                     restored.append(lid)
                 except BackendError as exc:
                     out.setdefault("restore_errors", []).append(str(exc))
-        out["concurrency_cap"] = "released (both queues empty)"
+        out["concurrency_cap"] = "released (the queues stayed empty)"
         out["release"] = released
         out["mappings_restored"] = restored
         return out

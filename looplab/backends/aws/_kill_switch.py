@@ -38,8 +38,12 @@ def _attempt(calls: Calls, service: str, operation: str, resource: str, **params
     return Action(f"{service}:{operation}", resource, "ok")
 
 
-def brake(calls: Calls, record: StackRecord) -> list[Action]:
-    """Concurrency 0 first (it stops every invocation at once), then every mapping off."""
+def brake(calls: Calls, record: StackRecord, states: dict[str, str] | None = None) -> list[Action]:
+    """Concurrency 0 first (it stops every new invocation at once), then every mapping off.
+
+    ``states``, when given, receives each mapping's State as it was before (read after the
+    concurrency cap, so the brake is not delayed), so a release can restore it.
+    """
     actions = [
         _attempt(
             calls,
@@ -51,17 +55,23 @@ def brake(calls: Calls, record: StackRecord) -> list[Action]:
         )
         for lid in record.functions
     ]
-    actions += [
-        _attempt(
-            calls,
-            "lambda",
-            "UpdateEventSourceMapping",
-            f"{lid} ({record.mapping_uuid(lid)})",
-            UUID=record.mapping_uuid(lid),
-            Enabled=False,
+    for lid in record.mappings:
+        uuid = record.mapping_uuid(lid)
+        if states is not None:
+            try:
+                states[lid] = calls("lambda", "GetEventSourceMapping", lid, UUID=uuid)["State"]
+            except AwsCallError as exc:
+                states[lid] = f"unknown ({exc.code})"
+        actions.append(
+            _attempt(
+                calls,
+                "lambda",
+                "UpdateEventSourceMapping",
+                f"{lid} ({uuid})",
+                UUID=uuid,
+                Enabled=False,
+            )
         )
-        for lid in record.mappings
-    ]
     return actions
 
 

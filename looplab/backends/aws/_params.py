@@ -18,9 +18,17 @@ class AwsParams:
     metric_settle_seconds: float = 180.0
     # SQS's approximate counts "may take about a minute" to settle: the same rule over 60 s.
     queue_settle_seconds: float = 60.0
-    # settle() (before an expect step) gives up after this long; unsettled figures then make
-    # an 'equals'/'at_most' check fail with "not settled" rather than pass on a guess.
-    settle_timeout: float = 600.0
+    # settle() (before an expect step) waits at most this long: a figure whose activity
+    # happened just before the call is published up to metric_settle_seconds later, and
+    # must then hold for metric_settle_seconds, plus one refresh. A figure still changing
+    # after that changes because the stack still runs (the DLQ's message retried every
+    # visibility timeout), and an 'equals'/'at_most' check on it fails "not settled"
+    # rather than pass on a guess ('at_least' can pass: counts only grow).
+    settle_timeout: float = 400.0
+    # After the budget's brake, wait this long beyond the function's timeout before the
+    # run goes on to finally: invocations already running finish (and may still send), and
+    # pollers may deliver for a few seconds after Disabled (reported for streams).
+    brake_quiet_seconds: float = 5.0
     # How often each source is actually read, whatever a condition's poll: GetMetricData is
     # billed per metric and per-minute anyway; logs are seconds late; queue counts are free.
     metric_refresh_seconds: float = 30.0
