@@ -500,3 +500,16 @@ def test_describe_records_where_and_who_never_a_secret(aws: Aws) -> None:
     assert info["identity_arn"] == "arn:aws:iam::123456789012:user/op"
     assert "testing" not in json.dumps(info)  # the access key and secret are "testing"
     assert ANY  # the Stubber's wildcard stays importable for the moto tests' reuse
+
+
+def test_metric_series_is_one_request_for_lambda_mapping_and_queue_metrics(aws: Aws) -> None:
+    minute = 1_699_999_980.0
+    reply = _metric_reply({"f0_invocations": 16, "m1_polled_events": 17, "q1_0": 1}, minute)
+    aws.ok("cloudwatch", "get_metric_data", reply)
+    points = aws.backend().metric_series(minute, minute + 60)
+    aws.done()
+    assert [(p.namespace, p.metric, p.resource, p.minute, p.value) for p in points] == [
+        ("AWS/Lambda", "Invocations", FN_NAME, minute, 16),
+        ("AWS/Lambda", "PolledEventCount", MAIN_UUID, minute, 17),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", f"looplab-{STAGE}-queue", minute, 1),
+    ]
