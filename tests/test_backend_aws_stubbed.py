@@ -513,3 +513,21 @@ def test_metric_series_is_one_request_for_lambda_mapping_and_queue_metrics(aws: 
         ("AWS/Lambda", "PolledEventCount", MAIN_UUID, minute, 17),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", f"looplab-{STAGE}-queue", minute, 1),
     ]
+
+
+def test_no_credentials_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    bare = boto3.Session(region_name=REGION)
+    # Port 9 has no listener: even a signed request could not leave this machine.
+    calls = Calls(bare, region=REGION, endpoint_url="http://127.0.0.1:9", stage=STAGE)
+    with pytest.raises(AwsCallError) as caught:
+        check_identity(calls, StackRecord.from_dict(fake_record()))
+    message = str(caught.value)
+    assert message.startswith("sts:GetCallerIdentity on the current credentials: no usable")
+    assert "aws sso login" in message
