@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from looplab._cli_aws import kill_switch_command, operator_policy_command
 from looplab.backends.base import Backend, BackendError
 from looplab.cli_console import ConsoleListener, print_plan, print_problems
 from looplab.scenarios import (
@@ -256,80 +257,6 @@ def validate_command(
         f"[green]ok[/] {file}: {count} scenario{'s' if count != 1 else ''} "
         f"match the compiled stack (stage {stage})"
     )
-    return EXIT_OK
-
-
-def _record_for(project: str | Path, stage: str) -> Any:
-    from looplab.backends.aws import StackRecord, StackRecordError
-
-    try:
-        return StackRecord.load(project, stage)
-    except StackRecordError as exc:
-        raise BadInput(str(exc)) from exc
-
-
-def kill_switch_command(
-    *,
-    stage: str = DEFAULTS["stage"],
-    release: bool = False,
-    project: str | Path = ".",
-    endpoint_url: str | None = None,
-    session: Any = None,
-    console: Console | None = None,
-) -> int:
-    """Brake the recorded stack (or ``release`` its concurrency cap); print every action.
-
-    Needs only the stack record: no scenario file, no compiled template. Exit 0 when every
-    action succeeded, 1 when one failed (each is still attempted), 2 when the record or the
-    credentials are not the stack's.
-    """
-    from looplab.backends.aws import GuardError, check_identity, kill_switch, open_calls
-
-    console = console or Console()
-    err = Console(stderr=True)
-    try:
-        record = _record_for(project, stage)
-        calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url)
-        identity = check_identity(calls, record)
-    except (BadInput, GuardError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        return EXIT_BAD_INPUT
-    except BackendError as exc:
-        err.print(f"[red]error:[/] cannot reach the recorded stack: {escape(str(exc))}")
-        return EXIT_BAD_INPUT
-    what = "releasing the concurrency cap of" if release else "kill switch on"
-    console.print(
-        f"{what} {record.stack_name} ({record.account}, {record.region}) as {identity['arn']}"
-    )
-    if calls.endpoint_url:
-        console.print(f"endpoint: {calls.endpoint_url} (from {origin})")
-    actions = kill_switch(calls, record, release=release)
-    for action in actions:
-        mark = "[green]ok[/]" if action.ok else "[red]FAILED[/]"
-        console.print(
-            f"{mark} {action.action} {escape(action.resource)}: {escape(action.result)}",
-            soft_wrap=True,
-        )
-    if not release:
-        console.print(f"release the cap later with: invoke kill-switch --stage {stage} --release")
-    return EXIT_OK if all(a.ok for a in actions) else EXIT_FAILED
-
-
-def operator_policy_command(
-    *, stage: str = DEFAULTS["stage"], project: str | Path = ".", out: Any = None
-) -> int:
-    """Print the least-privilege IAM policy for the recorded stack: JSON only, on stdout."""
-    import json
-
-    from looplab.backends.aws import operator_policy
-
-    try:
-        record = _record_for(project, stage)
-    except BadInput as exc:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
-        return EXIT_BAD_INPUT
-    stream = out or sys.stdout
-    stream.write(json.dumps(operator_policy(record), indent=2) + "\n")
     return EXIT_OK
 
 
