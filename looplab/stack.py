@@ -9,6 +9,7 @@ SQS queues, Python functions and SQS event source mappings are read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     recursive_loop: str = "Terminate"
     reserved_concurrency: int | None = None
+    role: str = ""  # the execution role's ARN
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class MappingSpec:
     batching_window: int = 0
     maximum_concurrency: int | None = None
     report_batch_item_failures: bool = False
+    metrics: tuple[str, ...] = ()  # MetricsConfig.Metrics: "EventCount" turns on ESM metrics
 
 
 @dataclass
@@ -88,6 +92,10 @@ class Stack:
     functions: dict[str, FunctionSpec]
     mappings: dict[str, MappingSpec]
     outputs: dict[str, Any] = field(default_factory=dict)
+    service: str = "looplab"
+    resources: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Every resource of the template: logical ID -> (type, physical ID as CloudFormation
+    would report it: a queue's URL, a function's name, a mapping's UUID, a role's name)."""
 
     def mapping_for(self, function: str, source_queue: str) -> MappingSpec:
         for mapping in self.mappings.values():
@@ -105,8 +113,9 @@ class Stack:
         region: str = DEFAULT_REGION,
         account_id: str = LOCAL_ACCOUNT_ID,
         name: str | None = None,
+        service: str = "looplab",
     ) -> Stack:
-        return _Builder(template, code_dir, stage, region, account_id, name).build()
+        return _Builder(template, code_dir, stage, region, account_id, name, service).build()
 
 
 def load_stack(
@@ -122,7 +131,12 @@ def load_stack(
     code_dir = out / "code" if (out / "code").is_dir() else project_dir
     service = _service_name(out) or "looplab"
     return Stack.from_template(
-        template, code_dir=code_dir, stage=stage, region=region, name=f"{service}-{stage}"
+        template,
+        code_dir=code_dir,
+        stage=stage,
+        region=region,
+        name=f"{service}-{stage}",
+        service=service,
     )
 
 
@@ -146,7 +160,9 @@ class _Builder:
         region: str,
         account_id: str,
         name: str | None,
+        service: str = "looplab",
     ) -> None:
+        self.service = service
         self.resources: dict[str, dict[str, Any]] = template.get("Resources", {})
         self.outputs_raw: dict[str, Any] = template.get("Outputs", {})
         self.code_dir = code_dir
@@ -196,6 +212,11 @@ class _Builder:
             functions=functions,
             mappings=mappings,
             outputs=outputs,
+            service=self.service,
+            resources={
+                logical_id: (str(resource.get("Type", "")), str(self.identity[logical_id][None]))
+                for logical_id, resource in self.resources.items()
+            },
         )
 
     def _props(self, logical_id: str) -> dict[str, Any]:
@@ -225,8 +246,13 @@ class _Builder:
             if not isinstance(name, str):
                 name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.RoleName")
             return {None: name, "Arn": f"arn:aws:iam::{self.account_id}:role/{name}"}
-        # Other resources (buckets, log groups, policies) matter only as names.
-        return {None: f"{self.stack_name}-{logical_id}".lower()}
+        if kind == "AWS::Logs::LogGroup" and isinstance(props.get("LogGroupName"), str):
+            return {None: props["LogGroupName"]}
+        # Other resources (buckets, policies) matter only as names. CloudFormation names
+        # them <stack>-<logical ID>-<random suffix>; the suffix here is a stable hash.
+        suffix = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:13]
+        name = f"{self.stack_name}-{logical_id}-{suffix.upper()}"
+        return {None: name.lower() if kind == "AWS::S3::Bucket" else name}
 
     def _pseudo(self, name: str) -> Any:
         pseudo = {
@@ -309,6 +335,8 @@ class _Builder:
             environment={str(k): str(v) for k, v in variables.items()},
             recursive_loop=str(props.get("RecursiveLoop", "Terminate")),
             reserved_concurrency=None if reserved is None else int(reserved),
+            role=str(props.get("Role", "")),
+            description=str(props.get("Description", "")),
         )
 
     def _mapping(
@@ -363,6 +391,7 @@ class _Builder:
             ),
             report_batch_item_failures="ReportBatchItemFailures"
             in (props.get("FunctionResponseTypes") or []),
+            metrics=tuple(str(m) for m in (props.get("MetricsConfig") or {}).get("Metrics") or []),
         )
 
     def _logical_id_of_arn(self, arn: Any, where: str) -> str:

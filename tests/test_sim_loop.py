@@ -5,10 +5,15 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
 from _simkit import repo_stack
 
 from looplab.sim import Simulator
 from looplab.sim.trace import TraceHeader
+
+# The handler's own SendMessage replies, checked against botocore's output shape.
+pytestmark = pytest.mark.usefixtures("replies_match_botocore")
 
 
 def counters_sent(sim: Simulator) -> list[int]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
 from _simkit import build_stack, queue_resource
 from botocore.exceptions import ClientError
 
 from looplab.sim import Simulator
+
+# Every reply in this module, errors included, is checked against botocore's shapes.
+pytestmark = pytest.mark.usefixtures("replies_match_botocore")
 
 
 @pytest.fixture
@@ -332,3 +336,18 @@ def test_other_services_fail_loudly_whatever_their_protocol(sim: Simulator) -> N
         sim.client("s3").put_object(Bucket="b", Key="k", Body=b"data")
     with pytest.raises(ClientError, match="does not model lambda:Invoke"):
         sim.client("lambda").invoke(FunctionName="f", Payload=b"{}")
+
+
+def test_age_of_oldest_message_is_sampled_with_the_queue_gauges(sim: Simulator, sqs) -> None:
+    main = url(sim, "Main")
+    sqs.send_message(QueueUrl=main, MessageBody="old")
+    sim.advance(30)
+    sqs.send_message(QueueUrl=main, MessageBody="young")
+    sim.advance(100)  # samples at 0, 60 and 120 s; retention (120 s) removes "old" at 120
+    epoch = sim.params.epoch
+    ages = {
+        t - epoch: value
+        for ns, name, resource, t, value in sim.metrics.series(epoch, epoch + 120)
+        if (name, resource) == ("ApproximateAgeOfOldestMessage", "sqs-main")
+    }
+    assert ages == {0: 0, 60: 60, 120: 90}

@@ -8,10 +8,12 @@ It knows nothing of scenarios or journals. Build one from a compiled stack::
     with Simulator(load_stack("."), seed=1) as sim:
         sim.send("Queue", '{"counter": 5}')
         sim.advance(120)
+        lam = sim.session().client("lambda")  # answered by the simulator, never AWS
 """
 
 from looplab.sim.params import SimParams
+from looplab.sim.services import ServiceError
+from looplab.sim.services.sqs import SqsError
 from looplab.sim.simulator import Simulator
-from looplab.sim.sqs import SqsError
 
-__all__ = ["SimParams", "Simulator", "SqsError"]
+__all__ = ["ServiceError", "SimParams", "Simulator", "SqsError"]

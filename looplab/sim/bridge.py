@@ -1,24 +1,53 @@
-"""The boto3 bridge: a handler's real boto3 calls reach the simulator through botocore itself.
+"""The boto3 bridge: SDK calls reach the simulator through botocore itself, as with the Stubber.
 
-A ``before-call`` handler that returns ``(http_response, parsed)`` makes botocore skip the
-HTTP request; botocore's Stubber works the same way. The bridge is registered LAST on the
-generic ``before-call`` event, so botocore's own ``add_recursion_detection_header`` (also a
-``before-call`` handler) has already copied ``_X_AMZN_TRACE_ID`` into the request's
-``X-Amzn-Trace-Id`` header: the simulator sees exactly the header AWS would. (A handler on
-the more specific ``before-call.sqs`` would run before it and see no header.)
+Two generic handlers, both registered LAST among botocore's BUILTIN_HANDLERS (so every
+botocore session made from now on carries them; moto installs itself the same way):
 
-It reaches every client a handler creates, at import or per call, because it is one of
-botocore's BUILTIN_HANDLERS, which every new botocore session registers (moto installs
-itself the same way). With no simulator running it returns None and botocore carries on.
+- on ``before-parameter-build`` the caller's parameters, as botocore validated them and
+  before serialisation (bytes stay bytes, datetimes stay datetimes), are stashed in the
+  call's ``context`` dict. No wire decoding per protocol: CloudWatch's CBOR, STS's form
+  data and Lambda's REST paths all arrive as the same Python values.
+- on ``before-call`` the call is answered from that context. Registered last, it runs after
+  botocore's ``add_recursion_detection_header`` (also a generic ``before-call`` handler),
+  so the request's ``X-Amzn-Trace-Id`` header is exactly the one AWS would see. Returning
+  ``(http_response, parsed)`` makes botocore skip the HTTP request.
+
+Which simulator answers: the one whose :meth:`Simulator.session` made the client (marked in
+the call's context), else the one whose clock is running handler code. While any
+simulator is open and neither applies, the call is REFUSED with an error naming it: a
+local simulation must never reach a real account. With no simulator open, the bridge
+returns None and botocore carries on (the deploy tests talk to moto that way).
 """
 
 from __future__ import annotations
 
-import json
+import gc
+import weakref
 from typing import Any, Protocol
 
 from botocore import handlers
 from botocore.awsrequest import AWSResponse
+
+from looplab.sim.services._errors import ServiceError
+from looplab.sim.services._render import error_reply
+
+__all__ = [
+    "PARAMS_KEY",
+    "Router",
+    "call",
+    "closed",
+    "ensure_installed",
+    "mark",
+    "opened",
+    "request_of",
+    "respond",
+    "running",
+]
+
+PARAMS_KEY = "looplab.params"
+"""The call-context key under which the caller's input parameters are stashed."""
+
+_ROUTER_KEY = "looplab.router"
 
 
 class Router(Protocol):
@@ -28,44 +57,51 @@ class Router(Protocol):
 
 
 _running: list[Router] = []
+_open: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _stash(params: dict[str, Any], context: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    if context is not None:
+        context[PARAMS_KEY] = params
 
 
 def _before_call(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
-    if not _running:
-        return None
-    return call(_running[-1], model, params)
+    context = kwargs.get("context")
+    router = context.get(_ROUTER_KEY) if context else None
+    if router is None:
+        if _running:
+            router = _running[-1]
+        elif _any_open():
+            return _refuse(model)
+        else:
+            return None
+    return call(router, model, params, context)
 
 
-def call(router: Router, model: Any, params: dict[str, Any]) -> tuple[AWSResponse, dict]:
-    service = model.service_model.service_name
-    operation = model.name
+def request_of(
+    model: Any, params: dict[str, Any], context: dict[str, Any] | None
+) -> tuple[str, str, dict[str, Any], str | None]:
+    """``(service, operation, input parameters, trace header)`` of a ``before-call`` event:
+    what :meth:`Router.dispatch` takes (also from the far side of a pipe)."""
     headers = params.get("headers") or {}
     trace = headers.get("X-Amzn-Trace-Id")
     if isinstance(trace, bytes):
         trace = trace.decode()
-    if service != "sqs":
-        # Refused before its body is read: other services' bodies are XML, form data or
-        # streams, and the answer is the same whatever they contain.
-        status, parsed = router.dispatch(service, operation, {}, trace)
-    elif model.service_model.protocol != "json":
-        status, parsed = (
-            501,
-            _error(
-                "NotImplemented",
-                "looplab's simulator reads SQS's JSON protocol (botocore >= 1.31.64); "
-                f"this botocore speaks {model.service_model.protocol}",
-            ),
-        )
-    else:
-        body = params.get("body")
-        try:
-            api_params = json.loads(body) if body else {}
-        except (TypeError, ValueError):
-            api_params = None
-        if not isinstance(api_params, dict):
-            status, parsed = 400, _error("SerializationException", "unreadable SQS request")
-        else:
-            status, parsed = router.dispatch(service, operation, api_params, trace)
+    api_params = context.get(PARAMS_KEY, {}) if context else {}
+    return model.service_model.service_name, model.name, api_params, trace
+
+
+def call(
+    router: Router, model: Any, params: dict[str, Any], context: dict[str, Any] | None = None
+) -> tuple[AWSResponse, dict[str, Any]]:
+    """Answer one ``before-call`` event from ``router``."""
+    status, parsed = router.dispatch(*request_of(model, params, context))
+    return respond(status, parsed)
+
+
+def respond(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+    """What a ``before-call`` handler returns for a dispatched reply: ResponseMetadata as
+    botocore's parser would add it, and an HTTP response carrying the status."""
     request_id = parsed.pop("_request_id", "00000000-0000-0000-0000-000000000000")
     parsed["ResponseMetadata"] = {
         "RequestId": request_id,
@@ -88,24 +124,61 @@ def _response(status: int) -> AWSResponse:
     return response
 
 
-def _error(code: str, message: str, query_code: str | None = None) -> dict[str, Any]:
-    error = {"Code": code, "Message": message, "Type": "Sender"}
-    if query_code:
-        error["QueryErrorCode"] = query_code
-    return {"Error": error}
+def _any_open() -> bool:
+    if not _open:
+        return False
+    # A simulator dropped without close() lives until the cycle collector runs; it must
+    # not refuse calls it will never answer. Refusals are rare, so the collection is cheap.
+    gc.collect()
+    return bool(_open)
 
 
-error_reply = _error
-"""A parsed error as botocore's query-compatible JSON parser produces it."""
+def _refuse(model: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    service, operation = model.service_model.service_name, model.name
+    error = ServiceError(
+        "LooplabRefused",
+        f"{service}:{operation} refused: a looplab Simulator is open in this process and "
+        "this client is neither one of its clients (Simulator.session()) nor called from "
+        "a simulated function; it is not sent to AWS",
+        403,
+    )
+    return respond(403, error_reply(service, operation, error, _NO_REQUEST))
 
 
-_SPEC = ("before-call", _before_call, handlers.REGISTER_LAST)
+_NO_REQUEST = "00000000-0000-0000-0000-000000000000"
+
+_SPECS = (
+    ("before-parameter-build", _stash, handlers.REGISTER_LAST),
+    ("before-call", _before_call, handlers.REGISTER_LAST),
+)
 
 
 def ensure_installed() -> None:
     """Make every botocore session created from now on carry the bridge (idempotent)."""
-    if _SPEC not in handlers.BUILTIN_HANDLERS:
-        handlers.BUILTIN_HANDLERS.append(_SPEC)
+    for spec in _SPECS:
+        if spec not in handlers.BUILTIN_HANDLERS:
+            handlers.BUILTIN_HANDLERS.append(spec)
+
+
+def opened(simulator: Any) -> None:
+    """Note an open simulator: unrouted calls are refused until :func:`closed`."""
+    _open.add(simulator)
+
+
+def closed(simulator: Any) -> None:
+    _open.discard(simulator)
+
+
+def mark(router: Router) -> Any:
+    """A ``before-parameter-build`` handler that routes a session's calls to ``router``."""
+    ref = weakref.ref(router)
+
+    def _mark(context: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        target = ref()
+        if context is not None and target is not None:
+            context[_ROUTER_KEY] = target
+
+    return _mark
 
 
 class running:

@@ -18,7 +18,7 @@ depends on them (each is written where it is implemented):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,29 @@ class SimParams:
 
     metric_period: int = 60
     """Seconds per metric datapoint: Lambda and SQS publish at one-minute resolution."""
+
+    # -- control plane (sim-control): event source mapping states and metrics ------------
+
+    mapping_transition: float = 5.0
+    """Seconds an UpdateEventSourceMapping keeps the mapping in Enabling / Disabling /
+    Updating before it reports Enabled / Disabled. AWS documents the states, not their
+    duration (DeleteEventSourceMapping: "might not be completely deleted for several
+    seconds"); there is no waiter, so clients poll GetEventSourceMapping (Terraform's
+    provider polls until Enabled/Disabled, 10-minute timeout). Inferred: "several
+    seconds"; 5 s makes a poller's loop visible without slowing scenarios."""
+
+    mapping_disable_grace: float = 3.0
+    """Seconds an SQS mapping keeps delivering after it reports Disabled: pollers already
+    running finish their receive loop. Inferred from public reports that deliveries go on
+    for a few seconds after Disabled (ef-cms PR 1450, stream mappings)."""
+
+    mapping_stopped_event_counts: Literal["failed", "invoked-and-failed", "polled-only"] = "failed"
+    """How a batch that loop detection stopped counts in the mapping's EventCount metrics,
+    besides PolledEventCount (it was received). "failed": FailedInvokeEventCount only;
+    "invoked-and-failed": also InvokedEventCount; "polled-only": neither. Never
+    DeletedEventCount: the message is left for SQS. Inferred (AWS does not say): the
+    function never runs (no Invocations, no log) and Lambda reports a
+    RecursiveInvocationException to the mapping, an invoke that failed; so "failed"."""
 
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)

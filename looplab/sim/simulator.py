@@ -3,25 +3,44 @@
 Built from a :class:`looplab.stack.Stack` (the compiled template), so nothing about the
 shape of the experiment is assumed. Time only moves in :meth:`Simulator.run_until` /
 :meth:`advance`; handlers run in-process during those calls, with their boto3 calls bridged
-to this simulator.
+to this simulator. Between those calls, the clients of :meth:`Simulator.session` are
+answered at the current virtual time.
+
+Every bridged call reaches :meth:`Simulator.dispatch`, which routes it through
+``Simulator.services``, a ``{botocore service name: api}`` table: adding a service is one
+entry there (an object with ``handle(operation, params, call) -> dict``).
 """
 
 from __future__ import annotations
 
+import os
 import random
-from typing import Any, TextIO
+import time
+import uuid
+from typing import Any, Protocol, TextIO
 
 import boto3
+import botocore.session
 
 from looplab.sim import bridge
 from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
 from looplab.sim.pollers import Poller
+from looplab.sim.services._errors import Call, ServiceError
+from looplab.sim.services._render import error_reply, not_modelled, success_status
+from looplab.sim.services.lambda_ import LambdaApi, LambdaControl
+from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
+from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
-from looplab.sim.sqs import Message, Queue, SqsError, SqsModel
-from looplab.sim.sqs_api import SqsApi
 from looplab.stack import Stack
+
+STACK_FILE_FORMAT = 1
+"""``formatVersion`` of the stack record (serverless-plugins/experiment-hooks/lib/stack-file.js)."""
+
+
+class ServiceApi(Protocol):
+    def handle(self, operation: str, params: dict[str, Any], call: Call) -> dict[str, Any]: ...
 
 
 class Simulator:
@@ -41,7 +60,6 @@ class Simulator:
         self.logs = Logs()
         self._event_log = event_log
         self.sqs = SqsModel(self.clock, self.rng, stack.region, stack.account_id)
-        self.sqs_api = SqsApi(self.sqs)
         self.lambdas = LambdaService(
             self.clock,
             self.rng,
@@ -72,11 +90,27 @@ class Simulator:
             self._pollers_by_queue.setdefault(id(poller.queue), []).append(poller)
         self.sqs.on_visible = self._on_visible
         self.sqs.on_event = self._on_sqs_event
-        self._sender = "AIDALOOPLABSEEDER"
+        self._sender = EXPERIMENTER_ID
         self._next_sample = self.clock.now
         self._requests = 0
+        self._loader: Any = None
+        control = LambdaControl(
+            self.lambdas.functions,
+            self.pollers,
+            stack.region,
+            stack.account_id,
+            self.set_recursion,
+            self.set_reserved_concurrency,
+        )
+        self.services: dict[str, ServiceApi] = {
+            "sqs": SqsApi(self.sqs, self._sqs_sender),
+            "lambda": LambdaApi(control, self.clock.now),
+            "sts": StsApi(stack.account_id, self._role_of),
+        }
+        """The service table the bridge routes through, by botocore service name."""
         bridge.ensure_installed()
         self.closed = False
+        bridge.opened(self)
 
     # -- time ----------------------------------------------------------------------------
 
@@ -144,54 +178,93 @@ class Simulator:
         for wake in target.on_free:
             wake()
 
-    def client(self, service: str = "sqs") -> Any:
-        """A boto3 client whose calls this simulator answers (for tests and notebooks).
-
-        Calls made through it run at the current virtual time, outside any function, so
-        no trace header is added unless the caller's process sets one.
-        """
-        session = boto3.Session(
+    def session(self) -> boto3.Session:
+        """A boto3 Session every client of which this simulator answers, at the current
+        virtual time, as the experimenter (outside any function). It reads no host
+        configuration or credentials files, and its clients share botocore's parsed models."""
+        # None of the host's AWS_PROFILE, config or credentials files: nothing to leak.
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        core.set_config_variable("config_file", os.devnull)
+        core.set_config_variable("credentials_file", os.devnull)
+        if self._loader is None:
+            self._loader = core.get_component("data_loader")
+        else:
+            core.register_component("data_loader", self._loader)
+        core.register("before-parameter-build", bridge.mark(self))
+        return boto3.Session(
             aws_access_key_id="looplab",
             aws_secret_access_key="looplab",
             region_name=self.stack.region,
+            botocore_session=core,
         )
-        client = session.client(service)
-        client.meta.events.register_last("before-call", self._client_call)
-        return client
 
-    def _client_call(self, model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
-        return bridge.call(self, model, params)
+    def client(self, service: str = "sqs") -> Any:
+        """A client of :meth:`session` (for tests and notebooks)."""
+        return self.session().client(service)
+
+    def stack_record(self) -> dict[str, Any]:
+        """The document the plugin writes to .looplab/stacks/<stage>.json after a deploy,
+        for the simulated stack (physical IDs as CloudFormation reports them)."""
+        stack = self.stack
+        stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"looplab/{stack.account_id}/{stack.name}")
+        now = self.clock.now
+        return {
+            "formatVersion": STACK_FILE_FORMAT,
+            "service": stack.service,
+            "stackName": stack.name,
+            "stackId": (
+                f"arn:aws:cloudformation:{stack.region}:{stack.account_id}:stack/"
+                f"{stack.name}/{stack_uuid}"
+            ),
+            "stackStatus": "CREATE_COMPLETE",
+            "stage": stack.stage,
+            "region": stack.region,
+            "account": stack.account_id,
+            # CloudFormation's OutputValue is always a string.
+            "outputs": {key: str(value) for key, value in stack.outputs.items()},
+            "resources": {
+                logical_id: {"type": kind, "physicalId": physical}
+                for logical_id, (kind, physical) in stack.resources.items()
+            },
+            "recordedAt": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+            + f".{int(now * 1000) % 1000:03d}Z",
+        }
 
     # -- the bridge's entry point ---------------------------------------------------------
 
     def dispatch(
         self, service: str, operation: str, params: dict[str, Any], trace_header: str | None
     ) -> tuple[int, dict[str, Any]]:
+        """Answer one SDK call: ``(HTTP status, botocore-parsed reply)``, errors included
+        in AWS's shape for the service's protocol. The caller is the function whose code
+        is running (``lambdas.current``), else the experimenter."""
         # Sequential, not random: cheaper, equally unique, and it leaves the seeded stream
         # to the choices that shape the run.
         self._requests += 1
         request_id = f"{self._requests:08x}-0000-4000-8000-000000000000"
-        if service != "sqs":
-            reply = bridge.error_reply(
-                "NotImplemented",
-                f"looplab's simulator does not model {service}:{operation}; it models SQS "
-                "only (run the scenario with --backend aws for other services)",
-            )
-            reply["_request_id"] = request_id
-            return 501, reply
         function = self.lambdas.current
-        # SQS's SenderId for a role is "<role id>:<session>"; Lambda's session is the function.
-        sender = self._sender if function is None else f"AROALOOPLAB:{function.spec.name}"
+        call = Call(trace_header, None if function is None else function.spec.logical_id)
         try:
-            parsed = self.sqs_api.handle(operation, params, trace_header, sender)
-            status = 200
-        except SqsError as exc:
-            status, parsed = (
-                (400 if exc.sender else 500),
-                bridge.error_reply(exc.code, exc.message, exc.shape),
-            )
+            api = self.services.get(service)
+            if api is None:
+                raise not_modelled(service, operation, sorted(self.services))
+            parsed = api.handle(operation, params, call)
+            status = success_status(service, operation)
+        except ServiceError as exc:
+            status, parsed = exc.status, error_reply(service, operation, exc, request_id)
         parsed["_request_id"] = request_id
         return status, parsed
+
+    def _sqs_sender(self, call: Call) -> str:
+        # SQS's SenderId for a role is "<role id>:<session>"; Lambda's session is the function.
+        if call.function is None:
+            return self._sender
+        return f"AROALOOPLAB:{self.functions[call.function].spec.name}"
+
+    def _role_of(self, function: str) -> tuple[str, str]:
+        spec = self.functions[function].spec
+        role = spec.role.rsplit("/", 1)[-1] or f"{spec.name}-role"
+        return role, spec.name
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -206,6 +279,9 @@ class Simulator:
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesVisible", name, queue.visible)
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", name, queue.inflight)
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesDelayed", name, queue.delayed)
+            # The oldest non-deleted message, by its original enqueue time (also in a DLQ).
+            oldest = min((m.sent for m in queue.messages.values()), default=now)
+            gauge(now, "AWS/SQS", "ApproximateAgeOfOldestMessage", name, int(now - oldest))
 
     def _on_sqs_event(self, kind: str, queue: Queue, message: Message) -> None:
         metric = _SQS_METRICS.get(kind)
@@ -225,6 +301,7 @@ class Simulator:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            bridge.closed(self)
             self.logs.close()
 
     def __enter__(self) -> Simulator:

@@ -1,9 +1,10 @@
-"""SQS's wire surface: parse a botocore request (JSON protocol), call the model, shape the reply.
+"""SQS's API: the caller's parameters in, botocore's parsed reply out.
 
 This is the only place that knows SQS's request and response shapes; the model behind it
-(``sqs.py``) deals in Python values. Operations the simulator does not model fail with an
-``UnsupportedOperation`` error naming the operation: a handler that relies on one must not
-see a silent success.
+(``model.py``) deals in Python values. Parameters arrive as botocore validated them, before
+serialisation: a binary message attribute is ``bytes``, as it is in the parsed reply.
+Operations the simulator does not model fail with an ``UnsupportedOperation`` error naming
+the operation: a handler that relies on one must not see a silent success.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from looplab.sim.sqs import (
+from looplab.sim.services._errors import Call
+from looplab.sim.services.sqs.model import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
     Message,
@@ -27,7 +29,13 @@ from looplab.sim.sqs import (
     system_attributes,
 )
 
-__all__ = ["SqsApi", "md5_of_attributes", "queue_attributes", "system_attributes"]
+__all__ = [
+    "EXPERIMENTER_ID",
+    "SqsApi",
+    "md5_of_attributes",
+    "queue_attributes",
+    "system_attributes",
+]
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SYSTEM_ATTRIBUTES = (
@@ -55,10 +63,17 @@ _QUEUE_ATTRIBUTES = (
 )
 
 
+EXPERIMENTER_ID = "AIDALOOPLABSEEDER"
+"""SQS's SenderId for calls made outside any function (an IAM user's unique ID)."""
+
+
 class SqsApi:
-    def __init__(self, model: SqsModel) -> None:
+    """``sender_of(call)`` is the caller's identity as SQS's SenderId reports it."""
+
+    def __init__(self, model: SqsModel, sender_of: Callable[[Call], str] | None = None) -> None:
         self.model = model
-        self._sender = "AIDALOOPLABSEEDER"
+        self.sender_of = sender_of or (lambda call: EXPERIMENTER_ID)
+        self._sender = EXPERIMENTER_ID
         self._ops: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
             "SendMessage": self.send_message,
             "SendMessageBatch": self.send_message_batch,
@@ -72,15 +87,9 @@ class SqsApi:
             "GetQueueAttributes": self.get_queue_attributes,
         }
 
-    def handle(
-        self,
-        operation: str,
-        params: dict[str, Any],
-        trace_header: str | None,
-        sender_id: str = "AIDALOOPLABSEEDER",
-    ) -> dict:
-        """Run one request; ``sender_id`` is the caller's identity (SQS's SenderId)."""
-        self._sender = sender_id
+    def handle(self, operation: str, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Run one request (raises SqsError); the reply has no ResponseMetadata."""
+        self._sender = self.sender_of(call)
         op = self._ops.get(operation)
         if op is None:
             raise SqsError(
@@ -89,7 +98,7 @@ class SqsApi:
                 f"{', '.join(sorted(self._ops))})",
                 "AWS.SimpleQueueService.UnsupportedOperation",
             )
-        return op(params, trace_header)
+        return op(params, call.trace_header)
 
     # -- operations ----------------------------------------------------------------------
 
@@ -320,7 +329,8 @@ def md5_of_attributes(attributes: dict[str, Any]) -> str:
             digest.update(struct.pack(">I", len(raw)) + raw)
         if "BinaryValue" in value:
             raw = value["BinaryValue"]
-            # On the JSON wire a blob is base64 text; the digest is over the bytes.
+            # botocore hands a blob over as bytes; base64 text is accepted as well (the
+            # form a Lambda SQS record carries). The digest is over the bytes.
             raw = raw if isinstance(raw, bytes) else base64.b64decode(raw)
             digest.update(b"\x02" + struct.pack(">I", len(raw)) + raw)
         else:

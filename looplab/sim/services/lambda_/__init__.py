@@ -1,0 +1,10 @@
+"""Lambda's control plane: the model (names and rules, ``model``) and the API (``api``).
+
+The data plane (execution environments, invocations, loop detection) is
+``looplab.sim.lambda_service``; event source mappings run in ``looplab.sim.pollers``.
+"""
+
+from looplab.sim.services.lambda_.api import LambdaApi
+from looplab.sim.services.lambda_.model import FunctionName, LambdaControl
+
+__all__ = ["FunctionName", "LambdaApi", "LambdaControl"]

@@ -1,0 +1,397 @@
+"""The SQS model (standard queues): messages, visibility, receive counts, redrive, retention.
+
+Operations take plain Python values; reading the caller's parameters is ``api``'s job (moto's
+split: request parsing apart from the model). Rules AWS documents are followed as written:
+- a receive that finds a message whose receive count already reached the queue's
+  ``maxReceiveCount`` moves it to the DLQ instead of returning it;
+- a standard queue's message expires by its ORIGINAL enqueue time, in the DLQ too;
+- a moved message keeps its id, body, attributes and trace header. Its receive count is
+  kept as well (inferred: AWS does not say it resets for standard queues).
+Expiry and visibility are events on the virtual clock, so counts are exact at every instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from random import Random
+from typing import Any
+
+from looplab.sim.clock import Clock
+from looplab.sim.ids import uuid
+from looplab.sim.services._errors import ServiceError
+from looplab.stack import QueueSpec
+
+MAX_BATCH_ENTRIES = 10
+MAX_BATCH_BYTES = 1_048_576
+PURGE_INTERVAL = 60.0
+
+
+class SqsError(ServiceError):
+    """An SQS error: ``shape`` is the modelled exception (botocore's code before query
+    compatibility), ``query_code`` the legacy code SQS's JSON protocol still sends."""
+
+    def __init__(self, shape: str, message: str, code: str | None = None, sender: bool = True):
+        super().__init__(
+            shape,
+            message,
+            400 if sender else 500,
+            query_code=code if code and code != shape else None,
+        )
+
+    @property
+    def shape(self) -> str:
+        return self.code
+
+
+def _nonexistent(url_or_name: str) -> SqsError:
+    return SqsError(
+        "QueueDoesNotExist",
+        f"The specified queue does not exist: {url_or_name}",
+        "AWS.SimpleQueueService.NonExistentQueue",
+    )
+
+
+@dataclass(eq=False, slots=True)
+class Message:
+    message_id: str
+    body: str
+    md5: str
+    sent: float  # original enqueue time: retention counts from here, even after a DLQ move
+    sender_id: str
+    trace_header: str | None
+    message_attributes: dict[str, Any] = field(default_factory=dict)
+    receive_count: int = 0
+    first_receive: float | None = None
+    state: str = "new"  # new | visible | inflight | delayed | gone
+    receipt: int = 0  # bumps on every receive: the handle's generation
+    vis_gen: int = 0  # bumps on every visibility change: stale timer events compare it
+    dead_letter_source: str | None = None  # the source queue's ARN once redrive moved it
+    received_at: float | None = (
+        None  # the latest receive: the 12-hour visibility cap counts from it
+    )
+    queue: Queue | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message as one ReceiveMessage returned it."""
+
+    message: Message
+    receipt_handle: str
+
+
+class Queue:
+    def __init__(self, spec: QueueSpec, created: float) -> None:
+        self.spec = spec
+        self.visibility_timeout = spec.visibility_timeout
+        self.created = created
+        self.messages: dict[str, Message] = {}
+        self.ready: deque[Message] = deque()  # visible, oldest first; stale entries skipped
+        self.visible = 0
+        self.inflight = 0
+        self.delayed = 0
+        self.last_purge: float | None = None
+
+    def count(self, state: str, delta: int) -> None:
+        if state == "visible":
+            self.visible += delta
+        elif state == "inflight":
+            self.inflight += delta
+        elif state == "delayed":
+            self.delayed += delta
+
+
+class SqsModel:
+    """All queues of a simulated account. ``on_visible(queue)`` wakes the pollers."""
+
+    def __init__(self, clock: Clock, rng: Random, region: str, account_id: str) -> None:
+        self.clock = clock
+        self.rng = rng
+        self.region = region
+        self.account_id = account_id
+        self.queues: dict[str, Queue] = {}  # by URL
+        self.by_name: dict[str, Queue] = {}
+        self.by_arn: dict[str, Queue] = {}
+        self.on_visible: Callable[[Queue], None] = lambda q: None
+        self.on_event: Callable[[str, Queue, Message], None] = lambda kind, q, m: None
+
+    def add_queue(self, spec: QueueSpec) -> Queue:
+        queue = Queue(spec, self.clock.now)
+        self.queues[spec.url] = queue
+        self.by_name[spec.name] = queue
+        self.by_arn[spec.arn] = queue
+        return queue
+
+    def queue(self, url: str) -> Queue:
+        queue = self.queues.get(url)
+        if queue is None:
+            # SDKs sometimes send a URL on another host form; the account and name decide.
+            name = url.rstrip("/").rsplit("/", 1)[-1]
+            queue = self.by_name.get(name)
+            if queue is None or f"/{self.account_id}/" not in url:
+                raise _nonexistent(url)
+        return queue
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(
+        self,
+        queue: Queue,
+        body: str,
+        *,
+        delay: int | None = None,
+        trace_header: str | None = None,
+        message_attributes: dict[str, Any] | None = None,
+        sender_id: str = "AIDALOCALSIMULATOR",
+    ) -> Message:
+        check_body(body, queue.spec.maximum_message_size, _attributes_size(message_attributes))
+        delay = queue.spec.delay_seconds if delay is None else delay
+        if not 0 <= delay <= 900:
+            raise SqsError(
+                "InvalidParameterValue",
+                f"Value {delay} for parameter DelaySeconds is invalid. "
+                "Reason: must be between 0 and 900.",
+            )
+        message = Message(
+            message_id=uuid(self.rng),
+            body=body,
+            md5=hashlib.md5(body.encode()).hexdigest(),
+            sent=self.clock.now,
+            sender_id=sender_id,
+            trace_header=trace_header,
+            message_attributes=message_attributes or {},
+        )
+        self._enqueue(queue, message, delay)
+        self.clock.at(message.sent + queue.spec.retention_seconds, self._expire, message)
+        self.on_event("send", queue, message)
+        return message
+
+    def _enqueue(self, queue: Queue, message: Message, delay: float) -> None:
+        message.queue = queue
+        message.state = "new"
+        queue.messages[message.message_id] = message
+        if delay > 0:
+            self._set_state(message, "delayed")
+            message.vis_gen += 1
+            self.clock.after(delay, self._reappear, message, message.vis_gen)
+        else:
+            self._make_visible(message)
+
+    # -- receiving -----------------------------------------------------------------------
+
+    def receive(
+        self, queue: Queue, max_messages: int = 1, visibility_timeout: int | None = None
+    ) -> list[Received]:
+        timeout = queue.visibility_timeout if visibility_timeout is None else visibility_timeout
+        now = self.clock.now
+        out: list[Received] = []
+        ready = queue.ready
+        while ready and len(out) < max_messages:
+            message = ready.popleft()
+            if message.state != "visible" or message.queue is not queue:
+                continue  # stale entry: received, deleted, moved or expired since
+            redrive = queue.spec.max_receive_count
+            if redrive is not None and message.receive_count >= redrive:
+                self._move_to_dlq(queue, message)
+                continue
+            message.receive_count += 1
+            if message.first_receive is None:
+                message.first_receive = now
+            message.receipt += 1
+            message.vis_gen += 1
+            message.received_at = now
+            self._set_state(message, "inflight")
+            if timeout:
+                self.clock.at(now + timeout, self._reappear, message, message.vis_gen)
+            out.append(Received(message, f"{message.message_id}#{message.receipt}"))
+        if not timeout:
+            # Visible again at once, but not twice in the same response.
+            for r in out:
+                self._make_visible(r.message)
+        for r in out:
+            self.on_event("receive", queue, r.message)
+        return out
+
+    def _move_to_dlq(self, queue: Queue, message: Message) -> None:
+        dlq_logical = queue.spec.redrive_target
+        dlq = next((q for q in self.queues.values() if q.spec.logical_id == dlq_logical), None)
+        self._remove(message)
+        if dlq is None:
+            return  # a redrive target outside the stack: the message leaves this account view
+        self.on_event("redrive", dlq, message)
+        deadline = message.sent + dlq.spec.retention_seconds
+        if self.clock.now >= deadline:
+            return  # already past the DLQ's retention, counted from the original enqueue
+        message.dead_letter_source = queue.spec.arn
+        self._enqueue(dlq, message, 0)
+        # The pending expiry event was set for the source queue's retention; a shorter DLQ
+        # retention needs its own (a stale or early one is a no-op in _expire).
+        self.clock.at(deadline, self._expire, message)
+
+    # -- deleting and visibility ---------------------------------------------------------
+
+    def delete(self, queue: Queue, receipt_handle: str) -> None:
+        message = self._by_handle(queue, receipt_handle)
+        if message is not None and message.state != "gone":
+            self._remove(message)
+            self.on_event("delete", queue, message)
+
+    def change_visibility(self, queue: Queue, receipt_handle: str, timeout: int) -> None:
+        if not 0 <= timeout <= 43_200:
+            raise SqsError(
+                "InvalidParameterValue",
+                f"Value {timeout} for parameter VisibilityTimeout is invalid. "
+                "Reason: must be between 0 and 43200.",
+            )
+        message = self._by_handle(queue, receipt_handle)
+        if (
+            message is None
+            or message.state != "inflight"
+            or not receipt_handle.endswith(f"#{message.receipt}")
+        ):
+            raise SqsError(
+                "MessageNotInflight",
+                "Message is not in flight.",
+                "AWS.SimpleQueueService.MessageNotInflight",
+            )
+        if self.clock.now + timeout - (message.received_at or self.clock.now) > 43_200:
+            raise SqsError(
+                "InvalidParameterValue",
+                f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+                "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+            )
+        message.vis_gen += 1  # the old visibility event is now stale
+        if timeout == 0:
+            self._make_visible(message)
+        else:
+            self.clock.after(timeout, self._reappear, message, message.vis_gen)
+
+    def next_purge_at(self, queue: Queue) -> float:
+        """When PurgeQueue is next allowed on ``queue`` (SQS: once every 60 seconds)."""
+        return self.clock.now if queue.last_purge is None else queue.last_purge + PURGE_INTERVAL
+
+    def purge(self, queue: Queue) -> None:
+        now = self.clock.now
+        if now < self.next_purge_at(queue):
+            raise SqsError(
+                "PurgeQueueInProgress",
+                f"Only one PurgeQueue operation on {queue.spec.name} is allowed every 60 seconds.",
+                "AWS.SimpleQueueService.PurgeQueueInProgress",
+            )
+        queue.last_purge = now
+        self.purge_now(queue)
+
+    def purge_now(self, queue: Queue) -> None:
+        for message in list(queue.messages.values()):
+            self._remove(message)
+        queue.ready.clear()
+
+    def _by_handle(self, queue: Queue, receipt_handle: str) -> Message | None:
+        message_id, sep, number = receipt_handle.partition("#")
+        if not sep or not number.isdigit():
+            raise SqsError(
+                "ReceiptHandleIsInvalid",
+                f'The input receipt handle "{receipt_handle}" is not a valid receipt handle.',
+            )
+        # A stale handle of a message still in the queue deletes it, as on AWS.
+        return queue.messages.get(message_id)
+
+    # -- state transitions ---------------------------------------------------------------
+
+    def _set_state(self, message: Message, state: str) -> None:
+        queue = message.queue
+        assert queue is not None
+        queue.count(message.state, -1)
+        message.state = state
+        queue.count(state, +1)
+
+    def _make_visible(self, message: Message) -> None:
+        self._set_state(message, "visible")
+        queue = message.queue
+        assert queue is not None
+        queue.ready.append(message)
+        self.on_visible(queue)
+
+    def _reappear(self, message: Message, vis_gen: int) -> None:
+        if message.state in ("inflight", "delayed") and message.vis_gen == vis_gen:
+            self._make_visible(message)
+
+    def _remove(self, message: Message) -> None:
+        queue = message.queue
+        if queue is None or message.state == "gone":
+            return
+        queue.messages.pop(message.message_id, None)
+        queue.count(message.state, -1)
+        message.state = "gone"
+        message.queue = None
+
+    def _expire(self, message: Message) -> None:
+        queue = message.queue
+        if queue is None or message.state == "gone":
+            return
+        # Retention counts from the original enqueue time in whatever queue holds it now.
+        due = message.sent + queue.spec.retention_seconds
+        if self.clock.now < due:
+            self.clock.at(due, self._expire, message)
+            return
+        self.on_event("expire", queue, message)
+        self._remove(message)
+
+
+def system_attributes(m: Message) -> dict[str, str]:
+    """A message's system attributes, as ReceiveMessage and Lambda's SQS records name them."""
+    attributes = {
+        "ApproximateReceiveCount": str(m.receive_count),
+        "SentTimestamp": str(int(m.sent * 1000)),
+        "SenderId": m.sender_id,
+        "ApproximateFirstReceiveTimestamp": str(int((m.first_receive or m.sent) * 1000)),
+    }
+    if m.trace_header:
+        attributes["AWSTraceHeader"] = m.trace_header
+    if m.dead_letter_source:
+        attributes["DeadLetterQueueSourceArn"] = m.dead_letter_source
+    return attributes
+
+
+def _attributes_size(attributes: dict[str, Any] | None) -> int:
+    # SQS counts each attribute's name, type and value toward the message size.
+    return sum(
+        len(name.encode()) + len(str(value.get("DataType", "")).encode()) + _value_size(value)
+        for name, value in (attributes or {}).items()
+    )
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    raw = value.get("BinaryValue")
+    if isinstance(raw, bytes | bytearray):
+        return len(raw)  # the caller's bytes, as botocore hands them over
+    return len(str(value.get("StringValue", raw if raw is not None else "")).encode())
+
+
+def check_body(body: str, limit: int, extra: int = 0) -> None:
+    if not body:
+        raise SqsError("MissingParameter", "The request must contain the parameter MessageBody.")
+    size = len(body.encode()) + extra
+    if size > limit:
+        raise SqsError(
+            "InvalidParameterValue",
+            f"One or more parameters are invalid. Reason: Message must be shorter "
+            f"than {limit} bytes.",
+        )
+    bad = _INVALID_CHARS.search(body)
+    if bad:
+        o = ord(bad.group())
+        raise SqsError(
+            "InvalidMessageContents",
+            f"Invalid binary character '#x{o:X}' was found in the message body, "
+            "the set of allowed characters is available at "
+            "http://www.w3.org/TR/REC-xml/#charsets",
+        )
+
+
+# XML 1.0's character set: what SQS accepts in a body.
+_INVALID_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
