@@ -132,5 +132,24 @@ def validate(c, stage=None):
         raise Exit(code=code)
 
 
+@task(
+    help={
+        "scenario": "Only this scenario's runs",
+        "backend": "Only runs on this backend (local or aws)",
+        "since": "Only runs started on or after this date (YYYY-MM-DD or ISO 8601 time, UTC)",
+        "out": "Where report.md, report.html and runs.csv go (default: the results folder)",
+    }
+)
+def collect_results(c, scenario=None, backend=None, since=None, out=None):
+    """Journals -> results/report.md, report.html, runs.csv, runs/<run>/timeline.png."""
+    from looplab.results.cli import collect_command
+
+    code = collect_command(
+        _looplab(c, "results"), scenario=scenario, backend=backend, since=since, out=out
+    )
+    if code:
+        raise Exit(code=code)
+
+
 # looplab's defaults live in looplab.cli.DEFAULTS; invoke.yaml and INVOKE_LOOPLAB_* override.
 ns = Collection.from_module(sys.modules[__name__], config={"looplab": dict(DEFAULTS)})

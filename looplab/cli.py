@@ -183,6 +183,7 @@ def scenario_command(
             stage=stage,
             queues=sorted(stack.queues),
             listener=ConsoleListener(console),
+            stack=stack,
         )
     except RunSetupError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))} (nothing was run)")

@@ -321,5 +321,5 @@ def test_credentials_expiring_mid_run_still_attempt_finally_with_a_clear_message
     assert all(s["status"] == "error" and "ExpiredToken" in s["error"] for s in doc["finally"])
     assert doc["cleanup"] == "failed"
     assert "UpdateEventSourceMapping" in expiry.refused
-    assert doc["backend_info"]["stack_name"] == f"looplab-{STAGE}"
+    assert doc["definition"]["backend"]["stack_name"] == f"looplab-{STAGE}"
     assert json.loads(result.journal_path.read_text())["status"] == "aborted"

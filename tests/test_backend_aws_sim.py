@@ -129,7 +129,7 @@ def test_every_shipped_scenario_gives_the_same_outcomes_on_both_backends(
         provenance = aws.doc["observations"]["provenance"]
         assert provenance["invocations"]["source"].startswith("cloudwatch:AWS/Lambda Invocations")
         assert provenance["counters_sent"]["source"].startswith("logs:FilterLogEvents")
-        info = aws.doc["backend_info"]
+        info = aws.doc["definition"]["backend"]
         assert info["stack_name"] == env.backend.record.stack_name and info["identity_arn"]
         assert aws.doc["backend_finish"]["recursion"]["left"] == {FUNCTION: "Terminate"}
     finally:

@@ -5,6 +5,7 @@ from Simulator.session()."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +131,47 @@ def test_loop_detection_actions_with_nothing_but_boto3_clients(stack) -> None:
             for m in lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
         ]
         assert states == ["Disabled", "Disabled"]
-        # The post's result, as the metrics store holds it for CloudWatch to answer.
-        lambda_total = sim.metrics.total
-        assert lambda_total("AWS/Lambda", "Invocations", 0, resource=function) == 16
-        assert lambda_total("AWS/Lambda", "RecursiveInvocationsDropped", 0, resource=function) == 1
+        # The post's result, read as the aws backend reads it: CloudWatch and Logs answers,
+        # once the metrics' publication delay has passed.
+        sim.advance(sim.params.metric_publication_delay + 60)
+        cloudwatch, logs = session.client("cloudwatch"), session.client("logs")
+        start = datetime.fromtimestamp(sim.params.epoch, UTC)
+        end = datetime.fromtimestamp(sim.now, UTC)
+
+        def query(qid: str, metric: str, name: str, value: str) -> dict[str, Any]:
+            return {
+                "Id": qid,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": name, "Value": value}],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+
+        uuid = sim.stack.mappings[MAIN].uuid
+        answer = cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                query("inv", "Invocations", "FunctionName", function),
+                query("drop", "RecursiveInvocationsDropped", "FunctionName", function),
+                query("err", "Errors", "FunctionName", function),
+                query("invoked", "InvokedEventCount", "EventSourceMappingUUID", uuid),
+                query("failed", "FailedInvokeEventCount", "EventSourceMappingUUID", uuid),
+            ],
+            StartTime=start,
+            EndTime=end,
+        )
+        sums = {r["Id"]: sum(r["Values"]) for r in answer["MetricDataResults"]}
+        assert sums == {"inv": 16, "drop": 1, "err": 0, "invoked": 16, "failed": 1}
+        events = [
+            e["message"]
+            for page in logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/lambda/{function}", filterPattern='"Sending count"'
+            )
+            for e in page["events"]
+        ]
+        assert [int(m.split()[2]) for m in events] == list(range(6, 22))
         assert counts(sim, MAIN) == STOPPED_AFTER_16

@@ -6,7 +6,10 @@ looplab measures is what the post measured. Differences, each on purpose:
 - the boto3 client is made once per execution environment (creating one costs ~4 ms);
 - a body that is not a JSON object with an integer counter is logged and skipped rather
   than raising: a crash would make SQS retry it, which is a different experiment;
-- the cap (1000 in the post) comes from ``COUNTER_CAP`` so a stage can change it.
+- the cap (1000 in the post) comes from ``COUNTER_CAP`` so a stage can change it;
+- "Received counter N from ARN" names the batch's source queue (its eventSourceARN; one
+  mapping's batch has one source), so each invocation's source is known from its logs
+  alone (looplab.backends._timeline reads it). The post's "Sending count N" is unchanged.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"statusCode": 200, "body": "Nothing to do"}
     # The post starts from 0 and keeps the largest counter of the batch.
     counter = max(0, *usable)
-    print(f"Received counter {counter}")
+    source = event["Records"][0].get("eventSourceARN", "unknown")
+    print(f"Received counter {counter} from {source}")
     if counter >= COUNTER_CAP:
         print(f"Counter is {counter}, exiting")
         return {"statusCode": 200, "body": f"Counter reached {counter}"}

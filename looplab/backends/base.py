@@ -12,9 +12,16 @@ simulator, epoch seconds for AWS. Observations are windows on that clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from looplab.backends._timeline import (
+    DropRecord,
+    FunctionLogEvent,
+    InvocationRecord,
+    invocations,
+)
 
 RecursiveLoop = Literal["Allow", "Terminate"]
 
@@ -203,3 +210,56 @@ class Backend(Protocol):
     def finish(self) -> dict[str, Any]:
         """Called once after ``finally``: the backend's own rails (restore loop protection,
         release a budget's concurrency cap). Returns what it did, for the journal."""
+
+
+@runtime_checkable
+class TimelineSource(Protocol):
+    """What a backend may offer beyond :class:`Backend` so its runs' journals hold a
+    timeline (the engine uses each method it finds; without them the journal says what
+    is missing). Both shipped backends implement all of it.
+
+    - ``log_events``: the functions' log events in ``[since, until]``, in order within each
+      log stream (aws: FilterLogEvents on each function's log group), for
+      :func:`invocations`;
+    - ``dropped_invocations``: each stopped recursive invocation, or None when the backend
+      only knows them per minute (aws: the RecursiveInvocationsDropped series);
+    - ``describe``: what defines the backend's runs beyond the stack (simulator parameters,
+      seed; aws: account, region);
+    - ``metric_settle_seconds``: how long after a run its metric series keep filling in
+      (0 for the simulator; CloudWatch publishes minutes late).
+    """
+
+    metric_settle_seconds: float
+
+    def log_events(
+        self, since: float, until: float | None = None
+    ) -> Iterable[FunctionLogEvent]: ...
+
+    def dropped_invocations(
+        self, since: float, until: float | None = None
+    ) -> list[DropRecord] | None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+__all__ = [
+    "FUNCTION_FIELDS",
+    "FUNCTION_METRICS",
+    "SOURCE_FIELDS",
+    "SOURCE_METRICS",
+    "Backend",
+    "BackendError",
+    "DrainedMessage",
+    "DropRecord",
+    "FunctionCounts",
+    "FunctionLogEvent",
+    "InvocationRecord",
+    "MetricPoint",
+    "Observations",
+    "Provenance",
+    "QueueState",
+    "RecursiveLoop",
+    "SourceCounts",
+    "TimelineSource",
+    "invocations",
+]

@@ -7,8 +7,9 @@ simulator signals to the Backend's observation types.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from looplab.backends.base import (
@@ -16,7 +17,9 @@ from looplab.backends.base import (
     SOURCE_METRICS,
     BackendError,
     DrainedMessage,
+    DropRecord,
     FunctionCounts,
+    FunctionLogEvent,
     MetricPoint,
     Observations,
     Provenance,
@@ -34,6 +37,7 @@ _PROGRESS_STEP = 10.0  # virtual seconds between progress callbacks
 
 class LocalBackend:
     name = "local"
+    metric_settle_seconds = 0.0  # the simulator's metrics are final when written
 
     def __init__(
         self,
@@ -43,7 +47,10 @@ class LocalBackend:
         event_log: TextIO | None = None,
     ) -> None:
         self.stack = stack
-        self.sim = Simulator(stack, seed=seed, params=params, event_log=event_log)
+        # The simulator's event stream is tapped for the stopped invocations (exact times,
+        # for the journal's timeline), and still reaches the caller's event_log.
+        self._tap = _DropTap(event_log)
+        self.sim = Simulator(stack, seed=seed, params=params, event_log=self._tap)
         self._log_position = 0
         self._sent: list[tuple[float, int]] = []  # (time, counter) from "Sending count N"
         self._streams: dict[str, float] = {}  # log stream -> time of its latest event
@@ -173,15 +180,6 @@ class LocalBackend:
     def settle(self) -> None:
         """The simulator's figures are exact the moment they happen: nothing to wait for."""
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "kind": "simulator",
-            "stack_name": self.stack.name,
-            "region": self.stack.region,
-            "account": self.stack.account_id,
-            "seed": self.sim.seed,
-        }
-
     def finish(self) -> dict[str, Any]:
         return {}
 
@@ -193,6 +191,26 @@ class LocalBackend:
             match = _SENT.match(event.message)
             if match:
                 self._sent.append((event.timestamp, int(match.group(1))))
+
+    def log_events(self, since: float, until: float | None = None) -> Iterator[FunctionLogEvent]:
+        """Every function's log events in ``[since, until]``, for the run's timeline."""
+        groups = {f"/aws/lambda/{spec.name}": lid for lid, spec in self.stack.functions.items()}
+        for event in self.sim.logs.events(since, until):
+            function = groups.get(event.group)
+            if function is not None:
+                yield FunctionLogEvent(event.timestamp, event.stream, event.message, function)
+
+    def dropped_invocations(self, since: float, until: float | None = None) -> list[DropRecord]:
+        """Each stopped recursive invocation, at its exact virtual time."""
+        return [
+            d
+            for d in self._tap.drops
+            if d.timestamp >= since and (until is None or d.timestamp <= until)
+        ]
+
+    def describe(self) -> dict[str, Any]:
+        """The simulator's parameters and seed: with the stack, they define the run."""
+        return {"simulator": dataclasses.asdict(self.sim.params), "seed": self.sim.seed}
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return [
@@ -215,3 +233,25 @@ class LocalBackend:
             raise BackendError(
                 f"unknown function {name!r}; the stack has: {', '.join(sorted(self.sim.functions))}"
             )
+
+
+class _DropTap:
+    """A write-only text stream for the simulator's event log that keeps its ``drop`` lines
+    (``<time>\tdrop\t<function> from <source> lineage=<n>``) and forwards every line."""
+
+    def __init__(self, inner: TextIO | None) -> None:
+        self.inner = inner
+        self.drops: list[DropRecord] = []
+
+    def write(self, text: str) -> int:
+        if "\tdrop\t" in text:
+            t, _, detail = text.rstrip("\n").split("\t", 2)
+            function, _, rest = detail.partition(" from ")
+            self.drops.append(DropRecord(float(t), function, rest.split(" ", 1)[0] or None))
+        if self.inner is not None:
+            self.inner.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.inner is not None:
+            self.inner.flush()

@@ -29,6 +29,8 @@ from looplab.scenarios import (
 # Comparators a still-rising (unsettled) count can already satisfy: counts only grow.
 _SAFE_WHEN_PENDING = frozenset({"at_least"})
 
+COUNTERS_LISTED = 1_000  # counters_sent in the observations: the first this many
+
 
 @dataclass
 class Reading:
@@ -56,6 +58,7 @@ class Probe:
         self.snapshots: dict[str, dict[str, QueueState]] = {}
         self._obs: Observations | None = None
         self.baseline: Observations | None = None
+        self._snapshots_json: dict[str, tuple[dict[str, QueueState], dict[str, Any]]] = {}
 
     def start(self) -> None:
         """Read the baseline (the runner calls this first, so a failure lands in the journal).
@@ -177,16 +180,27 @@ class Probe:
             "by_function": {k: asdict(v) for k, v in obs.by_function.items()},
             "by_source": {k: asdict(v) for k, v in obs.by_source.items()},
             "max_counter_sent": max(obs.counters_sent) if obs.counters_sent else None,
-            "counters_sent": list(obs.counters_sent),
+            # Bounded (this section is rewritten after every step); the timeline has them all.
+            "counters_sent": list(obs.counters_sent[:COUNTERS_LISTED]),
+            "counters_sent_total": len(obs.counters_sent),
             "log_streams": list(obs.log_streams),
             "provenance": {k: asdict(v) for k, v in sorted(obs.provenance.items())},
             "queues": {q: state_json(self.backend.queue_state(q)) for q in queues},
             "drained": {q: [message_json(m) for m in ms] for q, ms in self.drained.items()},
-            "snapshots": {
-                name: {q: state_json(s) for q, s in states.items()}
-                for name, states in self.snapshots.items()
-            },
+            "snapshots": self.snapshots_json(),
         }
+
+    def snapshots_json(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Each snapshot's JSON, built once and then the same object (the journal seals
+        it: a run of many snapshots must not re-encode them all after every step)."""
+        for name, states in self.snapshots.items():
+            have = self._snapshots_json.get(name)
+            if have is None or have[0] is not states:
+                self._snapshots_json[name] = (
+                    states,
+                    {q: state_json(s) for q, s in states.items()},
+                )
+        return {name: self._snapshots_json[name][1] for name in self.snapshots}
 
 
 def _minus(now: Observations, base: Observations) -> Observations:

@@ -10,6 +10,9 @@ cleanup turns exit 0 into 1 and says why in ``reason``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +20,10 @@ from typing import Any, Protocol
 
 import looplab
 from looplab.backends.base import Backend
+from looplab.engine._definition import run_definition
 from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir, utc_now
 from looplab.engine._probe import Probe
+from looplab.engine._recorder import Recorder
 from looplab.engine._signals import Interrupted, SignalGuard
 from looplab.engine._steps import Outcome, StepContext, StopConditionMet, execute
 from looplab.scenarios import Scenario, Step
@@ -88,13 +93,17 @@ def run_scenario(
     stage: str | None = None,
     queues: list[str] | None = None,
     listener: Listener | None = None,
+    stack: Any | None = None,
 ) -> RunResult:
     """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``.
+
+    ``stack`` (the compiled :class:`looplab.stack.Stack`) goes into the journal's
+    ``definition``: its parameters and the compiled template's hash.
 
     Raises :class:`RunSetupError` when the run's folder cannot be made (nothing ran).
     """
     return _Run(
-        scenario, backend, results, seed, stage, queues, _Guarded(listener or _Quiet())
+        scenario, backend, results, seed, stage, queues, _Guarded(listener or _Quiet()), stack
     ).run()
 
 
@@ -108,6 +117,7 @@ class _Run:
         stage: str | None,
         queues: list[str] | None,
         listener: Any,
+        stack: Any | None = None,
     ) -> None:
         self.scenario = scenario
         self.backend = backend
@@ -117,6 +127,7 @@ class _Run:
         self.start_clock = backend.now()
         self.start_wall = time.monotonic()
         self.probe = Probe(backend, since=self.start_clock)
+        self.recorder = Recorder(backend, self.start_clock, self.queues)
         self.exit_code: int | None = None
         self.journal_error: str | None = None
         self.outcome = "running"
@@ -126,8 +137,6 @@ class _Run:
             "description": scenario.description,
             "scenario_file": scenario.file,
             "backend": backend.name,
-            # Where it ran (aws: account, region, stack, endpoint, identity ARN; never a secret).
-            "backend_info": _backend_call(backend.describe),
             "stage": stage,
             "parameters": dict(scenario.parameters),
             "seed": seed,
@@ -137,7 +146,11 @@ class _Run:
             "warnings": [],
             "started_at": utc_now(),
             "ended_at": None,
+            # Who writes this journal: a reader tells a live run from a dead one by them.
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
             "looplab_version": looplab.__version__,
+            "definition": run_definition(stack, backend),
             "clock": {"start": self.start_clock, "elapsed": 0.0, "wall_seconds": 0.0},
             "stop_when": [c.to_json() for c in scenario.stop_when],
             "steps": [],
@@ -146,6 +159,7 @@ class _Run:
             "observations": {},
             "observations_after_finally": None,
             "cleanup": None,
+            "timeline": None,  # written once, at the end (see looplab.journal)
         }
         try:
             folder = run_dir(results, scenario.name, backend.name)
@@ -203,6 +217,7 @@ class _Run:
                     f"{type(exc).__name__}: {exc}",
                 )
                 return
+            self._sample()
             self._steps()
         except _Stop:
             pass  # status and reason already recorded
@@ -245,7 +260,7 @@ class _Run:
         error: str | None = None
         stop: StopConditionMet | None = None
         try:
-            self._write()
+            self._write(paced=True)
             self.listener.step_started(phase, index, total, step)
             outcome = execute(step, self.ctx)
             if phase == "steps" and self.scenario.stop_when:
@@ -286,7 +301,9 @@ class _Run:
         if outcome.status == "timeout":
             self.doc["warnings"].append(_timeout_warning(phase, record))
         self._refresh(phase)
-        self._write()
+        self.journal.seal(record)  # finished: never serialised again
+        self._sample()
+        self._write(paced=True)
         self.listener.step_finished(phase, record)
 
     def _stop_holding(self) -> StopConditionMet | None:
@@ -332,6 +349,11 @@ class _Run:
             self.doc["observations_after_finally"] = {"error": f"{type(exc).__name__}: {exc}"}
         if self.guard.noted:
             self.doc["signals_during_finally"] = list(self.guard.noted)
+        try:
+            self.doc["timeline"] = self.recorder.timeline(self.doc["definition"])
+            self.journal.seal(self.doc["timeline"])
+        except Exception as exc:
+            self.doc["timeline"] = {"error": f"{type(exc).__name__}: {exc}"}
         self.doc["ended_at"] = utc_now()
         self.doc["status"] = self.outcome
         self.doc["phase"] = "done"
@@ -342,6 +364,22 @@ class _Run:
             self._write()
         except Exception as exc:
             self.journal_error = f"{type(exc).__name__}: {exc}"
+            # Say what happened when a smaller journal still fits (disk full): the steps
+            # and the outcome without the timeline, the bulk of the document.
+            if isinstance(self.doc.get("timeline"), dict) and "error" not in self.doc["timeline"]:
+                self.doc["timeline"] = {"error": f"not written: {self.journal_error}"}
+            self.doc["journal_error"] = self.journal_error
+            # If even that fails, the previous journal stays, complete; RunResult says why.
+            with contextlib.suppress(Exception):
+                self._write()
+
+    def _sample(self, force: bool = True) -> None:
+        try:
+            self.recorder.sample(force=force)
+        except Exception as exc:  # a depth reading must not cost the run its steps
+            note = f"queue depth sampling failed: {type(exc).__name__}: {exc}"
+            if note not in self.recorder.notes:
+                self.recorder.notes.append(note)
 
     def _refresh(self, phase: str) -> None:
         # Observations are re-read after every step, so an interrupted run still has them.
@@ -349,7 +387,10 @@ class _Run:
         if phase != "steps":
             return
         try:
-            self.doc["observations"] = self.probe.summary(self.queues)
+            observations = self.probe.summary(self.queues)
+            self.doc["observations"] = observations
+            for snapshot in observations["snapshots"].values():  # taken once, never changed
+                self.journal.seal(snapshot, observations, observations["snapshots"])
         except Exception as exc:
             self.doc["observations"]["error"] = f"{type(exc).__name__}: {exc}"
 
@@ -371,11 +412,16 @@ class _Run:
 
     def _progress(self, total: float) -> Any:
         def report(done: float) -> None:
+            self._sample(force=False)  # waits are where queue depths change
             self.listener.step_progress(done, total)
 
         return report
 
-    def _write(self) -> None:
+    def _write(self, paced: bool = False) -> None:
+        """Write the journal; ``paced`` writes (around steps) may be skipped while the
+        journal is large and was written very recently (see engine/_journal.py)."""
+        if paced and not self.journal.due():
+            return
         self.doc["clock"]["elapsed"] = self._elapsed()
         self.doc["clock"]["wall_seconds"] = round(time.monotonic() - self.start_wall, 6)
         with self.guard.deferred():

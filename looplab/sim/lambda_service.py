@@ -241,6 +241,7 @@ class LambdaService:
             lines.append(error_event)  # one event, newlines and all, as awslambdaric logs it
         end = self.clock.now + jitter(self.rng, self.params.tail_duration)
         duration = end - started - init
+        self.metrics.sample(started, "AWS/Lambda", "Duration", spec.name, duration * 1000)
         # The function timeout bounds the invoke phase; the init phase is not counted.
         if duration > spec.timeout:
             outcome = "error"

@@ -101,6 +101,27 @@ class SimParams:
     function never runs (no Invocations, no log) and Lambda reports a
     RecursiveInvocationException to the mapping, an invoke that failed; so "failed"."""
 
+    # -- observation: CloudWatch metrics and Logs (sim-observe) ------------------------------
+
+    metric_publication_delay: float = 120.0
+    """Seconds after a one-minute period ENDS before its datapoint is returned by
+    GetMetricData (the minute 12:00 is readable from 12:03:00). Inferred: AWS documents no
+    figure; third-party measurements put Lambda's and SQS's standard metrics 1 to 3 minutes
+    behind. Two minutes after the period is the middle of that range, so a runner that
+    settles metrics here waits as long as it would on AWS. The store records datapoints at
+    once; only the api hides them."""
+
+    log_ingestion_delay: float = 2.0
+    """Seconds from a log event's timestamp to FilterLogEvents and DescribeLogStreams seeing
+    it. Inferred: Lambda's log agent batches a function's output and calls PutLogEvents
+    within a few seconds; public measurements see Lambda lines searchable 1 to 5 s later."""
+
+    log_filter_scan_events: int = 65_536
+    """Events one FilterLogEvents call reads before it answers. AWS documents the effect,
+    not the figure: each call searches a bounded slice of the log group, so a page can hold
+    fewer events than the limit, even none, while a nextToken is still returned. Inferred:
+    eight of the store's 8,192-event chunks, which also bounds a call's memory."""
+
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)
         if unknown:

@@ -29,7 +29,9 @@ from looplab.sim.params import SimParams
 from looplab.sim.pollers import Poller
 from looplab.sim.services._errors import Call, ServiceError
 from looplab.sim.services._render import error_reply, not_modelled, success_status
+from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import LambdaApi, LambdaControl
+from looplab.sim.services.logs import LogsApi
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
@@ -57,7 +59,13 @@ class Simulator:
         self.rng = random.Random(seed)
         self.clock = Clock(self.params.epoch)
         self.metrics = Metrics(self.params.metric_period, self.params.epoch)
-        self.logs = Logs()
+        # osls compiles a /aws/lambda/<name> log group for every function: they exist
+        # from the deploy, before any invocation.
+        self.logs = Logs(
+            (f"/aws/lambda/{spec.name}" for spec in stack.functions.values()),
+            region=stack.region,
+            account=stack.account_id,
+        )
         self._event_log = event_log
         self.sqs = SqsModel(self.clock, self.rng, stack.region, stack.account_id)
         self.lambdas = LambdaService(
@@ -106,6 +114,8 @@ class Simulator:
             "sqs": SqsApi(self.sqs, self._sqs_sender),
             "lambda": LambdaApi(control, self.clock.now),
             "sts": StsApi(stack.account_id, self._role_of),
+            "cloudwatch": CloudWatchApi(self.metrics, self.clock, self.params),
+            "logs": LogsApi(self.logs, self.clock, self.params),
         }
         """The service table the bridge routes through, by botocore service name."""
         bridge.ensure_installed()
@@ -279,9 +289,9 @@ class Simulator:
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesVisible", name, queue.visible)
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", name, queue.inflight)
             gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesDelayed", name, queue.delayed)
-            # The oldest non-deleted message, by its original enqueue time (also in a DLQ).
-            oldest = min((m.sent for m in queue.messages.values()), default=now)
-            gauge(now, "AWS/SQS", "ApproximateAgeOfOldestMessage", name, int(now - oldest))
+            if queue.messages:  # reported only while the queue holds a message
+                oldest = min(m.sent for m in queue.messages.values())
+                gauge(now, "AWS/SQS", "ApproximateAgeOfOldestMessage", name, now - oldest)
 
     def _on_sqs_event(self, kind: str, queue: Queue, message: Message) -> None:
         metric = _SQS_METRICS.get(kind)

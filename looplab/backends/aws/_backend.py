@@ -24,6 +24,8 @@ from looplab.backends.aws._recursion_guard import RecursionGuard
 from looplab.backends.base import (
     BackendError,
     DrainedMessage,
+    DropRecord,
+    FunctionLogEvent,
     MetricPoint,
     Observations,
     QueueState,
@@ -64,6 +66,8 @@ class AwsBackend:
         self.calls = calls
         self.clock = clock
         self.params = params or AwsParams()
+        # How long after a run its metric series keep filling in (the timeline's note).
+        self.metric_settle_seconds = self.params.metric_settle_seconds
         self.mappings = dict(mappings)
         self.endpoint_origin = endpoint_origin
         self.identity = check_identity(calls, record) if verify else {}
@@ -323,6 +327,15 @@ class AwsBackend:
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return self.observer.series(since, until)
+
+    def log_events(self, since: float, until: float | None = None) -> list[FunctionLogEvent]:
+        return self.observer.log_events(since, until)
+
+    def dropped_invocations(
+        self, since: float, until: float | None = None
+    ) -> list[DropRecord] | None:
+        """None: AWS reports stopped invocations only per minute (RecursiveInvocationsDropped)."""
+        return None
 
     # -- the journal's view and the rails after finally ----------------------------------
 

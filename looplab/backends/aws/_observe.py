@@ -22,6 +22,7 @@ from looplab.backends.base import (
     FUNCTION_METRICS,
     SOURCE_METRICS,
     FunctionCounts,
+    FunctionLogEvent,
     MetricPoint,
     Observations,
     Provenance,
@@ -190,6 +191,32 @@ class Observer:
             params["nextToken"] = token
         state.read_until = now
         return state
+
+    def log_events(self, since: float, until: float | None = None) -> list[FunctionLogEvent]:
+        """Every function's log events in ``[since, until]`` (a fresh, paginated read), in
+        time order, for the run's timeline."""
+        out: list[FunctionLogEvent] = []
+        for lid in self.record.functions:
+            group = self.record.log_group(lid)
+            params: dict[str, Any] = {"logGroupName": group, "startTime": int(since * 1000)}
+            if until is not None:
+                params["endTime"] = int(until * 1000) + 1
+            while True:
+                try:
+                    page = self.calls("logs", "FilterLogEvents", group, **params)
+                except AwsCallError as exc:
+                    if exc.code == "ResourceNotFoundException":
+                        break
+                    raise
+                out += [
+                    FunctionLogEvent(e["timestamp"] / 1000, e["logStreamName"], e["message"], lid)
+                    for e in page.get("events", [])
+                ]
+                token = page.get("nextToken")
+                if not token:
+                    break
+                params["nextToken"] = token
+        return sorted(out, key=lambda e: (e.timestamp, e.stream))
 
     def starts(self, since: float) -> int:
         """Invocations counted from the logs' START lines (seconds late): the budget's view."""

@@ -1,0 +1,163 @@
+"""Figures for the results: collect-results at 1,000 runs, and the journal's cost per step.
+
+1. collect-results over N runs (default 1,000: the four shipped scenarios run once on the
+   simulator, their journals copied into N run folders): the first collect (every
+   timeline drawn), a second with nothing new (target: < 2 s; plots redrawn only for
+   changed journals), and a third after 10 journals changed (10 plots redrawn).
+2. The journal's overhead for a scenario of many steps (issue 12: 600 steps took 9.4 s and
+   3,000 took 511 s when the whole document was re-serialised twice per step): the time
+   spent writing journals for 600 and 3,000 steps, and their ratio (target: linear, so
+   about 5x, and 3,000 steps under 5 s of journal time).
+
+Usage: python benchmarks/collect_results.py [--runs N] [--steps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from looplab.backends.local import LocalBackend  # noqa: E402
+from looplab.engine import _journal, run_scenario  # noqa: E402
+from looplab.results import collect  # noqa: E402
+from looplab.scenarios import build_scenario, validate_file  # noqa: E402
+from looplab.stack import load_stack  # noqa: E402
+
+NAMES = ["loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"]
+
+
+def run(stack, file: Path, name: str, results: Path):
+    scenario = build_scenario(validate_file(file, stack), name, [], stack)
+    backend = LocalBackend(stack, seed=0)
+    try:
+        return run_scenario(
+            scenario, backend, results=results, seed=0, queues=sorted(stack.queues), stack=stack
+        )
+    finally:
+        backend.close()
+
+
+def bench_collect(stack, runs: int, work: Path) -> None:
+    made = work / "made"
+    journals = [run(stack, ROOT / "scenarios.yaml", n, made).journal_path for n in NAMES]
+    t0 = time.perf_counter()
+    drawn = collect(made, cloudwatch=None)
+    per_plot = (time.perf_counter() - t0) / max(1, len(drawn.plotted))
+    print(
+        f"collect-results: one timeline drawn in {per_plot * 1000:.0f} ms (the four shipped "
+        f"scenarios); a first collect of {runs} new runs draws {runs} of them: "
+        f"~{per_plot * runs:.0f} s"
+    )
+    # N run folders, each a journal and the timeline drawn from it (copied with their
+    # times, so each plot is newer than its journal, as after a collect).
+    results = work / "results"
+    for i in range(runs):
+        source = journals[i % len(journals)]
+        folder = results / "runs" / f"{source.parent.name}-{i:04d}"
+        folder.mkdir(parents=True)
+        shutil.copy2(source, folder / "journal.json")
+        shutil.copy2(source.parent / "timeline.png", folder / "timeline.png")
+    t0 = time.perf_counter()
+    first = collect(results, cloudwatch=None)
+    first_s = time.perf_counter() - t0
+    print(
+        f"  {runs} runs, no cache yet (every journal parsed): {first_s:6.2f} s, "
+        f"{len(first.plotted)} drawn"
+    )
+    t0 = time.perf_counter()
+    second = collect(results, cloudwatch=None)
+    second_s = time.perf_counter() - t0
+    verdict = "met" if second_s < 2 else "MISSED"
+    print(
+        f"  {runs} runs, nothing new:                   {second_s:6.2f} s, "
+        f"{len(second.plotted)} drawn   target < 2 s: {verdict}"
+    )
+    for path in sorted(results.glob("runs/*/journal.json"))[:10]:
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    t0 = time.perf_counter()
+    third = collect(results, cloudwatch=None)
+    print(
+        f"  {runs} runs, 10 journals changed:           {time.perf_counter() - t0:6.2f} s, "
+        f"{len(third.plotted)} drawn"
+    )
+    html = results / "report.html"
+    print(
+        f"  report.html {html.stat().st_size / 1e6:.1f} MB, runs.csv "
+        f"{(results / 'runs.csv').stat().st_size / 1e3:.0f} KB"
+    )
+
+
+def many_steps(steps: int) -> str:
+    body = "\n".join(
+        f"      - snapshot: {{name: s{i}}}" if i % 2 else "      - wait: {seconds: 1}"
+        for i in range(steps)
+    )
+    return (
+        "version: 1\naliases: {queue: Queue}\nscenarios:\n  many:\n"
+        "    description: many small steps\n    steps:\n" + body + "\n"
+    )
+
+
+def bench_journal(stack, steps: int, work: Path) -> float:
+    file = work / f"many-{steps}.yaml"
+    file.write_text(many_steps(steps))
+    spent = [0.0]
+    real = _journal.Journal.write
+
+    def timed(self) -> None:
+        t0 = time.perf_counter()
+        real(self)
+        spent[0] += time.perf_counter() - t0
+
+    sealed = _journal.Journal.seal
+
+    def timed_seal(self, value) -> None:
+        t0 = time.perf_counter()
+        sealed(self, value)
+        spent[0] += time.perf_counter() - t0
+
+    _journal.Journal.write, _journal.Journal.seal = timed, timed_seal
+    try:
+        t0 = time.perf_counter()
+        result = run(stack, file, "many", work / f"steps-{steps}")
+        wall = time.perf_counter() - t0
+    finally:
+        _journal.Journal.write, _journal.Journal.seal = real, sealed
+    size = result.journal_path.stat().st_size
+    print(
+        f"  {steps:5d} steps: run {wall:6.2f} s, journal {spent[0]:6.2f} s "
+        f"({spent[0] / wall:4.0%} of the run), {size / 1e6:.2f} MB"
+    )
+    return spent[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=3000)
+    args = parser.parse_args()
+    stack = load_stack(ROOT, stage="dev")
+    with tempfile.TemporaryDirectory(prefix="looplab-bench-") as tmp:
+        work = Path(tmp)
+        bench_collect(stack, args.runs, work)
+        print("journal overhead (issue 12: 600 steps 9.4 s, 3,000 steps 511 s before)")
+        small = bench_journal(stack, args.steps // 5, work)
+        large = bench_journal(stack, args.steps, work)
+        ratio = large / small if small else float("inf")
+        verdict = "met" if large < 5 and ratio < 10 else "MISSED"
+        print(
+            f"  ratio {args.steps} / {args.steps // 5} steps: {ratio:.1f}x (linear: 5x)   "
+            f"target {args.steps} steps < 5 s of journal, ratio < 10x: {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

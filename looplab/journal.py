@@ -1,0 +1,375 @@
+"""The run journal's schema: what ``results/runs/<run>/journal.json`` holds, in one place.
+
+The engine writes this document and :mod:`looplab.results` reads it; both go through the
+names here, so a field cannot mean one thing to the writer and another to the reader.
+Version 2 adds the run's timeline (per invocation, per drop, queue depths, per-minute
+metric series) and what defines the run (stack, template hash, simulator parameters,
+looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
+simply have no timeline.
+
+Tables inside the timeline are columnar (``{"columns": [...], "rows": [[...], ...]}``):
+100,000 invocations as objects with repeated keys would be three times the size.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "DROP_COLUMNS",
+    "INVOCATION_COLUMNS",
+    "INVOCATION_LIMIT",
+    "QUEUE_SAMPLE_COLUMNS",
+    "QUEUE_SAMPLE_LIMIT",
+    "READABLE_VERSIONS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Drop",
+    "Invocation",
+    "JournalError",
+    "MetricSeries",
+    "QueueSample",
+    "RunRecord",
+    "StepMark",
+    "Timeline",
+    "cloudwatch_queries",
+    "read_journal",
+]
+
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+Status = Literal["running", "completed", "failed", "aborted", "interrupted"]
+STATUSES: tuple[str, ...] = ("running", "completed", "failed", "aborted", "interrupted")
+
+# The bound: a protection-off run of 100,000 invocations keeps a journal under 1 MiB.
+# The first INVOCATION_LIMIT invocations (and as many drops) are kept one row each; the
+# rest are summed per minute and per function (``invocations_per_minute``), and the
+# timeline's ``truncated`` says so. 5,000 rows are ~400 KB; the shipped scenarios stay
+# far below (protection-off: ~1,000).
+INVOCATION_LIMIT = 5_000
+# Queue depths are sampled every few seconds of the backend's clock during waits; past
+# this many rows per run the sampling interval doubles (older rows thinned out).
+QUEUE_SAMPLE_LIMIT = 4_000
+
+INVOCATION_COLUMNS = (
+    "t",  # seconds since the run's start (its clock.start), when START was logged
+    "function",  # logical ID
+    "source",  # the queue (name from the event's eventSourceARN) or None
+    "stream",  # log stream: one per execution environment
+    "request_id",
+    "received",  # the counter the handler logged as received, or None
+    "sent",  # the counter it logged as sent, or None
+    "duration_ms",  # from REPORT, or None (the run ended before it)
+    "error",  # bool: an [ERROR] line or a timeout
+)
+DROP_COLUMNS = ("t", "function", "source")
+QUEUE_SAMPLE_COLUMNS = ("t", "queue", "visible", "in_flight", "delayed")
+PER_MINUTE_COLUMNS = ("minute", "function", "invocations", "errors", "max_sent")
+
+
+class JournalError(Exception):
+    """A journal that cannot be read: the message names the file and what is wrong."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Invocation:
+    t: float
+    function: str
+    source: str | None
+    stream: str
+    request_id: str
+    received: int | None
+    sent: int | None
+    duration_ms: float | None
+    error: bool
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A stopped (recursive) invocation: exact on the simulator."""
+
+    t: float
+    function: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class QueueSample:
+    t: float
+    queue: str
+    visible: int
+    in_flight: int
+    delayed: int
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One per-minute series: points are ``(seconds since the run's start, value)``."""
+
+    namespace: str
+    metric: str
+    resource: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class StepMark:
+    phase: str  # "steps" or "finally"
+    index: int
+    kind: str
+    summary: str
+    start: float | None
+    end: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What happened when. Empty (``available`` False) for version-1 journals."""
+
+    available: bool = False
+    invocations: tuple[Invocation, ...] = ()
+    invocations_total: int = 0
+    truncated: str | None = None  # why rows stop, when they do
+    per_minute: tuple[tuple[float, str, int, int, int | None], ...] = ()
+    drops: tuple[Drop, ...] = ()
+    drops_exact: bool = False  # False: only the per-minute series knows them
+    drops_total: int = 0
+    queue_samples: tuple[QueueSample, ...] = ()
+    series: tuple[MetricSeries, ...] = ()
+    metrics_pending: bool = False
+    settle_at: float | None = None  # epoch seconds (wall) when CloudWatch has settled
+    metric_queries: tuple[dict[str, Any], ...] = ()
+    window: tuple[float, float] | None = None  # backend clock: the run's start and end
+    notes: tuple[str, ...] = ()
+
+    def series_for(self, metric: str, namespace: str = "AWS/Lambda") -> list[MetricSeries]:
+        return [s for s in self.series if s.metric == metric and s.namespace == namespace]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One journal, read: the fields the results need, and the raw document for the rest."""
+
+    path: Path
+    schema_version: int
+    scenario: str
+    backend: str
+    status: str
+    phase: str
+    reason: str | None
+    started_at: str | None
+    ended_at: str | None
+    pid: int | None
+    host: str | None
+    seed: int | None
+    parameters: dict[str, Any]
+    clock_start: float
+    elapsed: float
+    wall_seconds: float
+    expectations: tuple[dict[str, Any], ...]
+    observations: dict[str, Any]
+    steps: tuple[StepMark, ...]
+    timeline: Timeline
+    definition: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def run(self) -> str:
+        """The run's folder name: ``<UTC time>-<scenario>-<backend>``."""
+        return self.path.parent.name
+
+
+def read_journal(path: Path) -> RunRecord:
+    """Read and check one journal; raise :class:`JournalError` saying what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise JournalError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    if not text.strip():
+        raise JournalError(path, "empty file")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", "?")
+        raise JournalError(path, f"not valid JSON (line {line}: {exc}); truncated?") from exc
+    if not isinstance(doc, dict):
+        raise JournalError(path, f"a JSON {type(doc).__name__}, not a journal object")
+    version = doc.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise JournalError(path, f"schema_version is {version!r}, not an integer")
+    if version not in READABLE_VERSIONS:
+        newest = max(READABLE_VERSIONS)
+        hint = "written by a newer looplab; upgrade" if version > newest else "unknown"
+        raise JournalError(
+            path, f"schema_version {version} ({hint}); this looplab reads {list(READABLE_VERSIONS)}"
+        )
+    try:
+        return _record(path, doc, version)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JournalError(path, f"hand-edited or damaged: {type(exc).__name__}: {exc}") from exc
+
+
+def _record(path: Path, doc: dict[str, Any], version: int) -> RunRecord:
+    for key, kind in (("scenario", str), ("backend", str), ("status", str)):
+        if not isinstance(doc.get(key), kind):
+            raise ValueError(f"{key!r} is {doc.get(key)!r}, expected a {kind.__name__}")
+    if doc["status"] not in STATUSES:
+        raise ValueError(f"status {doc['status']!r} is not one of {', '.join(STATUSES)}")
+    clock = doc.get("clock") or {}
+    steps = [
+        StepMark(
+            phase,
+            int(s["index"]),
+            str(s["kind"]),
+            str(s.get("summary", "")),
+            _opt_float(s.get("clock_start")),
+            _opt_float(s.get("clock_end")),
+            str(s.get("status")),
+        )
+        for phase in ("steps", "finally")
+        for s in doc.get(phase) or []
+    ]
+    timeline = _timeline(doc["timeline"]) if version >= 2 and doc.get("timeline") else Timeline()
+    return RunRecord(
+        path=path,
+        schema_version=version,
+        scenario=doc["scenario"],
+        backend=doc["backend"],
+        status=doc["status"],
+        phase=str(doc.get("phase", "")),
+        reason=doc.get("reason"),
+        started_at=doc.get("started_at"),
+        ended_at=doc.get("ended_at"),
+        pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
+        host=doc.get("host") if isinstance(doc.get("host"), str) else None,
+        seed=doc.get("seed"),
+        parameters=dict(doc.get("parameters") or {}),
+        clock_start=float(clock.get("start", 0.0)),
+        elapsed=float(clock.get("elapsed", 0.0)),
+        wall_seconds=float(clock.get("wall_seconds", 0.0)),
+        expectations=tuple(doc.get("expectations") or ()),
+        observations=dict(doc.get("observations") or {}),
+        steps=tuple(steps),
+        timeline=timeline,
+        definition=dict(doc.get("definition") or {}),
+        raw=doc,
+    )
+
+
+def _rows(table: dict[str, Any] | None, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    if not table:
+        return []
+    have = list(table["columns"])
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise ValueError(f"timeline table lacks columns {missing}")
+    at = [have.index(c) for c in columns]
+    return [dict(zip(columns, (row[i] for i in at), strict=True)) for row in table["rows"]]
+
+
+def _timeline(data: dict[str, Any]) -> Timeline:
+    metrics = data.get("metrics") or {}
+    window = data.get("window")
+    return Timeline(
+        available=True,
+        invocations=tuple(
+            Invocation(**r) for r in _rows(data.get("invocations"), INVOCATION_COLUMNS)
+        ),
+        invocations_total=int(data.get("invocations_total", 0)),
+        truncated=data.get("truncated"),
+        per_minute=tuple(
+            tuple(r.values())  # type: ignore[misc]
+            for r in _rows(data.get("invocations_per_minute"), PER_MINUTE_COLUMNS)
+        ),
+        drops=tuple(Drop(**r) for r in _rows(data.get("drops"), DROP_COLUMNS)),
+        drops_exact=bool(data.get("drops_exact", False)),
+        drops_total=int(data.get("drops_total", 0)),
+        queue_samples=tuple(
+            QueueSample(**r) for r in _rows(data.get("queue_samples"), QUEUE_SAMPLE_COLUMNS)
+        ),
+        series=tuple(
+            MetricSeries(
+                s["namespace"],
+                s["metric"],
+                s["resource"],
+                tuple((float(t), float(v)) for t, v in s["points"]),
+            )
+            for s in metrics.get("series", [])
+        ),
+        metrics_pending=bool(metrics.get("pending", False)),
+        settle_at=_opt_float(metrics.get("settle_at")),
+        metric_queries=tuple(metrics.get("queries") or ()),
+        window=(float(window[0]), float(window[1])) if window else None,
+        notes=tuple(data.get("notes") or ()),
+    )
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# -- what CloudWatch is asked for a run's window (recorded in the journal) --------------
+
+# Every metric the backends observe, with the statistic its per-minute series uses.
+LAMBDA_METRICS = {
+    "Invocations": "Sum",
+    "Errors": "Sum",
+    "Throttles": "Sum",
+    "RecursiveInvocationsDropped": "Sum",
+    "ConcurrentExecutions": "Maximum",
+}
+SQS_METRICS = {
+    "NumberOfMessagesSent": "Sum",
+    "NumberOfMessagesReceived": "Sum",
+    "NumberOfMessagesDeleted": "Sum",
+    "ApproximateNumberOfMessagesVisible": "Maximum",
+    "ApproximateNumberOfMessagesNotVisible": "Maximum",
+    "ApproximateNumberOfMessagesDelayed": "Maximum",
+}
+
+
+def cloudwatch_queries(
+    functions: list[str], queues: list[str], period: int = 60
+) -> list[dict[str, Any]]:
+    """GetMetricData ``MetricDataQueries`` for every metric of these function and queue
+    names (at most 500 per call, AWS's limit: ten functions and queues are ~60)."""
+    queries: list[dict[str, Any]] = []
+
+    def add(namespace: str, metric: str, stat: str, dimension: str, value: str) -> None:
+        queries.append(
+            {
+                "Id": f"m{len(queries)}",
+                "Label": f"{namespace} {metric} {value}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": dimension, "Value": value}],
+                    },
+                    "Period": period,
+                    "Stat": stat,
+                },
+                "ReturnData": True,
+            }
+        )
+
+    for name in functions:
+        for metric, stat in LAMBDA_METRICS.items():
+            add("AWS/Lambda", metric, stat, "FunctionName", name)
+    for name in queues:
+        for metric, stat in SQS_METRICS.items():
+            add("AWS/SQS", metric, stat, "QueueName", name)
+    return queries

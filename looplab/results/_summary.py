@@ -1,0 +1,150 @@
+"""One run, summarised: the row of runs.csv and of the report's tables.
+
+A summary is small and plain (it is cached between collects, so a second collect with
+nothing new parses no journal). Everything the tables and the comparison with the post
+show comes from here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from looplab.journal import RunRecord
+
+__all__ = ["RUNS_CSV_COLUMNS", "RunSummary", "summarise"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run: str  # the run's folder name
+    scenario: str
+    backend: str
+    status: str  # a journal status, or "dead": says running, its process is gone
+    started_at: str
+    ended_at: str
+    invocations: int | None
+    errors: int | None
+    drops: int | None
+    stopped_at: int | None  # the last counter the chain sent (max_counter_sent)
+    dlq_body: str  # bodies drained from the DLQ, " | "-joined ("" when none)
+    dlq_counter: int | None  # the largest counter among them
+    dlq_in_flight: int | None  # the DLQ's in-flight count at its last snapshot (or end)
+    log_streams: int | None  # execution environments that logged (the post saw two)
+    expectations_passed: int
+    expectations_total: int
+    wall_seconds: float
+    simulated_seconds: float
+    seed: int | None
+    schema_version: int
+    pending: str  # "no", "yes" (CloudWatch had not settled), "collected" (collected.json)
+    reason: str
+    journal: str  # path of the journal, relative to the results folder
+
+    def row(self) -> dict[str, Any]:
+        """The runs.csv row: None is an empty cell."""
+        return {k: ("" if v is None else v) for k, v in asdict(self).items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunSummary:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+RUNS_CSV_COLUMNS = tuple(f.name for f in fields(RunSummary))
+
+
+def summarise(
+    record: RunRecord, journal: str, collected: dict[str, Any] | None = None
+) -> RunSummary:
+    obs = record.observations
+    dlq = _dlq(record)
+    drained = (obs.get("drained") or {}).get(dlq, []) if dlq else []
+    counters = [m.get("counter") for m in drained if isinstance(m.get("counter"), int)]
+    invocations, drops = (
+        _int(obs.get("invocations")),
+        _int(obs.get("recursive_invocations_dropped")),
+    )
+    pending = "yes" if record.timeline.metrics_pending else "no"
+    if collected is not None and collected.get("ok"):
+        # Settled CloudWatch values replace what the run saw while they were still late.
+        totals = collected.get("totals") or {}
+        invocations = _int(totals.get("Invocations"), invocations)
+        drops = _int(totals.get("RecursiveInvocationsDropped"), drops)
+        pending = "collected"
+    passed = sum(1 for e in record.expectations if e.get("passed"))
+    return RunSummary(
+        run=record.run,
+        scenario=record.scenario,
+        backend=record.backend,
+        status=_status(record),
+        started_at=record.started_at or "",
+        ended_at=record.ended_at or "",
+        invocations=invocations,
+        errors=_int(obs.get("errors")),
+        drops=drops,
+        stopped_at=_int(obs.get("max_counter_sent")),
+        dlq_body=" | ".join(str(m.get("body", "")) for m in drained),
+        dlq_counter=max(counters) if counters else None,
+        dlq_in_flight=_in_flight(obs, dlq),
+        log_streams=len(obs["log_streams"]) if isinstance(obs.get("log_streams"), list) else None,
+        expectations_passed=passed,
+        expectations_total=len(record.expectations),
+        wall_seconds=round(record.wall_seconds, 3),
+        simulated_seconds=round(record.elapsed, 3),
+        seed=record.seed if isinstance(record.seed, int) else None,
+        schema_version=record.schema_version,
+        pending=pending,
+        reason=str(record.reason or ""),
+        journal=journal,
+    )
+
+
+def _status(record: RunRecord) -> str:
+    if record.status != "running":
+        return record.status
+    if record.pid is None or record.host not in (None, socket.gethostname()):
+        return "running"  # another machine's run: cannot tell, say what it says
+    try:
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return "dead"
+    except PermissionError:
+        return "running"  # alive, someone else's
+    return "running"
+
+
+def _dlq(record: RunRecord) -> str | None:
+    """The logical ID of the dead-letter queue: a redrive target in the stack, else the
+    shipped stack's name for it."""
+    queues = ((record.definition.get("stack") or {}).get("queues")) or {}
+    targets = {q.get("redrive_target") for q in queues.values() if isinstance(q, dict)}
+    targets.discard(None)
+    if len(targets) == 1:
+        return str(targets.pop())
+    return "DeadLetterQueue"
+
+
+def _in_flight(obs: dict[str, Any], dlq: str | None) -> int | None:
+    if dlq is None:
+        return None
+    snapshots = obs.get("snapshots") or {}
+    for states in reversed(list(snapshots.values())):
+        if dlq in states:
+            return _int(states[dlq].get("in_flight"))
+    state = (obs.get("queues") or {}).get(dlq)
+    return _int(state.get("in_flight")) if isinstance(state, dict) else None
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return default
