@@ -125,6 +125,10 @@ def test_every_shipped_scenario_gives_the_same_outcomes_on_both_backends(
         assert len(aws.doc["observations"]["log_streams"]) == len(
             local.doc["observations"]["log_streams"]
         )
+        # The timeline (results) reads the same invocations from FilterLogEvents.
+        assert (
+            aws.doc["timeline"]["invocations_total"] == local.doc["timeline"]["invocations_total"]
+        )
         # Where every figure came from, and that the backend says where it ran.
         provenance = aws.doc["observations"]["provenance"]
         assert provenance["invocations"]["source"].startswith("cloudwatch:AWS/Lambda Invocations")
