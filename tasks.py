@@ -54,13 +54,22 @@ def _looplab(c, key, given=None):
         "seed": "The simulator's random seed (same seed, same run)",
         "dry": "Validate and print the plan; build no backend, run nothing",
         "allow_recursion": "Permit RecursiveLoop Allow on AWS (protection-off scenarios)",
+        "endpoint_url": "aws: send every AWS call to this endpoint (recorded in the journal)",
     },
     iterable=["set_"],
     # No positional: a positional `name` swallowed `--help` ("unknown scenario '--help'").
     positional=[],
 )
 def scenario(
-    c, name=None, backend=None, stage=None, set_=None, seed="0", dry=False, allow_recursion=False
+    c,
+    name=None,
+    backend=None,
+    stage=None,
+    set_=None,
+    seed="0",
+    dry=False,
+    allow_recursion=False,
+    endpoint_url=None,
 ):
     """Run a scenario from scenarios.yaml; exit 0 pass, 1 failed/aborted, 2 bad input."""
     from looplab.cli import scenario_command
@@ -75,7 +84,36 @@ def scenario(
         file=_looplab(c, "scenarios"),
         results=_looplab(c, "results"),
         allow_recursion=allow_recursion,
+        endpoint_url=endpoint_url,
     )
+    if code:
+        raise Exit(code=code)
+
+
+@task(
+    help={
+        "stage": "The deployed stack's stage (default: looplab.stage, else dev)",
+        "release": "Remove the reserved-concurrency cap a previous kill switch set",
+        "endpoint_url": "Send every AWS call to this endpoint",
+    }
+)
+def kill_switch(c, stage=None, release=False, endpoint_url=None):
+    """Disable every mapping, reserved concurrency 0, purge both queues (needs only the record)."""
+    from looplab.cli import kill_switch_command
+
+    code = kill_switch_command(
+        stage=_looplab(c, "stage", stage), release=release, endpoint_url=endpoint_url
+    )
+    if code:
+        raise Exit(code=code)
+
+
+@task(help={"stage": "The deployed stack's stage (default: looplab.stage, else dev)"})
+def operator_policy(c, stage=None):
+    """Print the least-privilege IAM policy (JSON only, on stdout) for the recorded stack."""
+    from looplab.cli import operator_policy_command
+
+    code = operator_policy_command(stage=_looplab(c, "stage", stage))
     if code:
         raise Exit(code=code)
 
@@ -110,7 +148,7 @@ def validate(c, stage=None):
 )
 def collect_results(c, scenario=None, backend=None, since=None, out=None):
     """Journals -> results/report.md, report.html, runs.csv, runs/<run>/timeline.png."""
-    from looplab.results.cli import collect_command
+    from looplab.cli import collect_command
 
     code = collect_command(
         _looplab(c, "results"), scenario=scenario, backend=backend, since=since, out=out

@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from looplab.backends.base import Backend
+from looplab._cli_aws import kill_switch_command, operator_policy_command
+from looplab.backends.base import Backend, BackendError
 from looplab.cli_console import ConsoleListener, print_plan, print_problems
 from looplab.scenarios import (
     ScenarioError,
@@ -53,21 +54,55 @@ def _local(stack: Any, seed: int, **_: Any) -> Backend:
     return LocalBackend(stack, seed=seed)
 
 
-def _aws(stack: Any, seed: int, **_: Any) -> Backend:
-    raise BadInput(
-        "the aws backend is not implemented yet (it is a later issue; see docs/design.md, "
-        "'The Backend interface'); use --backend local"
-    )
+def _aws(
+    stack: Any,
+    seed: int,
+    *,
+    allow_recursion: bool = False,
+    project: Path | str = ".",
+    stage: str = DEFAULTS["stage"],
+    budget: int | None = None,
+    endpoint_url: str | None = None,
+    **_: Any,
+) -> Backend:
+    from looplab.backends.aws import StackRecordError, open_backend
+
+    try:
+        return open_backend(
+            project,
+            stage,
+            stack,
+            allow_recursion=allow_recursion,
+            budget=budget,
+            endpoint_url=endpoint_url,
+        )
+    except StackRecordError as exc:  # missing/stale record, other account or region
+        raise BadInput(str(exc)) from exc
+    except BackendError as exc:  # no credentials, access denied on the guard's reads
+        raise BadInput(f"cannot reach the recorded stack: {exc}") from exc
 
 
-# Name -> factory(stack, seed, allow_recursion=...). Tests register fakes here.
+# Name -> factory(stack, seed, allow_recursion=..., project=..., stage=..., budget=...,
+# endpoint_url=...). Tests register fakes here (taking **_ for what they do not use).
 BACKENDS: dict[str, BackendFactory] = {"local": _local, "aws": _aws}
 
 
-def make_backend(name: str, stack: Any, seed: int = 0, *, allow_recursion: bool = False) -> Backend:
+def make_backend(
+    name: str, stack: Any, seed: int = 0, *, allow_recursion: bool = False, **options: Any
+) -> Backend:
     """Build the backend called ``name``; raise BadInput for an unknown or unavailable one."""
     check_backend_name(name)
-    return BACKENDS[name](stack, seed, allow_recursion=allow_recursion)
+    return BACKENDS[name](stack, seed, allow_recursion=allow_recursion, **options)
+
+
+def invocation_budget(scenario: Any) -> int | None:
+    """The smallest ``stop_when: invocations at_least N`` of a scenario (the aws rail's budget)."""
+    limits = [
+        int(c.value)
+        for c in scenario.stop_when
+        if c.metric == "invocations" and c.op == "at_least" and c.function is None
+    ]
+    return min(limits) if limits else None
 
 
 def check_backend_name(name: str) -> None:
@@ -131,6 +166,7 @@ def scenario_command(
     results: str | Path = DEFAULTS["results"],
     project: str | Path | None = None,
     allow_recursion: bool = False,
+    endpoint_url: str | None = None,
     console: Console | None = None,
 ) -> int:
     """Validate, then run one scenario; return the exit code.
@@ -154,7 +190,16 @@ def scenario_command(
         if dry:
             print_plan(console, scenario, backend)
             return EXIT_OK
-        instance = make_backend(backend, stack, seed, allow_recursion=allow_recursion)
+        instance = make_backend(
+            backend,
+            stack,
+            seed,
+            allow_recursion=allow_recursion,
+            project=project,
+            stage=stage,
+            budget=invocation_budget(scenario),
+            endpoint_url=endpoint_url,
+        )
     except ScenarioError as exc:
         print_problems(err, exc)
         return EXIT_BAD_INPUT
@@ -264,6 +309,14 @@ def validate_command(
     return EXIT_OK
 
 
+def collect_command(results: str | Path = "results", **options: Any) -> int:
+    """``invoke collect-results``: looplab.results does the work (imported only when asked,
+    so matplotlib and Jinja2 stay out of every other command's start-up)."""
+    from looplab.results.cli import collect_command as collect
+
+    return collect(results, **options)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="looplab", description=__doc__.splitlines()[0])
     parser.add_argument("--file", default=DEFAULT_FILE, help="the scenario file")
@@ -303,6 +356,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.add_argument("--results", default=DEFAULTS["results"], help="where runs/ goes")
     run.add_argument("--allow-recursion", action="store_true", help="permit RecursiveLoop Allow")
+    run.add_argument("--endpoint-url", help="aws: send every call here (recorded in the journal)")
+    kill = sub.add_parser("kill-switch", help="aws: disable every mapping, concurrency 0, purge")
+    kill.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
+    kill.add_argument("--release", action="store_true", help="remove the concurrency cap")
+    kill.add_argument("--endpoint-url", help="send every call here")
+    policy = sub.add_parser("operator-policy", help="aws: the operator's IAM policy (JSON)")
+    policy.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
     sub.add_parser("scenarios", help="list the scenarios")
     check = sub.add_parser("validate", help="check the scenario file against the stack")
     check.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
@@ -311,6 +371,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return list_command(args.file, project=args.project)
     if args.command == "validate":
         return validate_command(args.file, stage=args.stage, project=args.project)
+    if args.command == "kill-switch":
+        return kill_switch_command(
+            stage=args.stage,
+            release=args.release,
+            project=args.project,
+            endpoint_url=args.endpoint_url,
+        )
+    if args.command == "operator-policy":
+        return operator_policy_command(stage=args.stage, project=args.project)
     return scenario_command(
         args.name,
         backend=args.backend,
@@ -322,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results=args.results,
         project=args.project,
         allow_recursion=args.allow_recursion,
+        endpoint_url=args.endpoint_url,
     )
 
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 from looplab.backends.base import (
     BackendError,
@@ -23,6 +24,7 @@ from looplab.backends.base import (
     MetricPoint,
     Observations,
     QueueState,
+    SourceCounts,
 )
 
 QUEUE, DLQ, FUNCTION = "Queue", "DeadLetterQueue", "RecursiveLambdaFunction"
@@ -69,7 +71,10 @@ class FakeBackend:
         self.messages: dict[str, _Msg] = {}
         self.mapping = {QUEUE: True, DLQ: False}
         self.recursion = "Terminate"
-        self.counts: dict[str, FunctionCounts] = {}
+        self.function = FunctionCounts()
+        # Per source queue, as the event source mapping metrics would count (a stopped event:
+        # polled and failed-invoke, the toy's guess at what AWS does not document).
+        self.counts: dict[str, SourceCounts] = {}
         self.counters_sent: list[int] = []
         self._ids = 0
 
@@ -158,17 +163,13 @@ class FakeBackend:
 
     def observations(self, since: float | None = None) -> Observations:
         self._call("observations")
-        total = FunctionCounts()
-        for counts in self.counts.values():
-            total.add(counts)
-        per_function = FunctionCounts()
-        per_function.add(total)
+        total = self.function
         return Observations(
             invocations=total.invocations,
             errors=total.errors,
             recursive_invocations_dropped=total.recursive_invocations_dropped,
-            by_function={FUNCTION: per_function} if self.counts else {},
-            by_source={k: FunctionCounts(**vars(v)) for k, v in self.counts.items()},
+            by_function={FUNCTION: FunctionCounts(**vars(total))} if self.counts else {},
+            by_source={k: SourceCounts(**vars(v)) for k, v in self.counts.items()},
             counters_sent=list(self.counters_sent),
             log_streams=["stream-1"] if total.invocations else [],
         )
@@ -176,8 +177,23 @@ class FakeBackend:
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return []
 
-    def _source(self, queue: str) -> FunctionCounts:
-        return self.counts.setdefault(queue, FunctionCounts())
+    def settle(self) -> None:
+        self._call("settle")
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "fake"}
+
+    def finish(self) -> dict[str, Any]:
+        self._call("finish")
+        return {}
+
+    def _source(self, queue: str) -> SourceCounts:
+        return self.counts.setdefault(queue, SourceCounts())
+
+    def _drop(self, queue: str) -> None:
+        self.function.recursive_invocations_dropped += 1
+        self._source(queue).polled_events += 1
+        self._source(queue).failed_invoke_events += 1
 
     def _tick(self) -> None:
         for msg in list(self.messages.values()):
@@ -189,7 +205,7 @@ class FakeBackend:
                 continue
             msg.receive_count += 1
             if msg.queue == DLQ or msg.chained:
-                self._source(msg.queue).recursive_invocations_dropped += 1
+                self._drop(msg.queue)
                 msg.visible_at = self.clock + self.visibility
                 continue
             self._chain(msg)
@@ -198,12 +214,76 @@ class FakeBackend:
         start = json.loads(msg.body).get("counter", 0)
         hops = self.cap - start + 1 if self.recursion == "Allow" else self.threshold
         last = min(start + hops, self.cap)
-        self._source(QUEUE).invocations += hops
+        self.function.invocations += hops
+        source = self._source(QUEUE)
+        source.polled_events += hops
+        source.invoked_events += hops
+        source.deleted_events += hops
         self.counters_sent += list(range(start + 1, last + 1))
         if self.recursion == "Allow":
             del self.messages[msg.id]
             return
-        self._source(QUEUE).recursive_invocations_dropped += 1
+        self._drop(QUEUE)
         msg.body = json.dumps({"counter": last})
         msg.chained = True
         msg.visible_at = self.clock + self.visibility
+
+
+# -- the aws backend's doubles ------------------------------------------------------------
+
+ACCOUNT, REGION, STAGE = "123456789012", "eu-central-1", "unit"
+MAPPINGS = {
+    "RecursiveEventSourceMappingSQSQueue": (FUNCTION, QUEUE),
+    "RecursiveEventSourceMappingSQSDeadLetterQueue": (FUNCTION, DLQ),
+}
+MAIN_UUID, DLQ_UUID = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+
+
+def fake_record(**changes: Any) -> dict[str, Any]:
+    """A stack record in the plugin's shape (stack-file.js), for stage ``unit``."""
+    base = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}"
+    doc: dict[str, Any] = {
+        "formatVersion": 1,
+        "service": "looplab",
+        "stackName": f"looplab-{STAGE}",
+        "stackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/looplab-{STAGE}/abc",
+        "stackStatus": "CREATE_COMPLETE",
+        "stage": STAGE,
+        "region": REGION,
+        "account": ACCOUNT,
+        "outputs": {"QueueMappingUuid": MAIN_UUID, "DeadLetterQueueMappingUuid": DLQ_UUID},
+        "resources": {
+            QUEUE: {"type": "AWS::SQS::Queue", "physicalId": f"{base}/looplab-{STAGE}-queue"},
+            DLQ: {"type": "AWS::SQS::Queue", "physicalId": f"{base}/looplab-{STAGE}-dlq"},
+            FUNCTION: {"type": "AWS::Lambda::Function", "physicalId": f"looplab-{STAGE}-recursive"},
+            "RecursiveEventSourceMappingSQSQueue": {
+                "type": "AWS::Lambda::EventSourceMapping",
+                "physicalId": MAIN_UUID,
+            },
+            "RecursiveEventSourceMappingSQSDeadLetterQueue": {
+                "type": "AWS::Lambda::EventSourceMapping",
+                "physicalId": DLQ_UUID,
+            },
+        },
+        "recordedAt": "2026-12-01T00:00:00.000Z",
+    }
+    doc.update(changes)
+    return doc
+
+
+@dataclass
+class ManualClock:
+    """The clock seam for tests without a simulator: sleeping only moves a number."""
+
+    t: float = 1_700_000_000.0
+    slept: list[float] = field(default_factory=list)
+    on_sleep: Callable[[float], None] | None = None
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+        if self.on_sleep:
+            self.on_sleep(self.t)

@@ -33,7 +33,9 @@ def test_observations_read_incrementally_count_each_event_once(backend: LocalBac
     again = backend.observations()
     assert late.counters_sent == again.counters_sent == list(range(6, 22))
     assert early.counters_sent == late.counters_sent[: len(early.counters_sent)]
-    assert late.by_source["Queue"].invocations == 16
+    assert late.by_function["RecursiveLambdaFunction"].invocations == 16
+    # Per source: the mapping metrics, one entry per mapping's source queue.
+    assert set(late.by_source) == {"Queue", "DeadLetterQueue"}
     assert late.by_function["RecursiveLambdaFunction"].recursive_invocations_dropped == 1
     assert len(late.log_streams) == 2
 

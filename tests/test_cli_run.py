@@ -86,12 +86,16 @@ def test_dry_runs_nothing(built: list[FakeBackend], tmp_path: Path) -> None:
     assert "finally 1/2  recursion RecursiveLambdaFunction Terminate" in text
 
 
-def test_aws_backend_is_not_there_yet(
+def test_aws_backend_without_a_stack_record_says_how_to_make_one(
     built: list[FakeBackend], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli.scenario_command("loop-detection", backend="aws", project=ROOT, results=tmp_path)
+    code = cli.scenario_command(
+        "loop-detection", backend="aws", stage="norecord", project=ROOT, results=tmp_path
+    )
     assert code == 2
-    assert "not implemented yet" in " ".join(capsys.readouterr().err.split())
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no stack record for stage 'norecord'" in err
+    assert "npx sls looplab-outputs --stage norecord" in err
     assert not (tmp_path / "runs").exists()
 
 
@@ -322,4 +326,4 @@ def test_the_expectations_table_keeps_the_check_on_80_columns(
     table = out.export_text().split("Expectations", 1)[1]
     assert "…" not in table
     joined = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
-    assert "recursive_invocations_dropped[source=DeadLetterQueue]" in joined
+    assert "invoked_events[source=DeadLetterQueue]" in joined

@@ -118,7 +118,7 @@ def test_observations_in_the_journal(tmp_path: Path) -> None:
     )
     obs = result.doc["observations"]
     assert (obs["invocations"], obs["errors"], obs["recursive_invocations_dropped"]) == (16, 0, 1)
-    assert obs["by_source"][QUEUE]["invocations"] == 16
+    assert obs["by_source"][QUEUE]["invoked_events"] == 16
     assert obs["by_function"]["RecursiveLambdaFunction"]["invocations"] == 16
     assert obs["max_counter_sent"] == 21
     [message] = obs["drained"][DLQ]

@@ -46,7 +46,7 @@ scenarios:
       - snapshot:
       - expect:
           - {metric: in_flight, queue: dlq, snapshot: s1, between: [0, "${counter}"]}
-          - {metric: invocations, source: queue, at_most: 3}
+          - {metric: invoked_events, source: queue, at_most: 3}
     finally:
       - purge: {queue: queue}
 """

@@ -11,7 +11,9 @@ from looplab.backends.base import (
     FunctionCounts,
     MetricPoint,
     Observations,
+    Provenance,
     QueueState,
+    SourceCounts,
 )
 
 __all__ = [
@@ -21,5 +23,7 @@ __all__ = [
     "FunctionCounts",
     "MetricPoint",
     "Observations",
+    "Provenance",
     "QueueState",
+    "SourceCounts",
 ]

@@ -32,11 +32,17 @@ class BackendError(Exception):
 
 @dataclass(frozen=True)
 class QueueState:
-    """SQS's three approximate counts, as GetQueueAttributes reports them."""
+    """SQS's three approximate counts, as GetQueueAttributes reports them.
+
+    ``settled`` is False while the counts have not held still long enough to be trusted
+    (SQS's counts are approximate and lag about a minute on AWS); an ``equals``/``at_most``
+    check on an unsettled state does not hold yet. The simulator's counts are exact.
+    """
 
     visible: int
     in_flight: int
     delayed: int
+    settled: bool = field(default=True, compare=False)
 
     @property
     def total(self) -> int:
@@ -56,32 +62,87 @@ class DrainedMessage:
 
 @dataclass
 class FunctionCounts:
+    """A function's AWS/Lambda metrics (dimension FunctionName): no source dimension exists."""
+
     invocations: int = 0
     errors: int = 0
     recursive_invocations_dropped: int = 0
+    throttles: int = 0
 
     def add(self, other: FunctionCounts) -> None:
-        self.invocations += other.invocations
-        self.errors += other.errors
-        self.recursive_invocations_dropped += other.recursive_invocations_dropped
+        for name in FUNCTION_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class SourceCounts:
+    """An event source mapping's metrics (AWS/Lambda, dimension EventSourceMappingUUID).
+
+    The only per-source figures AWS publishes (MetricsConfig EventCount). How an event that
+    loop detection stopped counts in them is not documented: runs record it, scenarios do
+    not expect it.
+    """
+
+    polled_events: int = 0
+    invoked_events: int = 0
+    failed_invoke_events: int = 0
+    deleted_events: int = 0
+
+    def add(self, other: SourceCounts) -> None:
+        for name in SOURCE_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+FUNCTION_FIELDS = ("invocations", "errors", "recursive_invocations_dropped", "throttles")
+SOURCE_FIELDS = ("polled_events", "invoked_events", "failed_invoke_events", "deleted_events")
+# Backend figure -> the CloudWatch metric it is read from (both backends use these names).
+FUNCTION_METRICS = {
+    "invocations": "Invocations",
+    "errors": "Errors",
+    "recursive_invocations_dropped": "RecursiveInvocationsDropped",
+    "throttles": "Throttles",
+}
+SOURCE_METRICS = {
+    "polled_events": "PolledEventCount",
+    "invoked_events": "InvokedEventCount",
+    "failed_invoke_events": "FailedInvokeEventCount",
+    "deleted_events": "DeletedEventCount",
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a figure came from and whether it had settled when it was read."""
+
+    source: str  # e.g. "cloudwatch:AWS/Lambda Invocations", "logs:/aws/lambda/f", "simulator"
+    settled: bool = True
+    note: str = ""
 
 
 @dataclass
 class Observations:
     """What the functions did in a time window, as CloudWatch would show it.
 
-    ``by_function`` is keyed by function logical ID, ``by_source`` by the logical ID of the
-    queue whose mapping triggered the invocation (or ``"direct"``). ``counters_sent`` lists
-    the counters the handler logged as sent, in time order ("Sending count N").
+    ``by_function`` is keyed by function logical ID; ``by_source`` by the logical ID of a
+    mapping's source queue (summed over the mappings from it), from the event source mapping
+    metrics. ``counters_sent`` lists the counters the handler logged as sent, in time order
+    ("Sending count N"). ``provenance`` says, per figure name (``invocations``,
+    ``polled_events``, ``counters_sent``, ...), where it came from and whether it had settled.
     """
 
     invocations: int = 0
     errors: int = 0
     recursive_invocations_dropped: int = 0
+    throttles: int = 0
     by_function: dict[str, FunctionCounts] = field(default_factory=dict)
-    by_source: dict[str, FunctionCounts] = field(default_factory=dict)
+    by_source: dict[str, SourceCounts] = field(default_factory=dict)
     counters_sent: list[int] = field(default_factory=list)
     log_streams: list[str] = field(default_factory=list)
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+
+    def pending(self) -> set[str]:
+        """The figures that had not settled when read (AWS metrics arrive minutes late)."""
+        return {name for name, p in self.provenance.items() if not p.settled}
 
 
 @dataclass(frozen=True)
@@ -138,6 +199,18 @@ class Backend(Protocol):
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]: ...
 
+    def settle(self) -> None:
+        """Let time pass until the figures read so far can be trusted (AWS: CloudWatch's
+        lateness and SQS's approximate counts; the simulator: nothing to wait for)."""
+
+    def describe(self) -> dict[str, Any]:
+        """Where the run ran, for the journal (account, region, stack, endpoint, identity
+        ARN on AWS). Never a credential."""
+
+    def finish(self) -> dict[str, Any]:
+        """Called once after ``finally``: the backend's own rails (restore loop protection,
+        release a budget's concurrency cap). Returns what it did, for the journal."""
+
 
 @runtime_checkable
 class TimelineSource(Protocol):
@@ -170,6 +243,10 @@ class TimelineSource(Protocol):
 
 
 __all__ = [
+    "FUNCTION_FIELDS",
+    "FUNCTION_METRICS",
+    "SOURCE_FIELDS",
+    "SOURCE_METRICS",
     "Backend",
     "BackendError",
     "DrainedMessage",
@@ -179,8 +256,10 @@ __all__ = [
     "InvocationRecord",
     "MetricPoint",
     "Observations",
+    "Provenance",
     "QueueState",
     "RecursiveLoop",
+    "SourceCounts",
     "TimelineSource",
     "invocations",
 ]

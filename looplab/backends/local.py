@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from looplab.backends.base import (
+    FUNCTION_METRICS,
+    SOURCE_METRICS,
     BackendError,
     DrainedMessage,
     DropRecord,
@@ -20,8 +22,10 @@ from looplab.backends.base import (
     FunctionLogEvent,
     MetricPoint,
     Observations,
+    Provenance,
     QueueState,
     RecursiveLoop,
+    SourceCounts,
 )
 from looplab.sim import SimParams, Simulator, SqsError
 from looplab.sim.sqs import Queue, system_attributes
@@ -146,30 +150,38 @@ class LocalBackend:
         obs = Observations()
         for lid, spec in self.stack.functions.items():
             counts = FunctionCounts(
-                invocations=int(total("AWS/Lambda", "Invocations", since, resource=spec.name)),
-                errors=int(total("AWS/Lambda", "Errors", since, resource=spec.name)),
-                recursive_invocations_dropped=int(
-                    total("AWS/Lambda", "RecursiveInvocationsDropped", since, resource=spec.name)
-                ),
+                **{
+                    name: int(total("AWS/Lambda", metric, since, resource=spec.name))
+                    for name, metric in FUNCTION_METRICS.items()
+                }
             )
             obs.by_function[lid] = counts
-            obs.invocations += counts.invocations
-            obs.errors += counts.errors
-            obs.recursive_invocations_dropped += counts.recursive_invocations_dropped
-        for queue in self.stack.queues:
-            counts = FunctionCounts(
-                invocations=int(total("AWS/Lambda", "Invocations", since, source=queue)),
-                errors=int(total("AWS/Lambda", "Errors", since, source=queue)),
-                recursive_invocations_dropped=int(
-                    total("AWS/Lambda", "RecursiveInvocationsDropped", since, source=queue)
-                ),
+            for name in FUNCTION_METRICS:
+                setattr(obs, name, getattr(obs, name) + getattr(counts, name))
+        # Per source: the event source mapping metrics, keyed by the mapping's UUID exactly
+        # as AWS publishes them (dimension EventSourceMappingUUID), summed per source queue.
+        for mapping in self.stack.mappings.values():
+            counts = SourceCounts(
+                **{
+                    name: int(total("AWS/Lambda", metric, since, resource=mapping.uuid))
+                    for name, metric in SOURCE_METRICS.items()
+                }
             )
-            if counts.invocations or counts.errors or counts.recursive_invocations_dropped:
-                obs.by_source[queue] = counts
+            obs.by_source.setdefault(mapping.source_queue, SourceCounts()).add(counts)
+        exact = Provenance("simulator metrics (exact, at once)")
+        obs.provenance = {name: exact for name in (*FUNCTION_METRICS, *SOURCE_METRICS)}
         self._read_new_logs()
         obs.counters_sent = [n for t, n in self._sent if t >= since]
         obs.log_streams = sorted(s for s, last in self._streams.items() if last >= since)
+        logs = Provenance("simulator logs (exact, at once)")
+        obs.provenance.update(counters_sent=logs, log_streams=logs)
         return obs
+
+    def settle(self) -> None:
+        """The simulator's figures are exact the moment they happen: nothing to wait for."""
+
+    def finish(self) -> dict[str, Any]:
+        return {}
 
     def _read_new_logs(self) -> None:
         # Incremental: polling observations during a long wait reads each event once.

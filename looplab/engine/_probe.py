@@ -7,11 +7,27 @@ for observations at most once, because on AWS that is a CloudWatch call.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from looplab.backends.base import Backend, DrainedMessage, FunctionCounts, Observations, QueueState
-from looplab.scenarios import OBSERVATION_METRICS, QUEUE_METRICS, RUN_METRICS, Condition
+from looplab.backends.base import (
+    Backend,
+    DrainedMessage,
+    FunctionCounts,
+    Observations,
+    QueueState,
+    SourceCounts,
+)
+from looplab.scenarios import (
+    MAPPING_METRICS,
+    OBSERVATION_METRICS,
+    QUEUE_METRICS,
+    RUN_METRICS,
+    Condition,
+)
+
+# Comparators a still-rising (unsettled) count can already satisfy: counts only grow.
+_SAFE_WHEN_PENDING = frozenset({"at_least"})
 
 COUNTERS_LISTED = 1_000  # counters_sent in the observations: the first this many
 
@@ -66,15 +82,18 @@ class Probe:
 
     def read(self, cond: Condition) -> Reading:
         metric = cond.metric
-        if metric in OBSERVATION_METRICS:
+        if metric in OBSERVATION_METRICS or metric in MAPPING_METRICS:
             obs = self.observations()
+            if metric in obs.pending() and cond.op not in _SAFE_WHEN_PENDING:
+                where = obs.provenance[metric].source
+                return Reading(None, f"{cond.subject()} has not settled yet ({where})")
+            if metric in MAPPING_METRICS:
+                source = obs.by_source.get(cond.source or "", SourceCounts())
+                return Reading(getattr(source, metric))
             if cond.function is not None:
                 counts = obs.by_function.get(cond.function, FunctionCounts())
-            elif cond.source is not None:
-                counts = obs.by_source.get(cond.source, FunctionCounts())
-            else:
-                return Reading(getattr(obs, metric))
-            return Reading(getattr(counts, metric))
+                return Reading(getattr(counts, metric))
+            return Reading(getattr(obs, metric))
         if metric in QUEUE_METRICS:
             return self._queue_metric(cond)
         if metric.startswith("drained"):
@@ -99,6 +118,8 @@ class Probe:
                 return Reading(None, f"snapshot {cond.snapshot!r} did not include {cond.queue}")
         else:
             state = self.backend.queue_state(cond.queue)
+            if not state.settled and cond.op not in _SAFE_WHEN_PENDING:
+                return Reading(None, f"{cond.queue}'s approximate counts have not settled yet")
         if cond.metric == "total":
             return Reading(state.total)
         return Reading(getattr(state, cond.metric))
@@ -135,7 +156,8 @@ class Probe:
     def holds_all(self, conds: tuple[Condition, ...]) -> bool:
         """Whether every condition holds, in this round (the caller calls fresh())."""
         # Cheap readings first: a queue count that fails spares a CloudWatch-like query.
-        ordered = sorted(conds, key=lambda c: c.metric in OBSERVATION_METRICS + RUN_METRICS)
+        slow = OBSERVATION_METRICS + MAPPING_METRICS + RUN_METRICS
+        ordered = sorted(conds, key=lambda c: c.metric in slow)
         return all(cond.holds(self.read(cond).value) for cond in ordered)
 
     def first_holding(self, conds: tuple[Condition, ...]) -> Condition | None:
@@ -154,6 +176,7 @@ class Probe:
             "invocations": obs.invocations,
             "errors": obs.errors,
             "recursive_invocations_dropped": obs.recursive_invocations_dropped,
+            "throttles": obs.throttles,
             "by_function": {k: asdict(v) for k, v in obs.by_function.items()},
             "by_source": {k: asdict(v) for k, v in obs.by_source.items()},
             "max_counter_sent": max(obs.counters_sent) if obs.counters_sent else None,
@@ -161,6 +184,7 @@ class Probe:
             "counters_sent": list(obs.counters_sent[:COUNTERS_LISTED]),
             "counters_sent_total": len(obs.counters_sent),
             "log_streams": list(obs.log_streams),
+            "provenance": {k: asdict(v) for k, v in sorted(obs.provenance.items())},
             "queues": {q: state_json(self.backend.queue_state(q)) for q in queues},
             "drained": {q: [message_json(m) for m in ms] for q, ms in self.drained.items()},
             "snapshots": self.snapshots_json(),
@@ -180,14 +204,10 @@ class Probe:
 
 
 def _minus(now: Observations, base: Observations) -> Observations:
-    def counts(a: FunctionCounts, b: FunctionCounts | None) -> FunctionCounts:
+    def counts(a: Any, b: Any) -> Any:
         if b is None:
-            return FunctionCounts(a.invocations, a.errors, a.recursive_invocations_dropped)
-        return FunctionCounts(
-            a.invocations - b.invocations,
-            a.errors - b.errors,
-            a.recursive_invocations_dropped - b.recursive_invocations_dropped,
-        )
+            return replace(a)
+        return replace(a, **{f.name: getattr(a, f.name) - getattr(b, f.name) for f in fields(a)})
 
     def after(items: list[Any], prefix: list[Any]) -> list[Any]:
         return items[len(prefix) :] if items[: len(prefix)] == prefix else list(items)
@@ -199,11 +219,13 @@ def _minus(now: Observations, base: Observations) -> Observations:
         recursive_invocations_dropped=(
             now.recursive_invocations_dropped - base.recursive_invocations_dropped
         ),
+        throttles=now.throttles - base.throttles,
         by_function={k: counts(v, base.by_function.get(k)) for k, v in now.by_function.items()},
         by_source={k: counts(v, base.by_source.get(k)) for k, v in now.by_source.items()},
         counters_sent=after(list(now.counters_sent), list(base.counters_sent)),
         # A stream is an execution environment: count the ones that appeared during the run.
         log_streams=[s for s in now.log_streams if s not in seen],
+        provenance=dict(now.provenance),
     )
 
 

@@ -337,6 +337,8 @@ class _Run:
     def _end(self) -> None:
         """The journal's last word; runs whatever happened before (a ``finally:`` clause)."""
         self.guard.settle()
+        # The backend's own rails after finally (restore protection, release a budget's cap).
+        self.doc["backend_finish"] = _backend_call(self.backend.finish)
         if self.outcome == "running":  # cannot happen, but never leave "running" behind
             self._set_status("aborted", self.doc["reason"] or "the run ended unexpectedly")
         if self.listener.failure:
@@ -438,3 +440,11 @@ def _timeout_warning(phase: str, record: dict[str, Any]) -> str:
 
 class _Stop(Exception):
     """Internal: unwinds the step loop after a stop condition (status already set)."""
+
+
+def _backend_call(method: Any) -> dict[str, Any]:
+    """A backend's describe()/finish(), whose failure is recorded rather than fatal."""
+    try:
+        return dict(method() or {})
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}

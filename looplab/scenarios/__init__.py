@@ -8,6 +8,7 @@ from looplab.scenarios._context import StackNames
 from looplab.scenarios._errors import Problem, ScenarioError, closest, unknown
 from looplab.scenarios._model import (
     DRAIN_METRICS,
+    MAPPING_METRICS,
     METRIC_HELP,
     METRICS,
     OBSERVATION_METRICS,
@@ -32,6 +33,7 @@ from looplab.scenarios._validate import ScenarioFile, build_scenario, load_file,
 
 __all__ = [
     "DRAIN_METRICS",
+    "MAPPING_METRICS",
     "METRICS",
     "METRIC_HELP",
     "OBSERVATION_METRICS",

@@ -11,17 +11,28 @@ from typing import Any, ClassVar, Literal
 
 Comparator = Literal["equals", "at_least", "at_most", "between"]
 
-# Metrics a condition can read, and which selector each one takes.
-OBSERVATION_METRICS = ("invocations", "errors", "recursive_invocations_dropped")
+# Metrics a condition can read, and which selector each one takes. Every metric means the
+# same on both backends, so each is one AWS can observe:
+# - function metrics: AWS/Lambda by FunctionName (optional `function:`); no source dimension
+#   exists on AWS, so they take no `source:`;
+# - mapping metrics: the event source mapping metrics (AWS/Lambda by EventSourceMappingUUID,
+#   MetricsConfig EventCount) of the mapping(s) from a `source:` queue, summed.
+OBSERVATION_METRICS = ("invocations", "errors", "recursive_invocations_dropped", "throttles")
+MAPPING_METRICS = ("polled_events", "invoked_events", "failed_invoke_events", "deleted_events")
 QUEUE_METRICS = ("visible", "in_flight", "delayed", "total")
 DRAIN_METRICS = ("drained", "drained_counter", "drained_receive_count")
 RUN_METRICS = ("max_counter_sent", "log_streams")
-METRICS = OBSERVATION_METRICS + QUEUE_METRICS + DRAIN_METRICS + RUN_METRICS
+METRICS = OBSERVATION_METRICS + MAPPING_METRICS + QUEUE_METRICS + DRAIN_METRICS + RUN_METRICS
 
 METRIC_HELP = {
-    "invocations": "Lambda Invocations since the run started (optionally per function or source)",
-    "errors": "Lambda Errors since the run started (optionally per function or source)",
+    "invocations": "Lambda Invocations since the run started (all functions, or `function:`)",
+    "errors": "Lambda Errors since the run started (all functions, or `function:`)",
     "recursive_invocations_dropped": "RecursiveInvocationsDropped since the run started",
+    "throttles": "Lambda Throttles since the run started",
+    "polled_events": "PolledEventCount of the mapping from `source:` (events it received)",
+    "invoked_events": "InvokedEventCount of the mapping from `source:` (events that ran it)",
+    "failed_invoke_events": "FailedInvokeEventCount of the mapping from `source:`",
+    "deleted_events": "DeletedEventCount of the mapping from `source:` (deleted after success)",
     "visible": "a queue's ApproximateNumberOfMessages (now, or at a named snapshot)",
     "in_flight": "a queue's ApproximateNumberOfMessagesNotVisible",
     "delayed": "a queue's ApproximateNumberOfMessagesDelayed",
@@ -49,7 +60,7 @@ class Condition:
     line: int = 0
 
     def subject(self) -> str:
-        """e.g. ``recursive_invocations_dropped[source=DeadLetterQueue]``."""
+        """e.g. ``invoked_events[source=DeadLetterQueue]``."""
         parts = [
             f"{k}={v}"
             for k, v in (

@@ -13,6 +13,7 @@ from looplab.scenarios._errors import unknown
 from looplab.scenarios._load import LList, LMap
 from looplab.scenarios._model import (
     DRAIN_METRICS,
+    MAPPING_METRICS,
     METRICS,
     OBSERVATION_METRICS,
     QUEUE_METRICS,
@@ -259,7 +260,10 @@ def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> di
     wants_queue = metric in QUEUE_METRICS or metric in DRAIN_METRICS
     allowed = {"queue"} if wants_queue else set()
     if metric in OBSERVATION_METRICS:
-        allowed = {"function", "source"}
+        # AWS's function metrics have no source dimension: per source, read a mapping metric.
+        allowed = {"function"}
+    if metric in MAPPING_METRICS:
+        allowed = {"source"}  # summed over the mappings from that queue
     if metric in QUEUE_METRICS:
         allowed.add("snapshot")
     out: dict[str, str | None] = {}
@@ -296,8 +300,8 @@ def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> di
     if wants_queue and "queue" not in cond:
         ctx.error(cond.line, f"metric {metric!r} needs a 'queue'")
         ok = False
-    if "function" in out and "source" in out:
-        ctx.error(cond.line, f"metric {metric!r} takes 'function' or 'source', not both")
+    if metric in MAPPING_METRICS and "source" not in cond:
+        ctx.error(cond.line, f"metric {metric!r} needs a 'source' (the queue of a mapping)")
         ok = False
     return out if ok else None
 

@@ -50,6 +50,7 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
         "engine/__init__.py": "import looplab.backends\nfrom looplab.sim import _fork\n",
         "backends/__init__.py": "import looplab.sim\n",
         "scenarios/__init__.py": "",
+        "results/__init__.py": "",
         "sim/__init__.py": "from looplab.engine import run\n",
         "sim/_fork.py": "",
     }

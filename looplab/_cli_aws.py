@@ -1,0 +1,99 @@
+"""The aws-only commands: the kill switch and the operator policy.
+
+Both need only the stack record (.looplab/stacks/<stage>.json): no scenario file and no
+compiled template, so they work when the scenario runner is broken.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from looplab.backends.base import BackendError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_STAGE = "dev"
+
+__all__ = ["kill_switch_command", "operator_policy_command"]
+
+
+class _NoRecord(Exception):
+    pass
+
+
+def _record_for(project: str | Path, stage: str) -> Any:
+    from looplab.backends.aws import StackRecord, StackRecordError
+
+    try:
+        return StackRecord.load(project, stage)
+    except StackRecordError as exc:
+        raise _NoRecord(str(exc)) from exc
+
+
+def kill_switch_command(
+    *,
+    stage: str = DEFAULT_STAGE,
+    release: bool = False,
+    project: str | Path = ".",
+    endpoint_url: str | None = None,
+    session: Any = None,
+    console: Console | None = None,
+) -> int:
+    """Brake the recorded stack (or ``release`` its concurrency cap); print every action.
+
+    Needs only the stack record: no scenario file, no compiled template. Exit 0 when every
+    action succeeded, 1 when one failed (each is still attempted), 2 when the record or the
+    credentials are not the stack's.
+    """
+    from looplab.backends.aws import GuardError, check_identity, kill_switch, open_calls
+
+    console = console or Console()
+    err = Console(stderr=True)
+    try:
+        record = _record_for(project, stage)
+        calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url)
+        identity = check_identity(calls, record)
+    except (_NoRecord, GuardError) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        return EXIT_BAD_INPUT
+    except BackendError as exc:
+        err.print(f"[red]error:[/] cannot reach the recorded stack: {escape(str(exc))}")
+        return EXIT_BAD_INPUT
+    what = "releasing the concurrency cap of" if release else "kill switch on"
+    console.print(
+        f"{what} {record.stack_name} ({record.account}, {record.region}) as {identity['arn']}"
+    )
+    if calls.endpoint_url:
+        console.print(f"endpoint: {calls.endpoint_url} (from {origin})")
+    actions = kill_switch(calls, record, release=release)
+    for action in actions:
+        mark = "[green]ok[/]" if action.ok else "[red]FAILED[/]"
+        console.print(
+            f"{mark} {action.action} {escape(action.resource)}: {escape(action.result)}",
+            soft_wrap=True,
+        )
+    if not release:
+        console.print(f"release the cap later with: invoke kill-switch --stage {stage} --release")
+    return EXIT_OK if all(a.ok for a in actions) else EXIT_FAILED
+
+
+def operator_policy_command(
+    *, stage: str = DEFAULT_STAGE, project: str | Path = ".", out: Any = None
+) -> int:
+    """Print the least-privilege IAM policy for the recorded stack: JSON only, on stdout."""
+    import json
+
+    from looplab.backends.aws import operator_policy
+
+    try:
+        record = _record_for(project, stage)
+    except _NoRecord as exc:
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        return EXIT_BAD_INPUT
+    stream = out or sys.stdout
+    stream.write(json.dumps(operator_policy(record), indent=2) + "\n")
+    return EXIT_OK

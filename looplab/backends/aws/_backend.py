@@ -1,0 +1,399 @@
+"""The aws backend: the Backend protocol on a deployed stack, with boto3 only.
+
+Names come from the stack record (physical IDs) and the compiled template (which mapping
+joins which queue to which function); time from a clock seam (real, or a simulator's
+virtual clock in tests); observation from CloudWatch and Logs; and every safety rail sits
+in its own module and is wired here: the account/stack guard before anything, the
+recursion guard on set_recursion, the log-watched budget during every wait, the restore
+of loop protection and the budget's release after ``finally``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from looplab.backends.aws._account_guard import check_identity, check_stack
+from looplab.backends.aws._budget import InvocationBudget
+from looplab.backends.aws._calls import AwsCallError, Calls
+from looplab.backends.aws._clock import Clock
+from looplab.backends.aws._observe import Observer, Stability
+from looplab.backends.aws._params import AwsParams
+from looplab.backends.aws._record import StackRecord
+from looplab.backends.aws._recursion_guard import RecursionGuard
+from looplab.backends.base import (
+    BackendError,
+    DrainedMessage,
+    DropRecord,
+    FunctionLogEvent,
+    MetricPoint,
+    Observations,
+    QueueState,
+    RecursiveLoop,
+)
+
+__all__ = ["AwsBackend"]
+
+_COUNTS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+
+
+class AwsBackend:
+    name = "aws"
+
+    def __init__(
+        self,
+        record: StackRecord,
+        calls: Calls,
+        clock: Clock,
+        *,
+        mappings: dict[str, tuple[str, str]],
+        allow_recursion: bool = False,
+        budget: int | None = None,
+        params: AwsParams | None = None,
+        endpoint_origin: str = "AWS default endpoints",
+        verify: bool = True,
+    ) -> None:
+        """``mappings``: mapping logical ID -> (function, source queue), from the template.
+
+        Runs the account and stack guards at once (``verify``): a refused backend has done
+        nothing.
+        """
+        self.record = record
+        self.calls = calls
+        self.clock = clock
+        self.params = params or AwsParams()
+        # How long after a run its metric series keep filling in (the timeline's note).
+        self.metric_settle_seconds = self.params.metric_settle_seconds
+        self.mappings = dict(mappings)
+        self.endpoint_origin = endpoint_origin
+        self.identity = check_identity(calls, record) if verify else {}
+        if verify:
+            check_stack(calls, record, self.mappings)
+        self.recursion = RecursionGuard(allow_recursion)
+        self.budget = InvocationBudget(budget)
+        self.observer = Observer(
+            calls,
+            record,
+            {lid: source for lid, (_, source) in self.mappings.items()},
+            clock.now,
+            self.params,
+        )
+        self._stability = Stability()
+        self._purged_at: dict[str, float] = {}
+        self._queue_cache: dict[str, tuple[float, QueueState]] = {}
+        # The budget counts invocations since the backend was opened (the run's start).
+        self.started = clock.now()
+        self._last_since = self.started
+        self._last_budget_check = float("-inf")
+        self.closed = False
+
+    # -- time ----------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep in slices, checking the invocation budget from the logs between them."""
+        end = self.clock.now() + seconds
+        while (left := end - self.clock.now()) > 0:
+            self.clock.sleep(min(left, self.params.budget_poll_seconds))
+            self._check_budget()
+
+    def _check_budget(self) -> None:
+        if self.budget.limit is None or self.budget.tripped_at is not None:
+            return
+        now = self.clock.now()
+        if now - self._last_budget_check < self.params.budget_poll_seconds:
+            return
+        self._last_budget_check = now
+        count = self.observer.starts(self.started)
+        if self.budget.exceeded(count):
+            spent = self.budget.trip(self.calls, self.record, now, count)
+            # Let what was already running finish before finally purges the queues.
+            self.clock.sleep(self._longest_timeout() + self.params.brake_quiet_seconds)
+            raise spent
+
+    def _longest_timeout(self) -> float:
+        timeouts = [3.0]  # Lambda's default, if a configuration cannot be read
+        for lid in self.record.functions:
+            name = self.record.function_name(lid)
+            try:
+                config = self.calls("lambda", "GetFunctionConfiguration", name, FunctionName=name)
+                timeouts.append(float(config.get("Timeout", 3)))
+            except BackendError:
+                pass
+        return max(timeouts)
+
+    def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
+        start = self.clock.now()
+        end = start + seconds
+        while (left := end - self.clock.now()) > 0:
+            self._sleep(min(left, 10.0))
+            if progress:
+                progress(self.clock.now() - start)
+
+    def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,
+        poll: float = 1.0,
+        progress: Callable[[float], None] | None = None,
+    ) -> bool:
+        # Each source refreshes at its own rate (metrics, logs, queue counts): polling the
+        # predicate often costs cached reads, not requests.
+        start = self.clock.now()
+        end = start + timeout
+        while not predicate():
+            if self.clock.now() >= end:
+                return False
+            self._sleep(min(poll, end - self.clock.now()))
+            if progress:
+                progress(self.clock.now() - start)
+        return True
+
+    def settle(self) -> None:
+        """Wait until every figure has held over its window (or settle_timeout passes)."""
+        end = self.clock.now() + self.params.settle_timeout
+        while self.clock.now() < end:
+            obs = self.observations(self._last_since)
+            queues = [self.queue_state(q) for q in self.record.queues]
+            if not obs.pending() and all(s.settled for s in queues):
+                return
+            self._sleep(min(self.params.metric_refresh_seconds, end - self.clock.now()))
+
+    # -- actions -------------------------------------------------------------------------
+
+    def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
+        url = self.record.queue_url(queue)
+        # Messages sent while a purge runs may be deleted: wait until the purge is done.
+        safe = self._purged_at.get(queue, float("-inf")) + self.params.purge_settle_seconds
+        if self.clock.now() < safe:
+            self._sleep(safe - self.clock.now())
+        ids: list[str] = []
+        while len(ids) < count:
+            n = min(10, count - len(ids))
+            entries = [{"Id": str(i), "MessageBody": body} for i in range(n)]
+            reply = self.calls("sqs", "SendMessageBatch", url, QueueUrl=url, Entries=entries)
+            if reply.get("Failed"):
+                failed = reply["Failed"][0]
+                raise BackendError(
+                    f"sqs:SendMessageBatch on {url}: {failed.get('Code')}: {failed.get('Message')}"
+                )
+            ids += [e["MessageId"] for e in sorted(reply["Successful"], key=lambda e: int(e["Id"]))]
+        self._queue_cache.pop(queue, None)
+        return ids
+
+    def purge(self, queue: str) -> None:
+        url = self.record.queue_url(queue)
+        if self._read_queue(queue).total == 0:
+            return  # SQS allows one purge a minute: never spend it on an empty queue
+        try:
+            self.calls("sqs", "PurgeQueue", url, QueueUrl=url)
+        except AwsCallError as exc:
+            if not exc.code.endswith("PurgeQueueInProgress"):
+                raise
+            # A purge of this queue is already running (ours, a minute ago, or someone's):
+            # it deletes what was there; wait it out, then purge what came since.
+            self._sleep(self.params.purge_settle_seconds)
+            self.calls("sqs", "PurgeQueue", url, QueueUrl=url)
+        self._purged_at[queue] = self.clock.now()
+        self._queue_cache.pop(queue, None)
+
+    def _mapping_id(self, function: str, source_queue: str) -> str:
+        for lid, (fn, source) in self.mappings.items():
+            if fn == function and source == source_queue:
+                return lid
+        raise BackendError(f"no event source mapping from {source_queue} to {function}")
+
+    def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
+        lid = self._mapping_id(function, source_queue)
+        uuid = self.record.mapping_uuid(lid)
+        resource = f"{lid} ({uuid})"
+        want = "Enabled" if enabled else "Disabled"
+        end = self.clock.now() + self.params.mapping_timeout
+        while True:
+            try:
+                self.calls(
+                    "lambda", "UpdateEventSourceMapping", resource, UUID=uuid, Enabled=enabled
+                )
+                break
+            except AwsCallError as exc:
+                # Lambda refuses an update while the mapping is mid-transition: wait for it.
+                if exc.code != "ResourceInUseException" or self.clock.now() >= end:
+                    raise
+                self._sleep(self.params.mapping_poll_seconds)
+        state = "?"
+        while self.clock.now() < end:
+            state = self.calls("lambda", "GetEventSourceMapping", resource, UUID=uuid)["State"]
+            if state == want:
+                return
+            self._sleep(min(self.params.mapping_poll_seconds, max(end - self.clock.now(), 0)))
+        raise BackendError(
+            f"mapping {resource} is still {state} after {self.params.mapping_timeout:.0f} s "
+            f"(asked for {want}); check it in the Lambda console, and if it keeps invoking, "
+            f"run: invoke kill-switch --stage {self.record.stage}"
+        )
+
+    def set_recursion(self, function: str, mode: RecursiveLoop) -> None:
+        self.recursion.check(function, mode)
+        name = self.record.function_name(function)
+        self.calls(
+            "lambda", "PutFunctionRecursionConfig", name, FunctionName=name, RecursiveLoop=mode
+        )
+        self.recursion.applied(function, mode)
+        end = self.clock.now() + self.params.recursion_timeout
+        while True:
+            got = self._recursion_of(function)
+            if got == mode:
+                return
+            if self.clock.now() >= end:
+                raise BackendError(
+                    f"{name}: RecursiveLoop still reads {got} "
+                    f"{self.params.recursion_timeout:.0f} s after setting {mode}"
+                )
+            self._sleep(self.params.recursion_poll_seconds)
+
+    def _recursion_of(self, function: str) -> str:
+        name = self.record.function_name(function)
+        reply = self.calls("lambda", "GetFunctionRecursionConfig", name, FunctionName=name)
+        return str(reply.get("RecursiveLoop", "Terminate"))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _read_queue(self, queue: str) -> QueueState:
+        url = self.record.queue_url(queue)
+        attrs = self.calls(
+            "sqs", "GetQueueAttributes", url, QueueUrl=url, AttributeNames=list(_COUNTS)
+        )["Attributes"]
+        visible, in_flight, delayed = (int(attrs.get(k, 0)) for k in _COUNTS)
+        now = self.clock.now()
+        settled = self._stability.observe(
+            f"queue:{queue}", (visible, in_flight, delayed), now, self.params.queue_settle_seconds
+        )
+        state = QueueState(visible, in_flight, delayed, settled=settled)
+        self._queue_cache[queue] = (now, state)
+        return state
+
+    def queue_state(self, queue: str) -> QueueState:
+        cached = self._queue_cache.get(queue)
+        if cached and self.clock.now() - cached[0] < self.params.queue_refresh_seconds:
+            return cached[1]
+        return self._read_queue(queue)
+
+    def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
+        url = self.record.queue_url(queue)
+        drained: list[DrainedMessage] = []
+        while len(drained) < max_messages:
+            reply = self.calls(
+                "sqs",
+                "ReceiveMessage",
+                url,
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, max_messages - len(drained)),
+                MessageSystemAttributeNames=["All"],
+                WaitTimeSeconds=1,
+            )
+            batch = reply.get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                attrs = dict(message.get("Attributes", {}))
+                drained.append(
+                    DrainedMessage(
+                        queue=queue,
+                        message_id=message["MessageId"],
+                        body=message["Body"],
+                        receive_count=int(attrs.get("ApproximateReceiveCount", 1)),
+                        attributes=attrs,
+                    )
+                )
+                self.calls(
+                    "sqs",
+                    "DeleteMessage",
+                    url,
+                    QueueUrl=url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                )
+        self._queue_cache.pop(queue, None)
+        return drained
+
+    def observations(self, since: float | None = None) -> Observations:
+        self._last_since = self.started if since is None else since
+        return self.observer.observations(self._last_since)
+
+    def metric_series(self, since: float, until: float) -> list[MetricPoint]:
+        return self.observer.series(since, until)
+
+    def log_events(self, since: float, until: float | None = None) -> list[FunctionLogEvent]:
+        return self.observer.log_events(since, until)
+
+    def dropped_invocations(
+        self, since: float, until: float | None = None
+    ) -> list[DropRecord] | None:
+        """None: AWS reports stopped invocations only per minute (RecursiveInvocationsDropped)."""
+        return None
+
+    # -- the journal's view and the rails after finally ----------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "aws",
+            "account": self.record.account,
+            "region": self.record.region,
+            "stack_name": self.record.stack_name,
+            "stack_id": self.record.stack_id,
+            "stack_record": self.record.path,
+            "recorded_at": self.record.recorded_at,
+            "endpoint": self.calls.endpoint_url,
+            "endpoint_from": self.endpoint_origin,
+            "identity_arn": self.identity.get("arn"),
+            "allow_recursion": self.recursion.allow,
+            "invocation_budget": self.budget.limit,
+        }
+
+    def finish(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        # Loop protection: a function this run left at Allow goes back to Terminate (the
+        # scenario's finally normally did it; a second Ctrl-C may have cut that short).
+        restored, errors = [], []
+        for function in sorted(self.recursion.allowed):
+            try:
+                self.set_recursion(function, "Terminate")
+                restored.append(function)
+            except BackendError as exc:
+                errors.append(str(exc))
+        left: dict[str, str] = {}
+        for function in self.record.functions:
+            try:
+                left[function] = self._recursion_of(function)
+            except BackendError as exc:
+                left[function] = f"unknown ({exc})"
+        out["recursion"] = {"restored_to_terminate": restored, "left": left}
+        if errors:
+            out["recursion"]["errors"] = errors
+        if self.budget.limit is not None:
+            try:
+                empty = self.budget.tripped_at is not None and self._stays_empty()
+                count = self.observer.starts(self.started)
+                out["budget"] = self.budget.after_finally(self.calls, self.record, count, empty)
+            except BackendError as exc:
+                out["budget"] = {"error": str(exc)}
+        out["metric_requests"] = self.observer.metric_calls
+        return out
+
+    def _stays_empty(self) -> bool:
+        """Every queue reads 0 over queue_settle_seconds of reads (SQS's counts lag)."""
+        end = self.clock.now() + self.params.queue_settle_seconds
+        while True:
+            if any(self._read_queue(q).total for q in self.record.queues):
+                return False
+            if self.clock.now() >= end:
+                return True
+            self.clock.sleep(min(self.params.queue_refresh_seconds * 5, end - self.clock.now()))
+
+    def close(self) -> None:
+        self.closed = True

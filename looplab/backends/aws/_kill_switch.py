@@ -1,0 +1,106 @@
+"""Rail: the kill switch. Disable every mapping, reserved concurrency 0, purge both queues.
+
+It needs only the stack record (no scenario file, no compiled template, no engine), so it
+works when the scenario runner itself is broken. Every action is attempted even when an
+earlier one failed, and each reports its own result: a half-applied brake is still a brake.
+``release`` removes the concurrency cap (mappings stay as they are: connect them again
+with a scenario, or by hand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from looplab.backends.aws._calls import AwsCallError, Calls
+from looplab.backends.aws._record import StackRecord
+
+__all__ = ["Action", "brake", "kill_switch", "purge_all", "release_cap"]
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    resource: str
+    result: str  # "ok", "skipped: ...", or the error
+    ok: bool = True
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _attempt(calls: Calls, service: str, operation: str, resource: str, **params: object) -> Action:
+    try:
+        calls(service, operation, resource, **params)
+    except AwsCallError as exc:
+        if operation == "PurgeQueue" and exc.code.endswith("PurgeQueueInProgress"):
+            return Action(f"{service}:{operation}", resource, "ok (a purge was already running)")
+        return Action(f"{service}:{operation}", resource, str(exc), ok=False)
+    return Action(f"{service}:{operation}", resource, "ok")
+
+
+def brake(calls: Calls, record: StackRecord, states: dict[str, str] | None = None) -> list[Action]:
+    """Concurrency 0 first (it stops every new invocation at once), then every mapping off.
+
+    ``states``, when given, receives each mapping's State as it was before (read after the
+    concurrency cap, so the brake is not delayed), so a release can restore it.
+    """
+    actions = [
+        _attempt(
+            calls,
+            "lambda",
+            "PutFunctionConcurrency",
+            record.function_name(lid),
+            FunctionName=record.function_name(lid),
+            ReservedConcurrentExecutions=0,
+        )
+        for lid in record.functions
+    ]
+    for lid in record.mappings:
+        uuid = record.mapping_uuid(lid)
+        if states is not None:
+            try:
+                states[lid] = calls("lambda", "GetEventSourceMapping", lid, UUID=uuid)["State"]
+            except AwsCallError as exc:
+                states[lid] = f"unknown ({exc.code})"
+        actions.append(
+            _attempt(
+                calls,
+                "lambda",
+                "UpdateEventSourceMapping",
+                f"{lid} ({uuid})",
+                UUID=uuid,
+                Enabled=False,
+            )
+        )
+    return actions
+
+
+def purge_all(calls: Calls, record: StackRecord) -> list[Action]:
+    return [
+        _attempt(calls, "sqs", "PurgeQueue", record.queue_url(lid), QueueUrl=record.queue_url(lid))
+        for lid in record.queues
+    ]
+
+
+def release_cap(calls: Calls, record: StackRecord) -> list[Action]:
+    return [
+        _attempt(
+            calls,
+            "lambda",
+            "DeleteFunctionConcurrency",
+            record.function_name(lid),
+            FunctionName=record.function_name(lid),
+        )
+        for lid in record.functions
+    ]
+
+
+def kill_switch(calls: Calls, record: StackRecord, release: bool = False) -> list[Action]:
+    """The whole switch (or its release); the caller prints each action and its result."""
+    if release:
+        return release_cap(calls, record)
+    return brake(calls, record) + purge_all(calls, record)
+
+
+def release_hint(record: StackRecord) -> str:
+    return f"invoke kill-switch --stage {record.stage} --release"

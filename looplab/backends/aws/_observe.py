@@ -1,0 +1,334 @@
+"""Observation on AWS: CloudWatch metrics (ONE GetMetricData per poll) and the functions' logs.
+
+Per function: AWS/Lambda Invocations, Errors, RecursiveInvocationsDropped, Throttles by
+FunctionName. Per source: the event source mapping metrics by EventSourceMappingUUID.
+Counters sent and log streams come from FilterLogEvents on each function's log group
+(seconds late, where metrics are minutes late). Every figure carries its provenance and
+whether it has settled: a value is settled once it has held over a window of reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from looplab.backends.aws._calls import AwsCallError, Calls
+from looplab.backends.aws._params import AwsParams
+from looplab.backends.aws._record import StackRecord
+from looplab.backends.base import (
+    FUNCTION_METRICS,
+    SOURCE_METRICS,
+    FunctionCounts,
+    FunctionLogEvent,
+    MetricPoint,
+    Observations,
+    Provenance,
+    SourceCounts,
+)
+
+__all__ = ["Observer", "Stability"]
+
+_SENT = re.compile(r"^Sending count (-?\d+)")
+_START = re.compile(r"^START RequestId: ")
+
+
+class Stability:
+    """Whether a reading has held still for ``window`` seconds of reads (per key)."""
+
+    def __init__(self) -> None:
+        self._since: dict[str, tuple[Any, float]] = {}
+
+    def observe(self, key: str, value: Any, now: float, window: float) -> bool:
+        seen = self._since.get(key)
+        if seen is None or seen[0] != value:
+            self._since[key] = (value, now)
+            return window <= 0
+        return now - seen[1] >= window
+
+
+@dataclass
+class _LogState:
+    since: float
+    events: dict[str, tuple[float, str, str]] = field(
+        default_factory=dict
+    )  # id -> (t, stream, msg)
+    read_until: float = 0.0  # epoch seconds already read up to (minus the overlap)
+
+
+class Observer:
+    def __init__(
+        self,
+        calls: Calls,
+        record: StackRecord,
+        mapping_sources: dict[str, str],
+        now: Callable[[], float],
+        params: AwsParams,
+    ) -> None:
+        self.calls = calls
+        self.record = record
+        self.mapping_sources = mapping_sources  # mapping logical ID -> source queue logical ID
+        self.now = now
+        self.params = params
+        self.stability = Stability()
+        self.metric_calls = 0  # GetMetricData requests made (one per refresh)
+        self._metrics_cache: tuple[float, float, dict[str, float]] | None = None
+        self._logs: dict[str, _LogState] = {}
+        self._logs_read_at: dict[str, float] = {}
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def _queries(self) -> list[tuple[str, str, str, str, str]]:
+        """(id, metric, dimension, value, key) for every metric a poll reads."""
+        out = []
+        for i, lid in enumerate(self.record.functions):
+            name = self.record.function_name(lid)
+            for field_name, metric in FUNCTION_METRICS.items():
+                out.append(
+                    (f"f{i}_{field_name}", metric, "FunctionName", name, f"f:{lid}:{field_name}")
+                )
+        for i, lid in enumerate(self.record.mappings):
+            uuid = self.record.mapping_uuid(lid)
+            for field_name, metric in SOURCE_METRICS.items():
+                out.append(
+                    (
+                        f"m{i}_{field_name}",
+                        metric,
+                        "EventSourceMappingUUID",
+                        uuid,
+                        f"m:{lid}:{field_name}",
+                    )
+                )
+        return out
+
+    def _get_metric_data(
+        self, queries: list[dict[str, Any]], start: float, end: float
+    ) -> dict[str, list[tuple[float, float]]]:
+        """One GetMetricData request (paginated only if AWS splits it): id -> [(t, value)]."""
+        self.metric_calls += 1
+        values: dict[str, list[tuple[float, float]]] = {q["Id"]: [] for q in queries}
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "MetricDataQueries": queries,
+                "StartTime": _utc(start),
+                "EndTime": _utc(end),
+                "ScanBy": "TimestampAscending",
+            }
+            if token:
+                params["NextToken"] = token
+            reply = self.calls("cloudwatch", "GetMetricData", self.record.stack_name, **params)
+            for result in reply.get("MetricDataResults", []):
+                stamps = [t.timestamp() for t in result.get("Timestamps", [])]
+                values.setdefault(result["Id"], []).extend(
+                    zip(stamps, result.get("Values", []), strict=False)
+                )
+            token = reply.get("NextToken")
+            if not token:
+                return values
+
+    def _window(self, since: float, until: float) -> tuple[float, float]:
+        period = self.params.period
+        start = (since // period) * period
+        end = (until // period) * period + period
+        return start, end
+
+    def metric_totals(self, since: float) -> dict[str, float]:
+        """key -> sum over [since's minute, now], refreshed at most every metric_refresh."""
+        now = self.now()
+        cached = self._metrics_cache
+        if cached and cached[0] == since and now - cached[1] < self.params.metric_refresh_seconds:
+            return cached[2]
+        specs = self._queries()
+        queries = [
+            _query(qid, metric, dim, value, "Sum", self.params.period)
+            for qid, metric, dim, value, _ in specs
+        ]
+        start, end = self._window(since, now)
+        data = self._get_metric_data(queries, start, end) if queries else {}
+        totals = {key: sum(v for _, v in data.get(qid, [])) for qid, _, _, _, key in specs}
+        self._metrics_cache = (since, now, totals)
+        return totals
+
+    # -- logs ----------------------------------------------------------------------------
+
+    def _read_logs(self, function: str, since: float, force: bool = False) -> _LogState:
+        state = self._logs.get(function)
+        if state is None or state.since != since:
+            state = self._logs[function] = _LogState(since=since, read_until=since)
+        now = self.now()
+        last = self._logs_read_at.get(function)
+        if not force and last is not None and now - last < self.params.log_refresh_seconds:
+            return state
+        self._logs_read_at[function] = now
+        group = self.record.log_group(function)
+        # Events can be ingested a little after their timestamp: re-read an overlap, and
+        # keep each event once by its ID.
+        start = max(since, state.read_until - self.params.log_refresh_seconds * 2)
+        params: dict[str, Any] = {"logGroupName": group, "startTime": int(start * 1000)}
+        while True:
+            try:
+                page = self.calls("logs", "FilterLogEvents", group, **params)
+            except AwsCallError as exc:
+                if exc.code == "ResourceNotFoundException":  # no invocation has made it yet
+                    break
+                raise
+            for event in page.get("events", []):
+                key = (
+                    event.get("eventId")
+                    or f"{event['logStreamName']}:{event['timestamp']}:{event['message']}"
+                )
+                state.events[key] = (
+                    event["timestamp"] / 1000,
+                    event["logStreamName"],
+                    event["message"],
+                )
+            token = page.get("nextToken")  # pages can be empty while a token is still given
+            if not token:
+                break
+            params["nextToken"] = token
+        state.read_until = now
+        return state
+
+    def log_events(self, since: float, until: float | None = None) -> list[FunctionLogEvent]:
+        """Every function's log events in ``[since, until]`` (a fresh, paginated read), in
+        time order, for the run's timeline."""
+        out: list[FunctionLogEvent] = []
+        for lid in self.record.functions:
+            group = self.record.log_group(lid)
+            params: dict[str, Any] = {"logGroupName": group, "startTime": int(since * 1000)}
+            if until is not None:
+                params["endTime"] = int(until * 1000) + 1
+            while True:
+                try:
+                    page = self.calls("logs", "FilterLogEvents", group, **params)
+                except AwsCallError as exc:
+                    if exc.code == "ResourceNotFoundException":
+                        break
+                    raise
+                out += [
+                    FunctionLogEvent(e["timestamp"] / 1000, e["logStreamName"], e["message"], lid)
+                    for e in page.get("events", [])
+                ]
+                token = page.get("nextToken")
+                if not token:
+                    break
+                params["nextToken"] = token
+        return sorted(out, key=lambda e: (e.timestamp, e.stream))
+
+    def starts(self, since: float) -> int:
+        """Invocations counted from the logs' START lines (seconds late): the budget's view."""
+        total = 0
+        for lid in self.record.functions:
+            state = self._read_logs(lid, since, force=True)
+            total += sum(1 for _, _, msg in state.events.values() if _START.match(msg))
+        return total
+
+    # -- the Backend's observations ------------------------------------------------------
+
+    def observations(self, since: float) -> Observations:
+        now = self.now()
+        totals = self.metric_totals(since)
+        window = self.params.metric_settle_seconds
+        obs = Observations()
+        for lid in self.record.functions:
+            counts = FunctionCounts(
+                **{f: int(totals.get(f"f:{lid}:{f}", 0)) for f in FUNCTION_METRICS}
+            )
+            obs.by_function[lid] = counts
+            for f in FUNCTION_METRICS:
+                setattr(obs, f, getattr(obs, f) + getattr(counts, f))
+        for lid in self.record.mappings:
+            counts = SourceCounts(**{f: int(totals.get(f"m:{lid}:{f}", 0)) for f in SOURCE_METRICS})
+            source = self.mapping_sources.get(lid, lid)
+            obs.by_source.setdefault(source, SourceCounts()).add(counts)
+        for f, metric in FUNCTION_METRICS.items():
+            value = (getattr(obs, f), tuple(getattr(c, f) for c in obs.by_function.values()))
+            settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
+            obs.provenance[f] = Provenance(
+                f"cloudwatch:AWS/Lambda {metric} by FunctionName", settled
+            )
+        for f, metric in SOURCE_METRICS.items():
+            value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_source.items()))
+            settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
+            obs.provenance[f] = Provenance(
+                f"cloudwatch:AWS/Lambda {metric} by EventSourceMappingUUID", settled
+            )
+        sent: list[tuple[float, int]] = []
+        streams: set[str] = set()
+        groups = []
+        for lid in self.record.functions:
+            state = self._read_logs(lid, since)
+            groups.append(self.record.log_group(lid))
+            for t, stream, msg in state.events.values():
+                if t < since:
+                    continue
+                streams.add(stream)
+                match = _SENT.match(msg)
+                if match:
+                    sent.append((t, int(match.group(1))))
+        obs.counters_sent = [n for _, n in sorted(sent)]
+        obs.log_streams = sorted(streams)
+        logs_settled = self.stability.observe(
+            f"logs:{since}", (len(sent), len(streams)), now, self.params.log_refresh_seconds * 2
+        )
+        for name in ("counters_sent", "log_streams"):
+            obs.provenance[name] = Provenance(
+                f"logs:FilterLogEvents {', '.join(groups)}", logs_settled
+            )
+        return obs
+
+    def series(self, since: float, until: float) -> list[MetricPoint]:
+        specs = self._queries()
+        queries = [
+            _query(qid, metric, dim, value, "Sum", self.params.period)
+            for qid, metric, dim, value, _ in specs
+        ]
+        sqs = []
+        for i, lid in enumerate(self.record.queues):
+            name = self.record.queue_name(lid)
+            for j, metric in enumerate(_SQS_GAUGES):
+                qid = f"q{i}_{j}"
+                sqs.append((qid, metric, name))
+                queries.append(
+                    _query(qid, metric, "QueueName", name, "Maximum", self.params.period, "AWS/SQS")
+                )
+        start, end = self._window(since, until)
+        data = self._get_metric_data(queries, start, end)
+        points = []
+        for qid, metric, _dim, value, _ in specs:
+            points += [MetricPoint("AWS/Lambda", metric, value, t, v) for t, v in data.get(qid, [])]
+        for qid, metric, name in sqs:
+            points += [MetricPoint("AWS/SQS", metric, name, t, v) for t, v in data.get(qid, [])]
+        return sorted(points, key=lambda p: (p.namespace, p.metric, p.resource, p.minute))
+
+
+_SQS_GAUGES = (
+    "ApproximateNumberOfMessagesVisible",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+
+
+def _query(
+    qid: str, metric: str, dim: str, value: str, stat: str, period: int, ns: str = "AWS/Lambda"
+) -> dict[str, Any]:
+    return {
+        "Id": qid,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": ns,
+                "MetricName": metric,
+                "Dimensions": [{"Name": dim, "Value": value}],
+            },
+            "Period": period,
+            "Stat": stat,
+        },
+        "ReturnData": True,
+    }
+
+
+def _utc(t: float) -> datetime:
+    return datetime.fromtimestamp(t, tz=UTC)

@@ -1,0 +1,71 @@
+"""Building the aws backend from a project: record, template, session, endpoint, clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from looplab.backends.aws._backend import AwsBackend
+from looplab.backends.aws._calls import Calls
+from looplab.backends.aws._clock import Clock, RealClock
+from looplab.backends.aws._endpoint import resolve_endpoint
+from looplab.backends.aws._params import AwsParams
+from looplab.backends.aws._record import StackRecord
+
+__all__ = ["open_backend", "open_calls"]
+
+
+def open_calls(
+    record: StackRecord,
+    *,
+    session: Any = None,
+    endpoint_url: str | None = None,
+    params: AwsParams | None = None,
+) -> tuple[Calls, str]:
+    """Clients for the record's region (and the endpoint override, if any), and its origin."""
+    import boto3
+
+    endpoint, origin = resolve_endpoint(endpoint_url)
+    session = session or boto3.Session(region_name=record.region)
+    region = session.region_name or record.region
+    calls = Calls(
+        session,
+        region=region,
+        endpoint_url=endpoint,
+        max_attempts=(params or AwsParams()).max_attempts,
+        stage=record.stage,
+    )
+    return calls, origin
+
+
+def open_backend(
+    project: Path | str,
+    stage: str,
+    stack: Any,
+    *,
+    allow_recursion: bool = False,
+    budget: int | None = None,
+    endpoint_url: str | None = None,
+    session: Any = None,
+    clock: Clock | None = None,
+    params: AwsParams | None = None,
+    record: StackRecord | None = None,
+) -> AwsBackend:
+    """The backend for ``stage``'s recorded stack; raises StackRecordError/GuardError (exit 2).
+
+    ``stack`` is the compiled template (looplab.stack.Stack): it says which mapping joins
+    which queue to which function; the record gives their physical IDs.
+    """
+    record = record or StackRecord.load(project, stage)
+    calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url, params=params)
+    mappings = {lid: (m.function, m.source_queue) for lid, m in stack.mappings.items()}
+    return AwsBackend(
+        record,
+        calls,
+        clock or RealClock(),
+        mappings=mappings,
+        allow_recursion=allow_recursion,
+        budget=budget,
+        params=params,
+        endpoint_origin=origin,
+    )

@@ -1,0 +1,51 @@
+"""Every timing choice of the aws backend that AWS does not document, named, with its reason.
+
+The simulator's own choices live in looplab.sim.params; these are the client's: how long to
+trust nothing, how often to ask. Tests shrink none of them: on the simulator's virtual clock
+a three-minute wait costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AwsParams:
+    # CloudWatch metrics are published late (undocumented; third parties report ~2 minutes
+    # for 1-minute metrics). A metric counts as settled once its value has not changed over
+    # this many seconds of reads: a late datapoint changes it and restarts the wait.
+    metric_settle_seconds: float = 180.0
+    # SQS's approximate counts "may take about a minute" to settle: the same rule over 60 s.
+    queue_settle_seconds: float = 60.0
+    # settle() (before an expect step) waits at most this long: a figure whose activity
+    # happened just before the call is published up to metric_settle_seconds later, and
+    # must then hold for metric_settle_seconds, plus one refresh. A figure still changing
+    # after that changes because the stack still runs (the DLQ's message retried every
+    # visibility timeout), and an 'equals'/'at_most' check on it fails "not settled"
+    # rather than pass on a guess ('at_least' can pass: counts only grow).
+    settle_timeout: float = 400.0
+    # After the budget's brake, wait this long beyond the function's timeout before the
+    # run goes on to finally: invocations already running finish (and may still send), and
+    # pollers may deliver for a few seconds after Disabled (reported for streams).
+    brake_quiet_seconds: float = 5.0
+    # How often each source is actually read, whatever a condition's poll: GetMetricData is
+    # billed per metric and per-minute anyway; logs are seconds late; queue counts are free.
+    metric_refresh_seconds: float = 30.0
+    log_refresh_seconds: float = 5.0
+    queue_refresh_seconds: float = 2.0
+    # The invocation budget is checked from the logs this often during waits.
+    budget_poll_seconds: float = 5.0
+    # UpdateEventSourceMapping: no waiter exists; Terraform polls with a 10-minute timeout.
+    mapping_poll_seconds: float = 2.0
+    mapping_timeout: float = 600.0
+    # PutFunctionRecursionConfig's propagation is undocumented: confirm with Get, this long.
+    recursion_poll_seconds: float = 1.0
+    recursion_timeout: float = 60.0
+    # PurgeQueue: "the deletion process takes up to 60 seconds"; messages sent meanwhile may
+    # be deleted, and a second purge within 60 s fails with PurgeQueueInProgress.
+    purge_settle_seconds: float = 60.0
+    # CloudWatch period for every query (Lambda and SQS publish 1-minute metrics).
+    period: int = 60
+    # botocore's "standard" retry mode (throttling and transient errors, with backoff).
+    max_attempts: int = 5
