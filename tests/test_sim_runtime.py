@@ -242,6 +242,9 @@ def test_handlers_see_lambdas_environment_and_nothing_of_the_hosts(
             "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "AWS_DEFAULT_REGION",
             "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "_HANDLER", "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "_X_AMZN_TRACE_ID",
+            # Lambda sets no HOME; without one, Python finds the host's home (and its
+            # ~/.aws) through the password database, so an empty one is set instead.
+            "HOME",
         ]
     )  # fmt: skip
 

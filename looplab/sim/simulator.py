@@ -51,6 +51,7 @@ class Simulator:
             stack.region,
             self._event if event_log is not None else None,
         )
+        self.lambdas.router = self  # the handlers' SDK calls come back to dispatch()
         self.queues: dict[str, Queue] = {
             lid: self.sqs.add_queue(spec) for lid, spec in stack.queues.items()
         }
@@ -88,15 +89,12 @@ class Simulator:
         """Run the simulation to virtual time ``until`` (handlers run in here)."""
         period = self.params.metric_period
         with bridge.running(self):
-            try:
-                # Queue depths are sampled once a period, as CloudWatch's SQS metrics are.
-                while self._next_sample <= until:
-                    self.clock.run_until(self._next_sample)
-                    self._sample_queues()
-                    self._next_sample += period
-                self.clock.run_until(until)
-            finally:
-                self.lambdas.process.release()
+            # Queue depths are sampled once a period, as CloudWatch's SQS metrics are.
+            while self._next_sample <= until:
+                self.clock.run_until(self._next_sample)
+                self._sample_queues()
+                self._next_sample += period
+            self.clock.run_until(until)
 
     def advance(self, seconds: float) -> None:
         self.run_until(self.clock.now + seconds)
@@ -225,6 +223,7 @@ class Simulator:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self.lambdas.close()  # every environment's process ends here
             self.logs.close()
 
     def __enter__(self) -> Simulator:

@@ -1,0 +1,404 @@
+"""Execution environments as child processes of a zygote that has botocore imported.
+
+One zygote per looplab process (``_child.py`` run as a script, in its own session so a
+terminal's Ctrl-C reaches looplab only), started at the first environment. It forks each
+environment on request; the environment's three channels (invocations, SDK calls, the
+stdout/stderr pipe) are socketpairs and a pipe made here and handed over with
+SCM_RIGHTS. looplab signals environments through pidfds (no PID reuse races) and asks
+the zygote, their parent, for exit statuses.
+
+No orphans: an environment gets SIGKILL when the zygote dies (PR_SET_PDEATHSIG); the
+zygote kills every environment and exits when its socket to looplab closes, which the
+kernel does however looplab ends (even kill -9).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import select
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Result
+from looplab.sim.runtime._wire import Channel, WireTimeout
+
+__all__ = ["ProcessRuntime", "RuntimeUnavailable"]
+
+_CHILD = Path(__file__).with_name("_child.py")
+
+INIT_TIMEOUT = 10.0
+"""Seconds the init phase may take. AWS documents it ("the Init phase is limited to 10
+seconds"); past it, init is retried within the invoke and its timeout: this runtime ends
+the invocation as timed out, which is where a hanging import ends on AWS too."""
+
+_EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
+
+_SIGNAL_WORDS = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGINT: "interrupt",
+    signal.SIGBUS: "bus error",
+}
+
+
+class RuntimeUnavailable(RuntimeError):
+    """The zygote could not start or stopped answering: a fault of looplab's host, not of
+    a handler."""
+
+
+class _Zygote:
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        self.lock = threading.Lock()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(_CHILD), str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                env={},  # nothing of the host's environment, even before a fork
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        reply = self._receive(timeout=60)
+        if reply[0] != "ready":
+            raise RuntimeUnavailable(f"the environment zygote answered {reply!r}")
+
+    def _receive(self, timeout: float) -> tuple[Any, ...]:
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(1 << 16)
+        except (OSError, TimeoutError) as exc:
+            raise RuntimeUnavailable(f"the environment zygote did not answer: {exc}") from exc
+        if not data:
+            raise RuntimeUnavailable(
+                f"the environment zygote exited (status {self.process.poll()})"
+            )
+        return pickle.loads(data)  # the zygote is looplab's own code, not a handler's
+
+    def fork(self, spec: dict[str, Any], fds: list[int]) -> int:
+        with self.lock:
+            try:
+                socket.send_fds(self.sock, [pickle.dumps(("fork", spec))], fds)
+            except OSError as exc:
+                raise RuntimeUnavailable(f"the environment zygote is gone: {exc}") from exc
+            reply = self._receive(timeout=30)
+        return int(reply[1])
+
+    def wait(self, pid: int) -> int:
+        """The exit status of a child that is dead or was just sent SIGKILL."""
+        with self.lock:
+            self.sock.send(pickle.dumps(("wait", pid)))
+            return int(self._receive(timeout=30)[2])
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.sock.close()  # the zygote kills its environments and exits on EOF
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_zygote: _Zygote | None = None
+_zygote_lock = threading.Lock()
+
+
+def _the_zygote() -> _Zygote:
+    global _zygote
+    with _zygote_lock:
+        if _zygote is None or not _zygote.alive:
+            _zygote = _Zygote()
+        return _zygote
+
+
+@atexit.register
+def _shutdown() -> None:
+    global _zygote
+    if _zygote is not None:
+        _zygote.close()
+        _zygote = None
+
+
+class _Environment:
+    """looplab's handle on one environment process."""
+
+    __slots__ = (
+        "__weakref__",
+        "alive",
+        "calls",
+        "control",
+        "frozen",
+        "inited",
+        "log",
+        "partial",
+        "pid",
+        "pidfd",
+        "poll",
+    )
+
+    def __init__(self, pid: int, control: Channel, calls: Channel, log: int) -> None:
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.control = control
+        self.calls = calls
+        self.log = log
+        self.alive = True
+        self.frozen = False
+        self.inited = False
+        self.partial = b""
+        self.poll = select.poll()
+        for fd in (control.sock.fileno(), calls.sock.fileno(), log):
+            self.poll.register(fd, select.POLLIN)
+
+    def signal(self, signum: int) -> None:
+        signal.pidfd_send_signal(self.pidfd, signum)
+
+    def drain(self, lines: list[str]) -> None:
+        """Whatever the environment wrote so far, as whole lines."""
+        chunks = [self.partial]
+        while True:
+            try:
+                chunk = os.read(self.log, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        head, sep, self.partial = data.rpartition(b"\n")
+        if sep:
+            lines.extend(head.decode("utf-8", "replace").split("\n"))
+
+    def flush(self, lines: list[str]) -> None:
+        self.drain(lines)
+        if self.partial:
+            lines.append(self.partial.decode("utf-8", "replace"))
+            self.partial = b""
+
+
+class ProcessRuntime:
+    """The :class:`~looplab.sim.runtime.Runtime` looplab uses: one child process per
+    execution environment.
+
+    ``time_scale`` is ``SimParams.handler_time_scale`` (virtual seconds per wall second of
+    handler code), ``wall_limit`` is ``SimParams.handler_wall_limit`` (the watchdog).
+    """
+
+    def __init__(self, time_scale: float, wall_limit: float) -> None:
+        if time_scale <= 0:
+            raise ValueError(f"handler_time_scale must be > 0, not {time_scale}")
+        self.time_scale = time_scale
+        self.wall_limit = wall_limit
+        self._live: weakref.WeakSet[_Environment] = weakref.WeakSet()
+        self._home: str | None = None
+
+    def _home_dir(self) -> str:
+        """An empty, read-only HOME: Lambda sets none, and without one Python would find
+        the host's home (and its ~/.aws) through the password database."""
+        if self._home is None:
+            self._home = tempfile.mkdtemp(prefix="looplab-home-")
+            os.chmod(self._home, stat.S_IRUSR | stat.S_IXUSR)
+        return self._home
+
+    def start(self, spec: EnvironmentSpec) -> _Environment:
+        zygote = _the_zygote()
+        control, control_theirs = socket.socketpair()
+        calls, calls_theirs = socket.socketpair()
+        log_read, log_write = os.pipe()
+        os.set_blocking(log_read, False)
+        try:
+            pid = zygote.fork(
+                {
+                    "variables": {**spec.variables, "HOME": self._home_dir()},
+                    "code_dir": str(spec.code_dir),
+                    "handler": spec.handler,
+                    "memory_mb": spec.memory_mb,
+                    "context": spec.context,
+                },
+                [control_theirs.fileno(), calls_theirs.fileno(), log_write],
+            )
+        except BaseException:
+            for sock in (control, calls):
+                sock.close()
+            os.close(log_read)
+            raise
+        finally:
+            control_theirs.close()
+            calls_theirs.close()
+            os.close(log_write)
+        env = _Environment(pid, Channel(control), Channel(calls), log_read)
+        self._live.add(env)
+        return env
+
+    def invoke(self, handle: Any, invocation: Invocation, dispatch: Dispatch) -> Result:
+        env: _Environment = handle
+        try:
+            return self._invoke(env, invocation, dispatch)
+        except BaseException:
+            self.stop(env)  # interrupted (Ctrl-C) or a fault of looplab's: never half-run
+            raise
+
+    def _invoke(self, env: _Environment, invocation: Invocation, dispatch: Dispatch) -> Result:
+        if not env.alive:
+            raise RuntimeError("invoke on a stopped environment")
+        if env.frozen:
+            env.signal(signal.SIGCONT)
+            env.frozen = False
+        scale = self.time_scale
+        env.control.send(
+            {
+                "request_id": invocation.request_id,
+                "event": invocation.event,
+                "trace": invocation.trace,
+                "now": invocation.now,
+                "deadline": invocation.deadline,
+                "scale": scale,
+            }
+        )
+        lines: list[str] = []
+        result = Result("error")
+        budget = invocation.deadline - invocation.now
+        started = time.monotonic()
+        limit = started + min((INIT_TIMEOUT if not env.inited else budget) / scale, self.wall_limit)
+        dispatched = 0.0  # wall seconds looplab spent answering SDK calls
+        control_fd, calls_fd = env.control.sock.fileno(), env.calls.sock.fileno()
+        try:
+            while True:
+                if env.calls.ready():
+                    ready: list[int] = [calls_fd]
+                elif env.control.ready():
+                    ready = [control_fd]
+                else:
+                    wait = limit - time.monotonic()
+                    events = env.poll.poll(max(0, int(wait * 1000) + 1)) if wait > 0 else []
+                    if not events:
+                        if time.monotonic() < limit:
+                            continue
+                        raise WireTimeout
+                    ready = [fd for fd, _ in events]
+                for fd in ready:
+                    if fd == calls_fd:
+                        _, call = env.calls.recv(limit)
+                        began = time.monotonic()
+                        env.calls.send(dispatch(*call))
+                        spent = time.monotonic() - began
+                        dispatched += spent
+                        limit += spent
+                    elif fd == control_fd:
+                        message = env.control.recv(limit)
+                        if message[0] == "inited":
+                            now = time.monotonic()
+                            result.init_wall = now - started - dispatched
+                            env.inited = True
+                            started, dispatched = now, 0.0
+                            limit = now + min(budget / scale, self.wall_limit)
+                            continue
+                        _, outcome, payload, keep = message
+                        result.wall = time.monotonic() - started - dispatched
+                        result.outcome = outcome
+                        if outcome == "success":
+                            result.value = _json_loads(payload)
+                        elif outcome == "error":
+                            result.error_event = str(payload)
+                        env.flush(lines)
+                        result.lines = lines
+                        if not keep:
+                            self.stop(env)  # it exits by itself; reaped here
+                            result.ended = True
+                        return result
+                    else:
+                        env.drain(lines)
+        except WireTimeout:
+            result.outcome = "timeout"
+            result.wall = time.monotonic() - started - dispatched
+        except EOFError:
+            result.outcome = "exited"
+            result.wall = time.monotonic() - started - dispatched
+            # Its channels closed as it exits: let it finish, so its own status is read
+            # (a child that closed them and lives on is killed after the grace).
+            select.select([env.pidfd], [], [], _EXIT_GRACE)
+        status = self._end(env)
+        env.flush(lines)  # the pipe's last bytes: the writer is dead, so this ends
+        self.stop(env)
+        result.lines = lines
+        result.ended = True
+        if result.outcome == "exited":
+            result.exit_status = _describe(status)
+        return result
+
+    def freeze(self, handle: Any) -> None:
+        env: _Environment = handle
+        if env.alive and not env.frozen:
+            env.signal(signal.SIGSTOP)
+            env.frozen = True
+
+    def _end(self, env: _Environment) -> int:
+        """Kill and reap; the exit status (as os.waitpid gives it)."""
+        status = -1
+        if env.alive:
+            env.alive = False
+            with contextlib.suppress(ProcessLookupError):
+                env.signal(signal.SIGKILL)
+            zygote = _zygote
+            if zygote is not None and zygote.alive:
+                with contextlib.suppress(RuntimeUnavailable):
+                    status = zygote.wait(env.pid)
+        return status
+
+    def stop(self, handle: Any) -> None:
+        env: _Environment = handle
+        self._end(env)
+        if env.pidfd >= 0:
+            for close in (env.control.close, env.calls.close):
+                close()
+            os.close(env.log)
+            os.close(env.pidfd)
+            env.pidfd = -1
+        self._live.discard(env)
+
+    def close(self) -> None:
+        for env in list(self._live):
+            self.stop(env)
+        if self._home is not None:
+            os.chmod(self._home, stat.S_IRWXU)
+            with contextlib.suppress(OSError):
+                os.rmdir(self._home)
+            self._home = None
+
+
+def _json_loads(payload: Any) -> Any:
+    import json  # looplab's own json: the handler's process has its own
+
+    return json.loads(payload)
+
+
+def _describe(status: int) -> str:
+    """As Lambda's runtime reports a process's end ("exit status 3", "signal: killed")."""
+    if status < 0:
+        return "signal: killed"
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"exit status {code}"
+    word = _SIGNAL_WORDS.get(-code) or signal.Signals(-code).name
+    return f"signal: {word}"
