@@ -40,6 +40,7 @@ import traceback
 from typing import Any
 
 _HEADER = struct.Struct("!I")
+_to_json = json.dumps  # the runtime's own, bound before any handler can replace json.dumps
 _PR_SET_PDEATHSIG = 1
 
 # The SDK a function may bundle. When its code directory holds any of them, the zygote's
@@ -364,7 +365,7 @@ def _serve(control: Channel, spec: dict[str, Any]) -> None:
                 control.send(("inited",))
             result = handler(invocation["event"], LambdaContext(spec["context"], invocation))
             try:
-                reply: tuple[Any, ...] = ("done", "success", json.dumps(result))
+                reply: tuple[Any, ...] = ("done", "success", _to_json(result))
             except (TypeError, ValueError) as exc:
                 reply = (
                     "done",

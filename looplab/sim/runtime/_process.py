@@ -318,7 +318,13 @@ class ProcessRuntime:
                         result.wall = time.monotonic() - started - dispatched
                         result.outcome = outcome
                         if outcome == "success":
-                            result.value = _json_loads(payload)
+                            try:
+                                result.value = _json_loads(payload)
+                            except (TypeError, ValueError) as exc:
+                                result.outcome = "error"
+                                result.error_event = (
+                                    f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}"
+                                )
                         elif outcome == "error":
                             result.error_event = str(payload)
                         env.flush(lines)
@@ -348,10 +354,19 @@ class ProcessRuntime:
         return result
 
     def freeze(self, handle: Any) -> None:
+        """SIGSTOP, when something could run: a single-threaded environment is blocked
+        reading its next invocation and runs nothing; sparing it two signals and a
+        wake-up per invocation is most of a warm hop's overhead. The thread count is
+        the kernel's (``/proc/<pid>/task`` links), not the handler's word."""
         env: _Environment = handle
         if env.alive and not env.frozen:
-            env.signal(signal.SIGSTOP)
-            env.frozen = True
+            try:
+                threads = os.stat(f"/proc/{env.pid}/task").st_nlink - 2
+            except OSError:
+                threads = 2  # no procfs: freeze regardless
+            if threads > 1:
+                env.signal(signal.SIGSTOP)
+                env.frozen = True
 
     def _end(self, env: _Environment) -> int:
         """Kill and reap; the exit status (as os.waitpid gives it)."""
