@@ -31,7 +31,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Result
+from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
 from looplab.sim.runtime._wire import Channel, WireTimeout
 
 __all__ = ["ProcessRuntime", "RuntimeUnavailable"]
@@ -182,9 +182,9 @@ class _Environment:
                 chunk = os.read(self.log, 1 << 16)
             except BlockingIOError:
                 break
-            if not chunk:
-                break
             chunks.append(chunk)
+            if len(chunk) < 1 << 16:
+                break  # a short read: the pipe is empty (or closed, b"")
         data = b"".join(chunks)
         head, sep, self.partial = data.rpartition(b"\n")
         if sep:
@@ -266,38 +266,31 @@ class ProcessRuntime:
             env.signal(signal.SIGCONT)
             env.frozen = False
         scale = self.time_scale
-        env.control.send(
-            {
-                "request_id": invocation.request_id,
-                "event": invocation.event,
-                "trace": invocation.trace,
-                "now": invocation.now,
-                "deadline": invocation.deadline,
-                "scale": scale,
-            }
-        )
         lines: list[str] = []
-        result = Result("error")
-        budget = invocation.deadline - invocation.now
+        result = Result("error", lines=lines)
+        try:
+            env.control.send(
+                {
+                    "request_id": invocation.request_id,
+                    "event": invocation.event,
+                    "trace": invocation.trace,
+                    "now": invocation.now,
+                    "deadline": invocation.deadline,
+                    "scale": scale,
+                }
+            )
+        except OSError:  # it died before its invocation (at start, or while frozen)
+            return self._dead(env, result, "exited")
+        budget = min((invocation.deadline - invocation.now) / scale, self.wall_limit)
         started = time.monotonic()
-        limit = started + min((INIT_TIMEOUT if not env.inited else budget) / scale, self.wall_limit)
-        dispatched = 0.0  # wall seconds looplab spent answering SDK calls
+        # The wall-clock watchdog: past ``limit`` the environment is killed, whatever it
+        # does (a busy loop, signals ignored, a half-sent message).
+        limit = started + (budget if env.inited else min(INIT_TIMEOUT / scale, self.wall_limit))
+        dispatched = 0.0  # wall seconds looplab spent answering SDK calls: not the handler's
         control_fd, calls_fd = env.control.sock.fileno(), env.calls.sock.fileno()
         try:
             while True:
-                if env.calls.ready():
-                    ready: list[int] = [calls_fd]
-                elif env.control.ready():
-                    ready = [control_fd]
-                else:
-                    wait = limit - time.monotonic()
-                    events = env.poll.poll(max(0, int(wait * 1000) + 1)) if wait > 0 else []
-                    if not events:
-                        if time.monotonic() < limit:
-                            continue
-                        raise WireTimeout
-                    ready = [fd for fd, _ in events]
-                for fd in ready:
+                for fd in self._wait(env, limit, calls_fd, control_fd):
                     if fd == calls_fd:
                         _, call = env.calls.recv(limit)
                         began = time.monotonic()
@@ -307,51 +300,66 @@ class ProcessRuntime:
                         limit += spent
                     elif fd == control_fd:
                         message = env.control.recv(limit)
-                        if message[0] == "inited":
-                            now = time.monotonic()
+                        now = time.monotonic()
+                        if message[0] == "inited":  # the handler's own time starts now
                             result.init_wall = now - started - dispatched
                             env.inited = True
-                            started, dispatched = now, 0.0
-                            limit = now + min(budget / scale, self.wall_limit)
+                            started, dispatched, limit = now, 0.0, now + budget
                             continue
-                        _, outcome, payload, keep = message
-                        result.wall = time.monotonic() - started - dispatched
-                        result.outcome = outcome
-                        if outcome == "success":
-                            try:
-                                result.value = _json_loads(payload)
-                            except (TypeError, ValueError) as exc:
-                                result.outcome = "error"
-                                result.error_event = (
-                                    f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}"
-                                )
-                        elif outcome == "error":
-                            result.error_event = str(payload)
-                        env.flush(lines)
-                        result.lines = lines
-                        if not keep:
-                            self.stop(env)  # it exits by itself; reaped here
-                            result.ended = True
+                        result.wall = now - started - dispatched
+                        self._done(env, message, result)
                         return result
                     else:
                         env.drain(lines)
         except WireTimeout:
             result.outcome = "timeout"
-            result.wall = time.monotonic() - started - dispatched
         except EOFError:
             result.outcome = "exited"
-            result.wall = time.monotonic() - started - dispatched
             # Its channels closed as it exits: let it finish, so its own status is read
             # (a child that closed them and lives on is killed after the grace).
             select.select([env.pidfd], [], [], _EXIT_GRACE)
+        result.wall = time.monotonic() - started - dispatched
+        return self._dead(env, result, result.outcome)
+
+    def _dead(self, env: _Environment, result: Result, outcome: Outcome) -> Result:
         status = self._end(env)
-        env.flush(lines)  # the pipe's last bytes: the writer is dead, so this ends
+        env.flush(result.lines)  # the pipe's last bytes: the writer is dead, so this ends
         self.stop(env)
-        result.lines = lines
-        result.ended = True
-        if result.outcome == "exited":
+        result.outcome, result.ended = outcome, True
+        if outcome == "exited":
             result.exit_status = _describe(status)
         return result
+
+    @staticmethod
+    def _wait(env: _Environment, limit: float, calls_fd: int, control_fd: int) -> list[int]:
+        """The channels with something to read; WireTimeout past ``limit``."""
+        if env.calls.ready():
+            return [calls_fd]
+        if env.control.ready():
+            return [control_fd]
+        while True:
+            wait = limit - time.monotonic()
+            if wait <= 0:
+                raise WireTimeout
+            events = env.poll.poll(int(wait * 1000) + 1)
+            if events:
+                return [fd for fd, _ in events]
+
+    def _done(self, env: _Environment, message: tuple[Any, ...], result: Result) -> None:
+        _, outcome, payload, keep = message
+        result.outcome = outcome
+        if outcome == "success":
+            try:
+                result.value = _json_loads(payload)
+            except (TypeError, ValueError) as exc:
+                result.outcome = "error"
+                result.error_event = f"[ERROR] Runtime.MarshalError: Unable to marshal: {exc}"
+        elif outcome == "error":
+            result.error_event = str(payload)
+        env.flush(result.lines)
+        if not keep:
+            self.stop(env)  # it exits by itself; reaped here
+            result.ended = True
 
     def freeze(self, handle: Any) -> None:
         """SIGSTOP, when something could run: a single-threaded environment is blocked
