@@ -345,6 +345,7 @@ def _environment(fds: list[int], spec: dict[str, Any]) -> None:
     code_dir = spec["code_dir"]
     os.environ.clear()
     os.environ.update(spec["variables"])
+    time.tzset()  # TZ=:UTC, read by the C library as a new process would
     os.chdir(code_dir)
     sys.path[:] = [code_dir, *(p for p in sys.path if p)]
     bundled = _bundles_sdk(code_dir)

@@ -277,10 +277,13 @@ class ProcessRuntime:
                     "now": invocation.now,
                     "deadline": invocation.deadline,
                     "scale": scale,
-                }
+                },
+                time.monotonic() + self.wall_limit,
             )
         except OSError:  # it died before its invocation (at start, or while frozen)
             return self._dead(env, result, "exited")
+        except WireTimeout:  # it stopped reading: as good as hung
+            return self._dead(env, result, "timeout")
         budget = min((invocation.deadline - invocation.now) / scale, self.wall_limit)
         started = time.monotonic()
         # The wall-clock watchdog: past ``limit`` the environment is killed, whatever it
@@ -294,10 +297,11 @@ class ProcessRuntime:
                     if fd == calls_fd:
                         _, call = env.calls.recv(limit)
                         began = time.monotonic()
-                        env.calls.send(dispatch(*call))
+                        reply = dispatch(*call)
                         spent = time.monotonic() - began
                         dispatched += spent
                         limit += spent
+                        env.calls.send(reply, limit)
                     elif fd == control_fd:
                         message = env.control.recv(limit)
                         now = time.monotonic()

@@ -12,6 +12,7 @@ import datetime
 import decimal
 import io
 import pickle
+import select
 import socket
 import struct
 import time
@@ -45,15 +46,30 @@ class WireTimeout(Exception):
 
 
 class Channel:
-    __slots__ = ("buf", "sock")
+    __slots__ = ("buf", "poll", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
+        # Non-blocking, with our own poll for the deadline: a socket timeout would poll
+        # before every recv, though looplab reads only after poll said there is data.
+        sock.setblocking(False)
         self.sock = sock
         self.buf = bytearray()
+        self.poll = select.poll()
+        self.poll.register(sock, select.POLLIN)
 
-    def send(self, obj: Any) -> None:
+    def send(self, obj: Any, deadline: float) -> None:
+        """Send one message; WireTimeout when the child has not taken it by ``deadline``
+        (a big event into a child that stopped reading)."""
         data = pickle.dumps(obj, 5)
-        self.sock.sendall(_HEADER.pack(len(data)) + data)
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            try:
+                view = view[self.sock.send(view) :]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WireTimeout from None
+                select.select([], [self.sock], [], left)
 
     def ready(self) -> bool:
         """A whole message is already buffered (poll would not say so)."""
@@ -71,15 +87,14 @@ class Channel:
                     data = bytes(buf[4 : 4 + size])
                     del buf[: 4 + size]
                     return loads(data)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise WireTimeout
-            self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(65536)
-            except TimeoutError:
-                raise WireTimeout from None
-            except (ConnectionError, OSError) as exc:
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.poll.poll(int(left * 1000) + 1):
+                    raise WireTimeout from None
+                continue
+            except OSError as exc:
                 raise EOFError(str(exc)) from exc
             if not chunk:
                 raise EOFError("the environment closed its end")
