@@ -17,7 +17,7 @@ sys.path.insert(0, {tests!r})
 from pathlib import Path
 from _simkit import one_function_stack, write_handler
 from looplab.sim import Simulator
-from looplab.sim.runtime import _process
+from looplab.sim.runtime import _zygote
 
 code = Path({code!r})
 handler = write_handler(code, "h", '''
@@ -29,7 +29,8 @@ sim = Simulator(one_function_stack(code, handler, "crash"), seed=0)
 sim.send("Q", "{{}}", count=3)
 sim.advance(5)
 pids = [e.process.pid for e in sim.functions["F"].environments if e.process is not None]
-print(json.dumps({{"environments": pids, "zygote": _process._zygote.process.pid}}), flush=True)
+zygote = _zygote.current_zygote().process.pid
+print(json.dumps({{"environments": pids, "zygote": zygote}}), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)  # no close(), no atexit, no finally
 """
 

@@ -6,7 +6,7 @@ talks to a :class:`Runtime` through four calls, ``start / invoke / freeze / stop
 imported. See docs/simulator.md, "Execution environments are processes".
 """
 
-from looplab.sim.runtime._process import ProcessRuntime, RuntimeUnavailable
+from looplab.sim.runtime._process import ProcessRuntime
 from looplab.sim.runtime._sdk import route
 from looplab.sim.runtime._seam import (
     Dispatch,
@@ -16,6 +16,7 @@ from looplab.sim.runtime._seam import (
     Result,
     Runtime,
 )
+from looplab.sim.runtime._zygote import RuntimeUnavailable
 
 __all__ = [
     "Dispatch",

@@ -129,7 +129,6 @@ def zygote(fd: int) -> None:
     gc.collect()
     gc.freeze()
     children: set[int] = set()
-    statuses: dict[int, int] = {}
     control.send(pickle.dumps(("ready", os.getpid())))
     while True:
         try:
@@ -150,12 +149,10 @@ def zygote(fd: int) -> None:
             reply: tuple[Any, ...] = ("forked", pid)
         elif request[0] == "wait":
             pid = request[1]
-            status = statuses.pop(pid, None)
-            if status is None:
-                try:
-                    _, status = os.waitpid(pid, 0)
-                except ChildProcessError:
-                    status = -1
+            try:
+                _, status = os.waitpid(pid, 0)  # looplab asks only after SIGKILL or EOF
+            except ChildProcessError:
+                status = -1
             children.discard(pid)
             reply = ("status", pid, status)
         else:

@@ -1,42 +1,30 @@
-"""Execution environments as child processes of a zygote that has botocore imported.
+"""Execution environments as child processes of the zygote (``_zygote.py``).
 
-One zygote per looplab process (``_child.py`` run as a script, in its own session so a
-terminal's Ctrl-C reaches looplab only), started at the first environment. It forks each
-environment on request; the environment's three channels (invocations, SDK calls, the
-stdout/stderr pipe) are socketpairs and a pipe made here and handed over with
-SCM_RIGHTS. looplab signals environments through pidfds (no PID reuse races) and asks
-the zygote, their parent, for exit statuses.
-
-No orphans: an environment gets SIGKILL when the zygote dies (PR_SET_PDEATHSIG); the
-zygote kills every environment and exits when its socket to looplab closes, which the
-kernel does however looplab ends (even kill -9).
+An environment's three channels (invocations, SDK calls, the stdout/stderr pipe) are
+socketpairs and a pipe made here and handed to the zygote with SCM_RIGHTS; looplab
+signals environments through pidfds (no PID reuse races) and asks the zygote, their
+parent, for exit statuses. An invocation is a strict hand-off: looplab waits, with a
+wall-clock deadline, while the handler runs, and answers its SDK calls meanwhile.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
-import pickle
 import select
 import signal
 import socket
 import stat
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import weakref
-from pathlib import Path
 from typing import Any
 
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
 from looplab.sim.runtime._wire import Channel, WireTimeout
+from looplab.sim.runtime._zygote import RuntimeUnavailable, current_zygote, the_zygote
 
 __all__ = ["ProcessRuntime", "RuntimeUnavailable"]
-
-_CHILD = Path(__file__).with_name("_child.py")
 
 INIT_TIMEOUT = 10.0
 """Seconds the init phase may take. AWS documents it ("the Init phase is limited to 10
@@ -53,91 +41,6 @@ _SIGNAL_WORDS = {
     signal.SIGINT: "interrupt",
     signal.SIGBUS: "bus error",
 }
-
-
-class RuntimeUnavailable(RuntimeError):
-    """The zygote could not start or stopped answering: a fault of looplab's host, not of
-    a handler."""
-
-
-class _Zygote:
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.sock = ours
-        self.lock = threading.Lock()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", str(_CHILD), str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                env={},  # nothing of the host's environment, even before a fork
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            theirs.close()
-        reply = self._receive(timeout=60)
-        if reply[0] != "ready":
-            raise RuntimeUnavailable(f"the environment zygote answered {reply!r}")
-
-    def _receive(self, timeout: float) -> tuple[Any, ...]:
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(1 << 16)
-        except (OSError, TimeoutError) as exc:
-            raise RuntimeUnavailable(f"the environment zygote did not answer: {exc}") from exc
-        if not data:
-            raise RuntimeUnavailable(
-                f"the environment zygote exited (status {self.process.poll()})"
-            )
-        return pickle.loads(data)  # the zygote is looplab's own code, not a handler's
-
-    def fork(self, spec: dict[str, Any], fds: list[int]) -> int:
-        with self.lock:
-            try:
-                socket.send_fds(self.sock, [pickle.dumps(("fork", spec))], fds)
-            except OSError as exc:
-                raise RuntimeUnavailable(f"the environment zygote is gone: {exc}") from exc
-            reply = self._receive(timeout=30)
-        return int(reply[1])
-
-    def wait(self, pid: int) -> int:
-        """The exit status of a child that is dead or was just sent SIGKILL."""
-        with self.lock:
-            self.sock.send(pickle.dumps(("wait", pid)))
-            return int(self._receive(timeout=30)[2])
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def close(self) -> None:
-        self.sock.close()  # the zygote kills its environments and exits on EOF
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-_zygote: _Zygote | None = None
-_zygote_lock = threading.Lock()
-
-
-def _the_zygote() -> _Zygote:
-    global _zygote
-    with _zygote_lock:
-        if _zygote is None or not _zygote.alive:
-            _zygote = _Zygote()
-        return _zygote
-
-
-@atexit.register
-def _shutdown() -> None:
-    global _zygote
-    if _zygote is not None:
-        _zygote.close()
-        _zygote = None
 
 
 class _Environment:
@@ -222,7 +125,7 @@ class ProcessRuntime:
         return self._home
 
     def start(self, spec: EnvironmentSpec) -> _Environment:
-        zygote = _the_zygote()
+        zygote = the_zygote()
         control, control_theirs = socket.socketpair()
         calls, calls_theirs = socket.socketpair()
         log_read, log_write = os.pipe()
@@ -387,7 +290,7 @@ class ProcessRuntime:
             env.alive = False
             with contextlib.suppress(ProcessLookupError):
                 env.signal(signal.SIGKILL)
-            zygote = _zygote
+            zygote = current_zygote()
             if zygote is not None and zygote.alive:
                 with contextlib.suppress(RuntimeUnavailable):
                     status = zygote.wait(env.pid)
