@@ -10,8 +10,8 @@ cold start costs a fork rather than ~350 ms of imports. Each child:
 - holds exactly the environment variables looplab sends, its code directory first on
   ``sys.path`` and as its working directory, and ``RLIMIT_DATA`` = the function's
   MemorySize (``RLIMIT_AS`` cannot work: each thread reserves a 64 MB malloc arena);
-- writes stdout/stderr (fd 1 and 2, so C code and ``os.write`` too) into a pipe that
-  looplab reads into the log stream;
+- writes stdout/stderr (fd 1 and 2, so C code and ``os.write`` too) into a memory file
+  that looplab reads into the log stream when the invocation ends;
 - answers every botocore call through a ``before-call`` handler registered LAST (after
   botocore's ``add_recursion_detection_header``), which sends the call to looplab over a
   socket and returns looplab's reply as the HTTP response: no call reaches the network.

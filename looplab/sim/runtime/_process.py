@@ -31,6 +31,7 @@ INIT_TIMEOUT = 10.0
 seconds"); past it, init is retried within the invoke and its timeout: this runtime ends
 the invocation as timed out, which is where a hanging import ends on AWS too."""
 
+_LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
 _EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
 
 _SIGNAL_WORDS = {
@@ -54,6 +55,7 @@ class _Environment:
         "frozen",
         "inited",
         "log",
+        "offset",
         "partial",
         "pid",
         "pidfd",
@@ -65,13 +67,14 @@ class _Environment:
         self.pidfd = os.pidfd_open(pid)
         self.control = control
         self.calls = calls
-        self.log = log
+        self.log = log  # a memfd the environment's fd 1 and 2 append to
+        self.offset = 0  # how far looplab has read it
         self.alive = True
         self.frozen = False
         self.inited = False
         self.partial = b""
         self.poll = select.poll()
-        for fd in (control.sock.fileno(), calls.sock.fileno(), log):
+        for fd in (control.sock.fileno(), calls.sock.fileno()):
             self.poll.register(fd, select.POLLIN)
 
     def signal(self, signum: int) -> None:
@@ -81,13 +84,11 @@ class _Environment:
         """Whatever the environment wrote so far, as whole lines."""
         chunks = [self.partial]
         while True:
-            try:
-                chunk = os.read(self.log, 1 << 16)
-            except BlockingIOError:
-                break
+            chunk = os.pread(self.log, 1 << 16, self.offset)
             chunks.append(chunk)
+            self.offset += len(chunk)
             if len(chunk) < 1 << 16:
-                break  # a short read: the pipe is empty (or closed, b"")
+                break
         data = b"".join(chunks)
         head, sep, self.partial = data.rpartition(b"\n")
         if sep:
@@ -128,8 +129,10 @@ class ProcessRuntime:
         zygote = the_zygote()
         control, control_theirs = socket.socketpair()
         calls, calls_theirs = socket.socketpair()
-        log_read, log_write = os.pipe()
-        os.set_blocking(log_read, False)
+        # Output goes to a memory file rather than a pipe: a write never blocks the
+        # handler and never wakes looplab (a pipe woke it for every printed line);
+        # looplab reads it when the invocation ends.
+        log = os.memfd_create("looplab-environment-log", os.MFD_CLOEXEC)
         try:
             pid = zygote.fork(
                 {
@@ -139,18 +142,17 @@ class ProcessRuntime:
                     "memory_mb": spec.memory_mb,
                     "context": spec.context,
                 },
-                [control_theirs.fileno(), calls_theirs.fileno(), log_write],
+                [control_theirs.fileno(), calls_theirs.fileno(), log],
             )
         except BaseException:
             for sock in (control, calls):
                 sock.close()
-            os.close(log_read)
+            os.close(log)
             raise
         finally:
             control_theirs.close()
             calls_theirs.close()
-            os.close(log_write)
-        env = _Environment(pid, Channel(control), Channel(calls), log_read)
+        env = _Environment(pid, Channel(control), Channel(calls), log)
         self._live.add(env)
         return env
 
@@ -205,7 +207,7 @@ class ProcessRuntime:
                         dispatched += spent
                         limit += spent
                         env.calls.send(reply, limit)
-                    elif fd == control_fd:
+                    else:
                         message = env.control.recv(limit)
                         now = time.monotonic()
                         if message[0] == "inited":  # the handler's own time starts now
@@ -216,8 +218,6 @@ class ProcessRuntime:
                         result.wall = now - started - dispatched
                         self._done(env, message, result)
                         return result
-                    else:
-                        env.drain(lines)
         except WireTimeout:
             result.outcome = "timeout"
         except EOFError:
@@ -282,6 +282,12 @@ class ProcessRuntime:
             if threads > 1:
                 env.signal(signal.SIGSTOP)
                 env.frozen = True
+            elif env.offset > _LOG_COMPACT and not env.partial:
+                # Read to the end, and nothing else of it can write now: start the memory
+                # file over (its offset is shared with the environment's fd 1 and 2).
+                os.lseek(env.log, 0, os.SEEK_SET)
+                os.ftruncate(env.log, 0)
+                env.offset = 0
 
     def _end(self, env: _Environment) -> int:
         """Kill and reap; the exit status (as os.waitpid gives it)."""
