@@ -121,8 +121,10 @@ def _preload() -> None:
 
 
 def zygote(fd: int) -> None:
+    # No PR_SET_PDEATHSIG here: it fires when the looplab THREAD that started the zygote
+    # ends, which is not looplab ending. The socket's EOF is: the kernel closes looplab's
+    # end however it dies, and then the zygote kills its children and exits (below).
     control = socket.socket(fileno=fd)
-    _die_with_parent()
     _preload()
     # What the zygote holds is shared with every child copy-on-write; a child's garbage
     # collector walking those objects would copy their pages: keep them out of its sight.
