@@ -2,8 +2,8 @@
 
 Built from a :class:`looplab.stack.Stack` (the compiled template), so nothing about the
 shape of the experiment is assumed. Time only moves in :meth:`Simulator.run_until` /
-:meth:`advance`; handlers run (in their environments' processes) during those calls, their boto3 calls bridged
-to this simulator.
+:meth:`advance`; handlers run (in their environments' processes) during those calls,
+their boto3 calls bridged to this simulator.
 """
 
 from __future__ import annotations
