@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -254,12 +256,15 @@ def test_what_the_simulator_cannot_model_is_refused_with_the_place(tmp_path: Pat
 
 
 EXITING = """\
-import sys
+import sys, time
 def handler(event, context):
-    if event["Records"][0]["body"] == "exit":
+    body = event["Records"][0]["body"]
+    if body == "exit":
         sys.exit(3)
-    if event["Records"][0]["body"] == "interrupt":
+    if body == "interrupt":
         raise KeyboardInterrupt
+    if body == "sleep":
+        time.sleep(30)
 """
 
 
@@ -271,24 +276,47 @@ def test_sys_exit_is_a_runtime_error_and_the_environment_is_not_reused(tmp_path:
         sim.advance(1)
         assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
         assert not sim.functions["F"].idle
+        assert any(
+            "Runtime exited with error: exit status 3\nRuntime.ExitError" in e.message
+            for e in sim.logs.events()
+        )
+
+
+def test_a_keyboard_interrupt_raised_by_a_handler_ends_only_its_environment(
+    tmp_path: Path,
+) -> None:
+    handler = write_handler(tmp_path, "exiting", EXITING)
+    stack = one_function_stack(tmp_path, handler, "kbd")
+    with Simulator(stack, seed=0) as sim:
+        sim.send("Q", "interrupt")
+        sim.advance(1)  # no KeyboardInterrupt here: it happened in the handler's process
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
+        assert not sim.functions["F"].idle
         assert any("Runtime.ExitError" in e.message for e in sim.logs.events())
 
 
-def test_an_interrupt_inside_a_handler_propagates_after_the_bookkeeping(tmp_path: Path) -> None:
+def test_ctrl_c_while_a_handler_runs_propagates_after_the_bookkeeping(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "exiting", EXITING)
     stack = one_function_stack(tmp_path, handler, "int", queue=dict(VisibilityTimeout=10))
     before = dict(os.environ)
     with Simulator(stack, seed=0) as sim:
-        sim.send("Q", "interrupt")
-        with pytest.raises(KeyboardInterrupt):
-            sim.advance(1)
-        assert dict(os.environ) == before  # the host's environment is back
+        sim.send("Q", "sleep")
+        # Ctrl-C reaches looplab (the environments run in their own session).
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                sim.advance(1)
+        finally:
+            timer.cancel()
+        assert dict(os.environ) == before
         sim.purge("Q")
         sim.advance(5)  # the interrupted invocation still finishes on the clock
         function = sim.functions["F"]
         assert function.running == 0
         assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
         assert sim.pollers["M"].busy == 0
+        assert not function.idle  # its environment was ended, not kept half-run
 
 
 def test_concurrent_executions_has_no_points_in_idle_periods(tmp_path: Path) -> None:

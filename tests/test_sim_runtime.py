@@ -242,6 +242,9 @@ def test_handlers_see_lambdas_environment_and_nothing_of_the_hosts(
             "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "AWS_DEFAULT_REGION",
             "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "_HANDLER", "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "_X_AMZN_TRACE_ID",
+            # Lambda sets no HOME; without one, Python finds the host's home (and its
+            # ~/.aws) through the password database, so an empty one is set instead.
+            "HOME",
         ]
     )  # fmt: skip
 
@@ -291,3 +294,61 @@ def test_sibling_modules_belong_to_their_environment(tmp_path: Path) -> None:
         ["helper v1 1", "helper v1 1", "helper v1 2"],
         ["helper v2 1", "helper v2 1", "helper v2 2"],
     ]
+
+
+# -- the runtime seam -----------------------------------------------------------------------
+
+
+class _ScriptedRuntime:
+    """A Runtime behind the same four calls that runs no code: the model (logs, metrics,
+    reuse, replacement) must come out of LambdaService whatever runs the handler."""
+
+    def __init__(self, outcomes: list[str]) -> None:
+        self.outcomes = outcomes
+        self.started: list[object] = []
+        self.stopped: list[object] = []
+        self.frozen = 0
+        self.seen: list[tuple[str, float, float]] = []
+
+    def start(self, spec):
+        handle = object()
+        self.started.append(handle)
+        return handle
+
+    def invoke(self, handle, invocation, dispatch):
+        from looplab.sim.runtime import Result
+
+        self.seen.append((invocation.trace or "", invocation.now, invocation.deadline))
+        outcome = self.outcomes.pop(0)
+        return Result(outcome, lines=[f"ran {outcome}"], ended=outcome not in ("success", "error"))
+
+    def freeze(self, handle) -> None:
+        self.frozen += 1
+
+    def stop(self, handle) -> None:
+        self.stopped.append(handle)
+
+    def close(self) -> None:
+        pass
+
+
+def test_lambda_service_drives_any_runtime_behind_the_seam(tmp_path: Path) -> None:
+    stack = one_function_stack(tmp_path, "fns/none.handler", "seam")
+    with Simulator(stack, seed=0) as sim:
+        fake = _ScriptedRuntime(["success", "timeout", "success"])
+        sim.lambdas.runtime = fake
+        for _ in range(3):
+            sim.send("Q", "{}")
+            sim.advance(10)
+        logged = [e.message for e in sim.logs.events()]
+        assert [m for m in logged if m.startswith("ran ")] == [
+            "ran success",
+            "ran timeout",
+            "ran success",
+        ]
+        assert sum(m.endswith("Task timed out after 6.00 seconds") for m in logged) == 1
+        assert sim.metrics.total("AWS/Lambda", "Errors", 0) == 1
+        # Warm reuse after success, a new environment after the timeout.
+        assert len(fake.started) == 2 and fake.frozen == 2
+        trace, now, deadline = fake.seen[0]
+        assert "Lineage=" in trace and 0 < deadline - now <= 6  # virtual instants

@@ -14,23 +14,19 @@ adds to RecursiveInvocationsDropped, not to Invocations, and writes no log.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
-import traceback
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from random import Random
-from types import ModuleType
 from typing import Any
 
-import boto3
-import botocore.session
-
+from looplab.sim.bridge import Router
 from looplab.sim.clock import Clock
-from looplab.sim.context import LambdaContext, Process, ProcessState, Swap
 from looplab.sim.ids import jitter, uuid
 from looplab.sim.params import SimParams
+from looplab.sim.runtime import EnvironmentSpec, Invocation, ProcessRuntime, Result, Runtime, route
 from looplab.sim.signals import Logs, Metrics
 from looplab.sim.trace import CHAIN_TAG, TraceHeader, function_tag
 from looplab.stack import FunctionSpec
@@ -54,16 +50,14 @@ _BASE_ENVIRONMENT = {
 class Environment:
     number: int
     stream: str
-    process: Process  # its environment variables, sys.path and own modules
-    module: ModuleType | None = None
-    handler: Callable[[Any, Any], Any] | None = None
-    session: Any = None  # its boto3.DEFAULT_SESSION, made inside it at its first run
+    variables: dict[str, str]  # exactly what its process was started with
+    process: Any = None  # the runtime's handle; None once reclaimed or dead
     invocations: int = 0
     idle_since: float = 0.0
 
     @property
-    def variables(self) -> dict[str, str]:
-        return self.process.variables
+    def reusable(self) -> bool:
+        return self.process is not None
 
 
 @dataclass(eq=False)
@@ -102,10 +96,12 @@ class LambdaService:
         self.region = region
         self.event = event
         self.functions: dict[str, Function] = {}  # by logical ID
-        self.process = ProcessState()
         self.current: Function | None = None  # the function whose code is running now
+        self.router: Router | None = None  # answers the handlers' SDK calls (the simulator)
+        self.runtime: Runtime = ProcessRuntime(params.handler_time_scale, params.handler_wall_limit)
+        # Environments die with their simulator even when nobody calls close().
+        self._finalizer = weakref.finalize(self, self.runtime.close)
         self._env_counter = 0
-        self._loader: Any = None
 
     def add_function(self, spec: FunctionSpec) -> Function:
         function = Function(
@@ -158,6 +154,8 @@ class LambdaService:
             # the others (freed earlier): reclaimed.
             if self.event:
                 self.event("reclaim", f"{function.spec.logical_id} {len(idle)} environment(s)")
+            for env in idle:
+                self._stop(env)
             idle.clear()
         cold = not idle
         env = idle.pop() if idle else self._new_environment(function)
@@ -189,62 +187,53 @@ class LambdaService:
         done: Done,
     ) -> None:
         spec = function.spec
-        swap = Swap(env.session)
-        self.current = function
-        outcome, result = "success", None
-        error_event: str | None = None
+        deadline = started + init + spec.timeout
+        invocation = Invocation(request_id, event, trace, self.clock.now, deadline)
         interrupted: BaseException | None = None
-        context = LambdaContext(
-            function_name=spec.name,
-            invoked_function_arn=spec.arn,
-            memory_limit_in_mb=spec.memory_size,
-            aws_request_id=request_id,
-            log_group_name=function.log_group,
-            log_stream_name=env.stream,
-            deadline=started + init + spec.timeout,
-            clock=self.clock,
-        )
+        self.current = function
         try:
-            self.process.enter(env.process, trace)
-            if boto3.DEFAULT_SESSION is None:
-                # Made here, with the environment's variables in place, so nothing of the
-                # host's configuration (AWS_PROFILE, say) reaches it.
-                boto3.DEFAULT_SESSION = self._fresh_session()
-            if env.handler is None:
-                self._load(function, env)
-            assert env.handler is not None
-            result = env.handler(event, context)
-        except Exception as exc:
-            outcome = "error"
-            error_event = _error_event(exc)
-        except SystemExit as exc:
-            # sys.exit() in a handler ends the runtime process on AWS: an error, and the
-            # environment is not reused.
-            outcome = "error"
-            print(
-                f"RequestId: {request_id} Error: Runtime exited with error: exit status "
-                f"{exc.code}\nRuntime.ExitError"
-            )
-            env.handler = None
+            result = self.runtime.invoke(env.process, invocation, self._dispatch)
         except BaseException as exc:
-            # Ctrl-C or a signal while handler code runs: finish the bookkeeping (so the
-            # simulation stays consistent for the scenario's cleanup), then let it through.
-            outcome = "error"
+            # Ctrl-C while handler code runs (the runtime has ended the environment):
+            # finish the bookkeeping, so the simulation stays consistent for the
+            # scenario's cleanup, then let it through.
             interrupted = exc
-            print(f"[ERROR] invocation interrupted by {type(exc).__name__}")
+            result = Result(
+                "error",
+                lines=[f"[ERROR] invocation interrupted by {type(exc).__name__}"],
+                ended=True,
+            )
         finally:
-            env.session = swap.restore()
-            self.process.leave(env.process)
             self.current = None
-        lines = swap.capture.close_lines()
-        if error_event is not None:
-            lines.append(error_event)  # one event, newlines and all, as awslambdaric logs it
-        end = self.clock.now + jitter(self.rng, self.params.tail_duration)
+        if not result.ended and interrupted is None:
+            self.runtime.freeze(env.process)  # no thread of it runs until its next invoke
+        else:
+            env.process = None  # dead: the next invocation gets a new environment
+        outcome = "success" if result.outcome == "success" else "error"
+        lines = result.lines
+        timed_out = result.outcome == "timeout"
+        if result.error_event is not None:
+            lines.append(result.error_event)  # one event, newlines and all, as awslambdaric
+        elif result.outcome == "oom":
+            lines.append(
+                f"RequestId: {request_id} Error: Runtime exited with error: signal: killed\n"
+                "Runtime.OutOfMemory"
+            )
+        elif result.outcome == "exited":
+            lines.append(
+                f"RequestId: {request_id} Error: Runtime exited with error: "
+                f"{result.exit_status}\nRuntime.ExitError"
+            )
+        now = self.clock.now
+        end = now + self._handler_time(result.wall) + jitter(self.rng, self.params.tail_duration)
         duration = end - started - init
         self.metrics.sample(started, "AWS/Lambda", "Duration", spec.name, duration * 1000)
         # The function timeout bounds the invoke phase; the init phase is not counted.
-        if duration > spec.timeout:
-            outcome = "error"
+        if timed_out or duration > spec.timeout:
+            # On AWS the runtime is stopped at the deadline, whatever it was doing.
+            outcome, timed_out = "error", True
+            end = max(deadline, now)
+            duration = end - started - init
             lines.append(
                 f"{_iso(end)} {request_id} Task timed out after {spec.timeout:.2f} seconds"
             )
@@ -255,7 +244,6 @@ class LambdaService:
         )
         if init:
             report += f"\tInit Duration: {init * 1000:.2f} ms"
-        now = self.clock.now
         self.logs.put_many(
             function.log_group,
             env.stream,
@@ -267,9 +255,31 @@ class LambdaService:
             ],
         )
         env.invocations += 1
-        self.clock.at(end, self._finish, function, env, source, outcome, result, done, started)
+        self.clock.at(
+            end, self._finish, function, env, source, outcome, result.value, done, started
+        )
         if interrupted is not None:
             raise interrupted
+
+    def _handler_time(self, wall: float) -> float:
+        """Virtual seconds the handler's own wall time adds (SimParams.handler_time_*)."""
+        quantum = self.params.handler_time_quantum
+        if quantum is None:
+            return 0.0
+        return math.floor(wall * self.params.handler_time_scale / quantum) * quantum
+
+    def _dispatch(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        trace: str | None,
+        protocol: str,
+        body: Any,
+    ) -> tuple[int, dict[str, Any]]:
+        if self.router is None:
+            raise RuntimeError("LambdaService.router is not set: nothing answers SDK calls")
+        return route(self.router, service, operation, params, trace, protocol, body)
 
     def _finish(
         self,
@@ -288,9 +298,9 @@ class LambdaService:
             started, self.clock.now, "AWS/Lambda", "ConcurrentExecutions", name, function.running
         )
         function.running -= 1
-        if env.handler is not None:
+        if env.reusable:
             env.idle_since = self.clock.now
-            function.idle.append(env)  # an environment that failed to init is discarded
+            function.idle.append(env)  # an environment that died is never reused
         self.metrics.count(started, "AWS/Lambda", "Invocations", name, source)
         if outcome == "error":
             self.metrics.count(started, "AWS/Lambda", "Errors", name, source)
@@ -327,70 +337,34 @@ class LambdaService:
             "AWS_SECRET_ACCESS_KEY": "looplab-simulator-secret",
             "AWS_SESSION_TOKEN": "looplab-simulator-token",
         }
-        env = Environment(self._env_counter, stream, Process(variables, str(spec.code_dir)))
+        env = Environment(self._env_counter, stream, variables)
+        env.process = self.runtime.start(
+            EnvironmentSpec(
+                variables=variables,
+                code_dir=spec.code_dir,
+                handler=spec.handler,
+                memory_mb=spec.memory_size,
+                context={
+                    "function_name": spec.name,
+                    "invoked_function_arn": spec.arn,
+                    "memory_limit_in_mb": spec.memory_size,
+                    "log_group_name": function.log_group,
+                    "log_stream_name": stream,
+                },
+            )
+        )
         function.environments.append(env)
         return env
 
-    def _fresh_session(self) -> boto3.Session:
-        """The new process's ``boto3.DEFAULT_SESSION``: its own session and clients, but
-        botocore's parsed service models shared with every other environment (they are
-        read-only; re-reading them costs ~40 ms per cold start and models nothing)."""
-        core = botocore.session.Session()
-        # Lambda has no shared config or credentials files: none of the host's are read.
-        core.set_config_variable("config_file", os.devnull)
-        core.set_config_variable("credentials_file", os.devnull)
-        if self._loader is None:
-            self._loader = core.get_component("data_loader")
-        else:
-            core.register_component("data_loader", self._loader)
-        return boto3.Session(botocore_session=core)
+    def _stop(self, env: Environment) -> None:
+        if env.process is not None:
+            self.runtime.stop(env.process)
+            env.process = None
 
-    def _load(self, function: Function, env: Environment) -> None:
-        """Cold start: import the handler module afresh, as a new process would."""
-        spec = function.spec
-        module_path, _, attr = spec.handler.rpartition(".")
-        path = spec.code_dir / f"{module_path}.py"
-        # The code directory is first on sys.path (the environment's own, see Process); the
-        # sibling modules the import brings in become the environment's own on leave().
-        try:
-            loader_spec = importlib.util.spec_from_file_location(
-                module_path.replace("/", "."), path
-            )
-            if loader_spec is None or loader_spec.loader is None or not path.is_file():
-                raise ImportError(f"No module named '{module_path.replace('/', '.')}'")
-            module = importlib.util.module_from_spec(loader_spec)
-            loader_spec.loader.exec_module(module)
-            handler = getattr(module, attr)
-        except Exception as exc:
-            raise _RuntimeError(
-                "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
-            ) from exc
-        env.module, env.handler = module, handler
-
-
-class _RuntimeError(Exception):
-    """An error the runtime reports under its own type (``Runtime.ImportModuleError``)."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-
-
-def _error_event(exc: Exception) -> str:
-    """The log event awslambdaric writes for a handler error: ``[ERROR] Type: message``,
-    then the stack trace without the runtime's own frames, as ONE event."""
-    if isinstance(exc, _RuntimeError):
-        return f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):"
-    frames = traceback.extract_tb(exc.__traceback__)[1:]  # the first frame is the runtime's
-    head = f"[ERROR] {type(exc).__name__}"
-    message = str(exc)
-    if message:
-        head += f": {message}"
-    stack = "".join(traceback.format_list(frames)).rstrip("\n")
-    return f"{head}\nTraceback (most recent call last):" + (f"\n{stack}" if stack else "")
+    def close(self) -> None:
+        """Stop every environment: no process of a handler outlives its simulator."""
+        self._finalizer()
 
 
 def _iso(t: float) -> str:
-    import time
-
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"

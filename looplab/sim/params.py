@@ -122,6 +122,27 @@ class SimParams:
     fewer events than the limit, even none, while a nextToken is still returned. Inferred:
     eight of the store's 8,192-event chunks, which also bounds a call's memory."""
 
+    # -- execution environments as processes (issue 10, looplab/sim/runtime/) -------------
+
+    handler_time_scale: float = 1.0
+    """Virtual seconds per wall second of handler code. The handler's wall time (measured
+    by looplab, its SDK calls' answers not counted) is what its Timeout is checked against
+    and what ``context.get_remaining_time_in_millis()`` counts down; >1 makes a slow
+    machine's handler look slower, tests use it to reach a 1 s Timeout in 50 ms. Inferred:
+    the simulator has no CPU model, so its host's speed stands in for Lambda's."""
+
+    handler_time_quantum: float | None = 1.0
+    """How the handler's scaled wall time enters the virtual clock: rounded DOWN to a
+    multiple of this many seconds and added to the invocation's duration, so a handler
+    that sleeps 3 s runs 3 s longer while the sub-second noise of a busy host never moves
+    an event (same seed, same event log, byte for byte). None: never (fully deterministic;
+    the wall time then only decides timeouts)."""
+
+    handler_wall_limit: float = 60.0
+    """Wall seconds any one init or invocation may take before it is killed as timed out,
+    whatever its Timeout and the time scale say: the watchdog that keeps a handler from
+    hanging a run. Not AWS's (its limit is the Timeout); looplab's own guarantee."""
+
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)
         if unknown:

@@ -2,9 +2,9 @@
 
 Built from a :class:`looplab.stack.Stack` (the compiled template), so nothing about the
 shape of the experiment is assumed. Time only moves in :meth:`Simulator.run_until` /
-:meth:`advance`; handlers run in-process during those calls, with their boto3 calls bridged
-to this simulator. Between those calls, the clients of :meth:`Simulator.session` are
-answered at the current virtual time.
+:meth:`advance`; handlers run (in their environments' processes) during those calls,
+their boto3 calls bridged to this simulator. Between those calls, the clients of
+:meth:`Simulator.session` are answered at the current virtual time.
 
 Every bridged call reaches :meth:`Simulator.dispatch`, which routes it through
 ``Simulator.services``, a ``{botocore service name: api}`` table: adding a service is one
@@ -82,6 +82,7 @@ class Simulator:
             stack.region,
             self._event if event_log is not None else None,
         )
+        self.lambdas.router = self  # the handlers' SDK calls come back to dispatch()
         self.queues: dict[str, Queue] = {
             lid: self.sqs.add_queue(spec) for lid, spec in stack.queues.items()
         }
@@ -137,15 +138,12 @@ class Simulator:
         """Run the simulation to virtual time ``until`` (handlers run in here)."""
         period = self.params.metric_period
         with bridge.running(self):
-            try:
-                # Queue depths are sampled once a period, as CloudWatch's SQS metrics are.
-                while self._next_sample <= until:
-                    self.clock.run_until(self._next_sample)
-                    self._sample_queues()
-                    self._next_sample += period
-                self.clock.run_until(until)
-            finally:
-                self.lambdas.process.release()
+            # Queue depths are sampled once a period, as CloudWatch's SQS metrics are.
+            while self._next_sample <= until:
+                self.clock.run_until(self._next_sample)
+                self._sample_queues()
+                self._next_sample += period
+            self.clock.run_until(until)
 
     def advance(self, seconds: float) -> None:
         self.run_until(self.clock.now + seconds)
@@ -317,6 +315,7 @@ class Simulator:
         if not self.closed:
             self.closed = True
             bridge.closed(self)
+            self.lambdas.close()  # every environment's process ends here
             self.logs.close()
 
     def __enter__(self) -> Simulator:

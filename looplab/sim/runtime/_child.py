@@ -1,0 +1,455 @@
+"""The execution environments' side of the process runtime: a zygote and the Lambda runtime.
+
+looplab runs this file as a script (``python -I _child.py FD``), never imports it: a
+handler's process must hold nothing of looplab's, so this module uses only the standard
+library and, in the zygote, botocore. The zygote imports boto3/botocore once and warms
+botocore's SQS model, then forks one child per execution environment on request, so a
+cold start costs a fork rather than ~350 ms of imports. Each child:
+
+- dies with the zygote (``PR_SET_PDEATHSIG``), which dies with looplab: no orphans;
+- holds exactly the environment variables looplab sends, its code directory first on
+  ``sys.path`` and as its working directory, and ``RLIMIT_DATA`` = the function's
+  MemorySize (``RLIMIT_AS`` cannot work: each thread reserves a 64 MB malloc arena);
+- writes stdout/stderr (fd 1 and 2, so C code and ``os.write`` too) into a memory file
+  that looplab reads into the log stream when the invocation ends;
+- answers every botocore call through a ``before-call`` handler registered LAST (after
+  botocore's ``add_recursion_detection_header``), which sends the call to looplab over a
+  socket and returns looplab's reply as the HTTP response: no call reaches the network.
+
+Wire format on both sockets: a 4-byte length, then a pickle (looplab unpickles with an
+allow-list, see ``_wire.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import importlib
+import io
+import json
+import os
+import pickle
+import resource
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from typing import Any
+
+_HEADER = struct.Struct("!I")
+_to_json = json.dumps  # the runtime's own, bound before any handler can replace json.dumps
+_PR_SET_PDEATHSIG = 1
+
+# The SDK a function may bundle. When its code directory holds any of them, the zygote's
+# preloaded copies are dropped so the function's own SDK is the one imported (as on AWS,
+# where the task root comes before the runtime's boto3 on sys.path).
+_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+class Channel:
+    """Length-prefixed pickles over a stream socket (the child trusts its parent)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+
+    def send(self, obj: Any) -> None:
+        data = pickle.dumps(obj, 5)
+        self.sock.sendall(_HEADER.pack(len(data)) + data)
+
+    def recv(self) -> Any:
+        buf = self.buf
+        while True:
+            if len(buf) >= 4:
+                (size,) = _HEADER.unpack_from(buf)
+                if len(buf) >= 4 + size:
+                    data = bytes(buf[4 : 4 + size])
+                    del buf[: 4 + size]
+                    return pickle.loads(data)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("looplab closed the channel")
+            buf += chunk
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent goes, even by ``kill -9`` (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the closed socket still ends us
+        return
+
+
+# -- the zygote --------------------------------------------------------------------------
+
+
+_warm_loader: Any = None
+_warm_session: Any = None  # boto3.DEFAULT_SESSION-to-be: made once, copied by each fork
+
+
+def _preload() -> None:
+    """Import the SDK, read botocore's SQS model and make the session boto3.client()
+    would make, once, for every child to inherit. A botocore session reads nothing of
+    the environment until a client is made (config, credentials and region are lazy),
+    so one made here is the same as one made in the child, minus ~30 ms of registering
+    botocore's built-in handlers per cold start."""
+    global _warm_loader, _warm_session
+    import boto3
+    import botocore.awsrequest
+    import botocore.handlers
+    import botocore.session
+
+    session = botocore.session.Session()
+    loader = session.get_component("data_loader")
+    for name in ("sqs",):
+        model = loader.load_service_model(name, "service-2")
+        loader.load_service_model(name, "endpoint-rule-set-1")
+        del model
+    loader.load_data("endpoints")
+    loader.load_data("partitions")
+    loader.load_data("sdk-default-configuration")
+    loader.load_data("_retry")
+    _warm_loader = loader
+    core = botocore.session.Session()
+    core.register_component("data_loader", loader)
+    _warm_session = boto3.Session(botocore_session=core)
+
+
+def zygote(fd: int) -> None:
+    # No PR_SET_PDEATHSIG here: it fires when the looplab THREAD that started the zygote
+    # ends, which is not looplab ending. The socket's EOF is: the kernel closes looplab's
+    # end however it dies, and then the zygote kills its children and exits (below).
+    control = socket.socket(fileno=fd)
+    _preload()
+    # What the zygote holds is shared with every child copy-on-write; a child's garbage
+    # collector walking those objects would copy their pages: keep them out of its sight.
+    gc.collect()
+    gc.freeze()
+    children: set[int] = set()
+    control.send(pickle.dumps(("ready", os.getpid())))
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+        except OSError:
+            break
+        if not data:
+            break
+        request = pickle.loads(data)
+        if request[0] == "fork":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                os._exit(_run_environment(fds, request[1]))
+            for each in fds:
+                os.close(each)
+            children.add(pid)
+            reply: tuple[Any, ...] = ("forked", pid)
+        elif request[0] == "wait":
+            pid = request[1]
+            try:
+                _, status = os.waitpid(pid, 0)  # looplab asks only after SIGKILL or EOF
+            except ChildProcessError:
+                status = -1
+            children.discard(pid)
+            reply = ("status", pid, status)
+        else:
+            reply = ("error", f"unknown request {request[0]!r}")
+        control.send(pickle.dumps(reply))
+    for pid in children:  # looplab is gone or closed us: so are its environments
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+# -- one execution environment -------------------------------------------------------------
+
+
+class _Stream(io.TextIOBase):
+    """sys.stdout and sys.stderr: whole lines written straight to fd 1 (the log pipe)."""
+
+    def __init__(self) -> None:
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if "\n" in text:
+            head, _, tail = (self._partial + text).rpartition("\n")
+            os.write(1, (head + "\n").encode("utf-8", "backslashreplace"))
+            self._partial = tail
+        else:
+            self._partial += text
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            os.write(1, (self._partial + "\n").encode("utf-8", "backslashreplace"))
+            self._partial = ""
+
+
+class LambdaContext:
+    """The handler's ``context``, with awslambdaric's attributes. The remaining time counts
+    on the invocation's virtual time: its start instant plus the handler's wall time so
+    far, scaled by ``SimParams.handler_time_scale``; never the host's clock."""
+
+    def __init__(self, fields: dict[str, Any], invocation: dict[str, Any]) -> None:
+        self.aws_request_id = invocation["request_id"]
+        self.log_group_name = fields["log_group_name"]
+        self.log_stream_name = fields["log_stream_name"]
+        self.function_name = fields["function_name"]
+        self.memory_limit_in_mb = str(fields["memory_limit_in_mb"])
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = fields["invoked_function_arn"]
+        self.tenant_id: str | None = None
+        self.client_context: Any = None
+        self.identity = CognitoIdentity()
+        self._deadline = invocation["deadline"]
+        self._start = invocation["now"]
+        self._scale = invocation["scale"]
+        self._wall = time.monotonic()
+
+    def get_remaining_time_in_millis(self) -> int:
+        now = self._start + (time.monotonic() - self._wall) * self._scale
+        return max(0, int((self._deadline - now) * 1000))
+
+    def log(self, msg: object) -> None:
+        sys.stdout.write(str(msg))
+
+    def __repr__(self) -> str:
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},"
+            f"log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},"
+            f"function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},"
+            f"function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},"
+            f"client_context={self.client_context},"
+            f"identity={self.identity},"
+            f"tenant_id={self.tenant_id}])"
+        )
+
+
+class CognitoIdentity:
+    """``context.identity``: always present; None fields for an SQS-triggered invocation."""
+
+    def __init__(self) -> None:
+        self.cognito_identity_id: str | None = None
+        self.cognito_identity_pool_id: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"CognitoIdentity([cognito_identity_id={self.cognito_identity_id},"
+            f"cognito_identity_pool_id={self.cognito_identity_pool_id}])"
+        )
+
+
+def _bundles_sdk(code_dir: str) -> bool:
+    return any(
+        os.path.isdir(os.path.join(code_dir, name))
+        or os.path.isfile(os.path.join(code_dir, name + ".py"))
+        for name in _SDK
+    )
+
+
+def _install_bridge(calls: Channel, session: Any = None) -> None:
+    """botocore handlers, registered last, that send every call to looplab.
+
+    ``before-parameter-build`` keeps the caller's parameters in the call's context (the
+    Stubber's way); ``before-call`` runs after botocore's own recursion-detection handler
+    put ``_X_AMZN_TRACE_ID`` into ``X-Amzn-Trace-Id``, so looplab sees the header AWS would.
+    A broken channel raises: returning None would let botocore go to the network.
+    """
+    from botocore import handlers
+    from botocore.awsrequest import AWSResponse
+
+    lock = threading.Lock()
+
+    def keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["looplab_params"] = params
+
+    def answer(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        headers = params.get("headers") or {}
+        trace = headers.get("X-Amzn-Trace-Id")
+        if isinstance(trace, bytes):
+            trace = trace.decode()
+        body = params.get("body")
+        if not isinstance(body, (bytes, str)):
+            body = None  # a stream: no modelled service reads one
+        api_params = (params.get("context") or {}).get("looplab_params") or {}
+        service = model.service_model
+        call = (service.service_name, model.name, api_params, trace, service.protocol, body)
+        with lock:
+            try:
+                calls.send(("call", call))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                calls.send(("call", (*call[:2], {}, *call[3:])))
+            status, parsed = calls.recv()
+        return AWSResponse(None, status, {}, None), parsed
+
+    def refuse(request: Any, **_: Any) -> Any:
+        # Only reached if something took the call past ``answer``: never the network.
+        raise RuntimeError(f"looplab: no network from a simulated environment ({request.url})")
+
+    last = handlers.REGISTER_LAST
+    bridge = [
+        ("before-parameter-build", keep_params),
+        ("before-call", answer),
+        ("before-send", refuse),
+    ]
+    for event, handler in bridge:
+        handlers.BUILTIN_HANDLERS.append((event, handler, last))  # every later session
+        if session is not None:
+            session.get_component("event_emitter").register_last(event, handler)
+
+
+def _run_environment(fds: list[int], spec: dict[str, Any]) -> int:
+    """The child's whole life; its exit status (a handler's ``sys.exit(3)`` ends the
+    runtime with status 3, as on AWS, where awslambdaric does not catch SystemExit)."""
+    try:
+        _environment(fds, spec)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code & 0xFF
+        print(code, file=sys.stderr)
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+    return 0
+
+
+def _environment(fds: list[int], spec: dict[str, Any]) -> None:
+    """A forked child: become the execution environment ``spec`` describes, then serve
+    invocations until looplab kills it."""
+    _die_with_parent()
+    control_fd, calls_fd, log_fd = fds
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    control = Channel(socket.socket(fileno=control_fd))
+    calls = Channel(socket.socket(fileno=calls_fd))
+    sys.stdout = sys.stderr = _Stream()
+    code_dir = spec["code_dir"]
+    os.environ.clear()
+    os.environ.update(spec["variables"])
+    time.tzset()  # TZ=:UTC, read by the C library as a new process would
+    os.chdir(code_dir)
+    sys.path[:] = [code_dir, *(p for p in sys.path if p)]
+    bundled = _bundles_sdk(code_dir)
+    if bundled:
+        for name in list(sys.modules):
+            if name.split(".")[0] in _SDK:
+                del sys.modules[name]
+    importlib.invalidate_caches()
+    if bundled:
+        _install_bridge(calls)  # into the function's own botocore, before any session
+    else:
+        import boto3
+
+        # The zygote's session, with its parsed models (read-only; re-reading them costs
+        # ~40 ms per cold start and models nothing).
+        _install_bridge(calls, _warm_session._session)
+        boto3.DEFAULT_SESSION = _warm_session
+    limit = spec["memory_mb"] << 20
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    _serve(control, spec)
+
+
+def _serve(control: Channel, spec: dict[str, Any]) -> None:
+    handler = None
+    while True:
+        invocation = control.recv()
+        trace = invocation["trace"]
+        if trace:
+            os.environ["_X_AMZN_TRACE_ID"] = trace
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        try:
+            if handler is None:
+                handler = _load(spec["handler"])
+                sys.stdout.flush()
+                control.send(("inited",))
+            result = handler(invocation["event"], LambdaContext(spec["context"], invocation))
+            try:
+                reply: tuple[Any, ...] = ("done", "success", _to_json(result))
+            except (TypeError, ValueError) as exc:
+                reply = (
+                    "done",
+                    "error",
+                    f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}",
+                )
+        except MemoryError:
+            sys.stdout.flush()
+            control.send(("done", "oom", None, False))
+            os._exit(137)
+        except _RuntimeError as exc:
+            # A failed init: Lambda resets the environment, the next invoke inits anew.
+            sys.stdout.flush()
+            control.send(
+                (
+                    "done",
+                    "error",
+                    f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):",
+                    False,
+                )
+            )
+            os._exit(1)
+        except Exception as exc:
+            reply = ("done", "error", _error_event(exc))
+        sys.stdout.flush()
+        control.send((*reply, True))
+
+
+class _RuntimeError(Exception):
+    """An error the runtime reports under its own type (``Runtime.ImportModuleError``)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def _load(handler: str) -> Any:
+    """The init phase: import the handler's module as awslambdaric does."""
+    module_path, _, attr = handler.rpartition(".")
+    try:
+        module = importlib.import_module(module_path.replace("/", "."))
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _RuntimeError(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
+        ) from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise _RuntimeError(
+            "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_path}'"
+        ) from exc
+
+
+def _error_event(exc: BaseException) -> str:
+    """The log event awslambdaric writes for a handler error: ``[ERROR] Type: message``,
+    then the stack trace without the runtime's own frame, as ONE event."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:]
+    head = f"[ERROR] {type(exc).__name__}"
+    message = str(exc)
+    if message:
+        head += f": {message}"
+    stack = "".join(traceback.format_list(frames)).rstrip("\n")
+    return f"{head}\nTraceback (most recent call last):" + (f"\n{stack}" if stack else "")
+
+
+if __name__ == "__main__":
+    zygote(int(sys.argv[1]))

@@ -1,0 +1,340 @@
+"""Execution environments as child processes of the zygote (``_zygote.py``).
+
+An environment's three channels (invocations, SDK calls, the stdout/stderr pipe) are
+socketpairs and a pipe made here and handed to the zygote with SCM_RIGHTS; looplab
+signals environments through pidfds (no PID reuse races) and asks the zygote, their
+parent, for exit statuses. An invocation is a strict hand-off: looplab waits, with a
+wall-clock deadline, while the handler runs, and answers its SDK calls meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import stat
+import tempfile
+import time
+import weakref
+from typing import Any
+
+from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
+from looplab.sim.runtime._wire import Channel, WireTimeout
+from looplab.sim.runtime._zygote import RuntimeUnavailable, current_zygote, the_zygote
+
+__all__ = ["ProcessRuntime", "RuntimeUnavailable"]
+
+INIT_TIMEOUT = 10.0
+"""Seconds the init phase may take. AWS documents it ("the Init phase is limited to 10
+seconds"); past it, init is retried within the invoke and its timeout: this runtime ends
+the invocation as timed out, which is where a hanging import ends on AWS too."""
+
+_LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
+_EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
+
+_SIGNAL_WORDS = {
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated",
+    signal.SIGINT: "interrupt",
+    signal.SIGBUS: "bus error",
+}
+
+
+class _Environment:
+    """looplab's handle on one environment process."""
+
+    __slots__ = (
+        "__weakref__",
+        "alive",
+        "calls",
+        "control",
+        "frozen",
+        "inited",
+        "log",
+        "offset",
+        "partial",
+        "pid",
+        "pidfd",
+        "poll",
+    )
+
+    def __init__(self, pid: int, control: Channel, calls: Channel, log: int) -> None:
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.control = control
+        self.calls = calls
+        self.log = log  # a memfd the environment's fd 1 and 2 append to
+        self.offset = 0  # how far looplab has read it
+        self.alive = True
+        self.frozen = False
+        self.inited = False
+        self.partial = b""
+        self.poll = select.poll()
+        for fd in (control.sock.fileno(), calls.sock.fileno()):
+            self.poll.register(fd, select.POLLIN)
+
+    def signal(self, signum: int) -> None:
+        signal.pidfd_send_signal(self.pidfd, signum)
+
+    def drain(self, lines: list[str]) -> None:
+        """Whatever the environment wrote so far, as whole lines."""
+        chunks = [self.partial]
+        while True:
+            chunk = os.pread(self.log, 1 << 16, self.offset)
+            chunks.append(chunk)
+            self.offset += len(chunk)
+            if len(chunk) < 1 << 16:
+                break
+        data = b"".join(chunks)
+        head, sep, self.partial = data.rpartition(b"\n")
+        if sep:
+            lines.extend(head.decode("utf-8", "replace").split("\n"))
+
+    def flush(self, lines: list[str]) -> None:
+        self.drain(lines)
+        if self.partial:
+            lines.append(self.partial.decode("utf-8", "replace"))
+            self.partial = b""
+
+
+class ProcessRuntime:
+    """The :class:`~looplab.sim.runtime.Runtime` looplab uses: one child process per
+    execution environment.
+
+    ``time_scale`` is ``SimParams.handler_time_scale`` (virtual seconds per wall second of
+    handler code), ``wall_limit`` is ``SimParams.handler_wall_limit`` (the watchdog).
+    """
+
+    def __init__(self, time_scale: float, wall_limit: float) -> None:
+        if time_scale <= 0:
+            raise ValueError(f"handler_time_scale must be > 0, not {time_scale}")
+        self.time_scale = time_scale
+        self.wall_limit = wall_limit
+        self._live: weakref.WeakSet[_Environment] = weakref.WeakSet()
+        self._home: str | None = None
+
+    def _home_dir(self) -> str:
+        """An empty, read-only HOME: Lambda sets none, and without one Python would find
+        the host's home (and its ~/.aws) through the password database."""
+        if self._home is None:
+            self._home = tempfile.mkdtemp(prefix="looplab-home-")
+            os.chmod(self._home, stat.S_IRUSR | stat.S_IXUSR)
+        return self._home
+
+    def start(self, spec: EnvironmentSpec) -> _Environment:
+        zygote = the_zygote()
+        control, control_theirs = socket.socketpair()
+        calls, calls_theirs = socket.socketpair()
+        # Output goes to a memory file rather than a pipe: a write never blocks the
+        # handler and never wakes looplab (a pipe woke it for every printed line);
+        # looplab reads it when the invocation ends.
+        log = os.memfd_create("looplab-environment-log", os.MFD_CLOEXEC)
+        try:
+            pid = zygote.fork(
+                {
+                    "variables": {**spec.variables, "HOME": self._home_dir()},
+                    "code_dir": str(spec.code_dir),
+                    "handler": spec.handler,
+                    "memory_mb": spec.memory_mb,
+                    "context": spec.context,
+                },
+                [control_theirs.fileno(), calls_theirs.fileno(), log],
+            )
+        except BaseException:
+            for sock in (control, calls):
+                sock.close()
+            os.close(log)
+            raise
+        finally:
+            control_theirs.close()
+            calls_theirs.close()
+        env = _Environment(pid, Channel(control), Channel(calls), log)
+        self._live.add(env)
+        return env
+
+    def invoke(self, handle: Any, invocation: Invocation, dispatch: Dispatch) -> Result:
+        env: _Environment = handle
+        try:
+            return self._invoke(env, invocation, dispatch)
+        except BaseException:
+            self.stop(env)  # interrupted (Ctrl-C) or a fault of looplab's: never half-run
+            raise
+
+    def _invoke(self, env: _Environment, invocation: Invocation, dispatch: Dispatch) -> Result:
+        if not env.alive:
+            raise RuntimeError("invoke on a stopped environment")
+        if env.frozen:
+            env.signal(signal.SIGCONT)
+            env.frozen = False
+        scale = self.time_scale
+        lines: list[str] = []
+        result = Result("error", lines=lines)
+        try:
+            env.control.send(
+                {
+                    "request_id": invocation.request_id,
+                    "event": invocation.event,
+                    "trace": invocation.trace,
+                    "now": invocation.now,
+                    "deadline": invocation.deadline,
+                    "scale": scale,
+                },
+                time.monotonic() + self.wall_limit,
+            )
+        except OSError:  # it died before its invocation (at start, or while frozen)
+            return self._dead(env, result, "exited")
+        except WireTimeout:  # it stopped reading: as good as hung
+            return self._dead(env, result, "timeout")
+        budget = min((invocation.deadline - invocation.now) / scale, self.wall_limit)
+        started = time.monotonic()
+        # The wall-clock watchdog: past ``limit`` the environment is killed, whatever it
+        # does (a busy loop, signals ignored, a half-sent message).
+        limit = started + (budget if env.inited else min(INIT_TIMEOUT / scale, self.wall_limit))
+        dispatched = 0.0  # wall seconds looplab spent answering SDK calls: not the handler's
+        control_fd, calls_fd = env.control.sock.fileno(), env.calls.sock.fileno()
+        try:
+            while True:
+                for fd in self._wait(env, limit, calls_fd, control_fd):
+                    if fd == calls_fd:
+                        _, call = env.calls.recv(limit)
+                        began = time.monotonic()
+                        reply = dispatch(*call)
+                        spent = time.monotonic() - began
+                        dispatched += spent
+                        limit += spent
+                        env.calls.send(reply, limit)
+                    else:
+                        message = env.control.recv(limit)
+                        now = time.monotonic()
+                        if message[0] == "inited":  # the handler's own time starts now
+                            result.init_wall = now - started - dispatched
+                            env.inited = True
+                            started, dispatched, limit = now, 0.0, now + budget
+                            continue
+                        result.wall = now - started - dispatched
+                        self._done(env, message, result)
+                        return result
+        except WireTimeout:
+            result.outcome = "timeout"
+        except EOFError:
+            result.outcome = "exited"
+            # Its channels closed as it exits: let it finish, so its own status is read
+            # (a child that closed them and lives on is killed after the grace).
+            select.select([env.pidfd], [], [], _EXIT_GRACE)
+        result.wall = time.monotonic() - started - dispatched
+        return self._dead(env, result, result.outcome)
+
+    def _dead(self, env: _Environment, result: Result, outcome: Outcome) -> Result:
+        status = self._end(env)
+        env.flush(result.lines)  # the pipe's last bytes: the writer is dead, so this ends
+        self.stop(env)
+        result.outcome, result.ended = outcome, True
+        if outcome == "exited":
+            result.exit_status = _describe(status)
+        return result
+
+    @staticmethod
+    def _wait(env: _Environment, limit: float, calls_fd: int, control_fd: int) -> list[int]:
+        """The channels with something to read; WireTimeout past ``limit``."""
+        if env.calls.ready():
+            return [calls_fd]
+        if env.control.ready():
+            return [control_fd]
+        while True:
+            wait = limit - time.monotonic()
+            if wait <= 0:
+                raise WireTimeout
+            events = env.poll.poll(int(wait * 1000) + 1)
+            if events:
+                return [fd for fd, _ in events]
+
+    def _done(self, env: _Environment, message: tuple[Any, ...], result: Result) -> None:
+        _, outcome, payload, keep = message
+        result.outcome = outcome
+        if outcome == "success":
+            try:
+                result.value = _json_loads(payload)
+            except (TypeError, ValueError) as exc:
+                result.outcome = "error"
+                result.error_event = f"[ERROR] Runtime.MarshalError: Unable to marshal: {exc}"
+        elif outcome == "error":
+            result.error_event = str(payload)
+        env.flush(result.lines)
+        if not keep:
+            self.stop(env)  # it exits by itself; reaped here
+            result.ended = True
+
+    def freeze(self, handle: Any) -> None:
+        """SIGSTOP, when something could run: a single-threaded environment is blocked
+        reading its next invocation and runs nothing; sparing it two signals and a
+        wake-up per invocation is most of a warm hop's overhead. The thread count is
+        the kernel's (``/proc/<pid>/task`` links), not the handler's word."""
+        env: _Environment = handle
+        if env.alive and not env.frozen:
+            try:
+                threads = os.stat(f"/proc/{env.pid}/task").st_nlink - 2
+            except OSError:
+                threads = 2  # no procfs: freeze regardless
+            if threads > 1:
+                env.signal(signal.SIGSTOP)
+                env.frozen = True
+            elif env.offset > _LOG_COMPACT and not env.partial:
+                # Read to the end, and nothing else of it can write now: start the memory
+                # file over (its offset is shared with the environment's fd 1 and 2).
+                os.lseek(env.log, 0, os.SEEK_SET)
+                os.ftruncate(env.log, 0)
+                env.offset = 0
+
+    def _end(self, env: _Environment) -> int:
+        """Kill and reap; the exit status (as os.waitpid gives it)."""
+        status = -1
+        if env.alive:
+            env.alive = False
+            with contextlib.suppress(ProcessLookupError):
+                env.signal(signal.SIGKILL)
+            zygote = current_zygote()
+            if zygote is not None and zygote.alive:
+                with contextlib.suppress(RuntimeUnavailable):
+                    status = zygote.wait(env.pid)
+        return status
+
+    def stop(self, handle: Any) -> None:
+        env: _Environment = handle
+        self._end(env)
+        if env.pidfd >= 0:
+            for close in (env.control.close, env.calls.close):
+                close()
+            os.close(env.log)
+            os.close(env.pidfd)
+            env.pidfd = -1
+        self._live.discard(env)
+
+    def close(self) -> None:
+        for env in list(self._live):
+            self.stop(env)
+        if self._home is not None:
+            os.chmod(self._home, stat.S_IRWXU)
+            with contextlib.suppress(OSError):
+                os.rmdir(self._home)
+            self._home = None
+
+
+def _json_loads(payload: Any) -> Any:
+    import json  # looplab's own json: the handler's process has its own
+
+    return json.loads(payload)
+
+
+def _describe(status: int) -> str:
+    """As Lambda's runtime reports a process's end ("exit status 3", "signal: killed")."""
+    if status < 0:
+        return "signal: killed"
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"exit status {code}"
+    word = _SIGNAL_WORDS.get(-code) or signal.Signals(-code).name
+    return f"signal: {word}"

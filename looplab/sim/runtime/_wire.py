@@ -1,0 +1,104 @@
+"""looplab's end of an environment's sockets: length-prefixed pickles, read with an allow-list.
+
+A child is handler code: what it sends is data, never instructions. The unpickler refuses
+every global but the few value types botocore parameters hold (timestamps, decimals), so
+a hostile pickle cannot run code in looplab. Reads have a deadline, so a child that sends
+half a message and stops cannot hang looplab.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import io
+import pickle
+import select
+import socket
+import struct
+import time
+from typing import Any
+
+_HEADER = struct.Struct("!I")
+
+_ALLOWED = {
+    ("datetime", "datetime"): datetime.datetime,
+    ("datetime", "date"): datetime.date,
+    ("datetime", "timedelta"): datetime.timedelta,
+    ("datetime", "timezone"): datetime.timezone,
+    ("decimal", "Decimal"): decimal.Decimal,
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _ALLOWED.get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(f"an environment sent {module}.{name}: refused")
+        return allowed
+
+
+def loads(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+class WireTimeout(Exception):
+    """The child did not finish a message before the deadline."""
+
+
+class Channel:
+    __slots__ = ("buf", "poll", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        # Non-blocking, with our own poll for the deadline: a socket timeout would poll
+        # before every recv, though looplab reads only after poll said there is data.
+        sock.setblocking(False)
+        self.sock = sock
+        self.buf = bytearray()
+        self.poll = select.poll()
+        self.poll.register(sock, select.POLLIN)
+
+    def send(self, obj: Any, deadline: float) -> None:
+        """Send one message; WireTimeout when the child has not taken it by ``deadline``
+        (a big event into a child that stopped reading)."""
+        data = pickle.dumps(obj, 5)
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            try:
+                view = view[self.sock.send(view) :]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WireTimeout from None
+                select.select([], [self.sock], [], left)
+
+    def ready(self) -> bool:
+        """A whole message is already buffered (poll would not say so)."""
+        buf = self.buf
+        return len(buf) >= 4 and len(buf) >= 4 + _HEADER.unpack_from(buf)[0]
+
+    def recv(self, deadline: float) -> Any:
+        """The next message; EOFError when the child is gone, WireTimeout past
+        ``deadline`` (time.monotonic())."""
+        buf = self.buf
+        while True:
+            if len(buf) >= 4:
+                (size,) = _HEADER.unpack_from(buf)
+                if len(buf) >= 4 + size:
+                    data = bytes(buf[4 : 4 + size])
+                    del buf[: 4 + size]
+                    return loads(data)
+            try:
+                chunk = self.sock.recv(65536)
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.poll.poll(int(left * 1000) + 1):
+                    raise WireTimeout from None
+                continue
+            except OSError as exc:
+                raise EOFError(str(exc)) from exc
+            if not chunk:
+                raise EOFError("the environment closed its end")
+            buf += chunk
+
+    def close(self) -> None:
+        self.sock.close()
