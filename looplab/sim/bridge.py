@@ -41,6 +41,7 @@ __all__ = [
     "request_of",
     "respond",
     "running",
+    "with_metadata",
 ]
 
 PARAMS_KEY = "looplab.params"
@@ -101,6 +102,12 @@ def call(
 def respond(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
     """What a ``before-call`` handler returns for a dispatched reply: ResponseMetadata as
     botocore's parser would add it, and an HTTP response carrying the status."""
+    return _response(status), with_metadata(status, parsed)
+
+
+def with_metadata(status: int, parsed: dict[str, Any]) -> dict[str, Any]:
+    """``parsed`` with the ResponseMetadata botocore's parser would add (its request ID
+    taken from the dispatcher's ``_request_id``)."""
     request_id = parsed.pop("_request_id", "00000000-0000-0000-0000-000000000000")
     parsed["ResponseMetadata"] = {
         "RequestId": request_id,
@@ -108,7 +115,7 @@ def respond(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str,
         "HTTPHeaders": {"x-amzn-requestid": request_id},
         "RetryAttempts": 0,
     }
-    return _response(status), parsed
+    return parsed
 
 
 _RESPONSES: dict[int, AWSResponse] = {}

@@ -274,12 +274,10 @@ class LambdaService:
         operation: str,
         params: dict[str, Any],
         trace: str | None,
-        protocol: str,
-        body: Any,
     ) -> tuple[int, dict[str, Any]]:
         if self.router is None:
             raise RuntimeError("LambdaService.router is not set: nothing answers SDK calls")
-        return route(self.router, service, operation, params, trace, protocol, body)
+        return route(self.router, service, operation, params, trace)
 
     def _finish(
         self,

@@ -1,38 +1,24 @@
 """The one adapter between an environment's captured SDK call and ``Simulator.dispatch``.
 
 An environment sends what botocore had: the caller's parameters (read on
-``before-parameter-build``, unserialised: bytes stay bytes), the trace header botocore
-put on the request, the protocol and the serialised body. ``dispatch`` takes the
-parameters (contract 1, docs/simulator.md), exactly as the in-process bridge hands them
-over, so the protocol and the body are not read here: they travel for diagnostics only.
+``before-parameter-build``, unserialised: bytes stay bytes) and the trace header botocore
+put on the request. ``dispatch`` takes exactly what the in-process bridge hands it
+(contract 1, docs/simulator.md), so a handler's call is answered the same way in either.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from looplab.sim.bridge import Router
+from looplab.sim.bridge import Router, with_metadata
 
 __all__ = ["route"]
 
 
 def route(
-    router: Router,
-    service: str,
-    operation: str,
-    params: dict[str, Any],
-    trace: str | None,
-    protocol: str,
-    body: Any,
+    router: Router, service: str, operation: str, params: dict[str, Any], trace: str | None
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, botocore-parsed reply with ResponseMetadata), as botocore's Stubber
     would return it."""
     status, parsed = router.dispatch(service, operation, params, trace)
-    request_id = parsed.pop("_request_id", "00000000-0000-0000-0000-000000000000")
-    parsed["ResponseMetadata"] = {
-        "RequestId": request_id,
-        "HTTPStatusCode": status,
-        "HTTPHeaders": {"x-amzn-requestid": request_id},
-        "RetryAttempts": 0,
-    }
-    return status, parsed
+    return status, with_metadata(status, parsed)

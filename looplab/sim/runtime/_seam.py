@@ -16,9 +16,9 @@ Outcome = Literal["success", "error", "timeout", "oom", "exited"]
 """How an invocation ended in its environment. Every one but success and error ends the
 environment: the next invocation gets a new one (a cold start)."""
 
-Dispatch = Callable[[str, str, dict[str, Any], str | None, str, Any], tuple[int, dict[str, Any]]]
-"""Answers one SDK call of a handler: (service, operation, params, trace header, protocol,
-wire body) -> (HTTP status, botocore-parsed reply with ResponseMetadata)."""
+Dispatch = Callable[[str, str, dict[str, Any], str | None], tuple[int, dict[str, Any]]]
+"""Answers one SDK call of a handler: (service, operation, unserialised params, trace
+header) -> (HTTP status, botocore-parsed reply with ResponseMetadata)."""
 
 
 @dataclass(frozen=True, slots=True)
