@@ -8,11 +8,16 @@ split: request parsing apart from the model). Rules AWS documents are followed a
 - a moved message keeps its id, body, attributes and trace header. Its receive count is
   kept as well (inferred: AWS does not say it resets for standard queues).
 Expiry and visibility are events on the virtual clock, so counts are exact at every instant.
+Retention is ONE pending clock event per queue (for its next due message), not one per
+message: a deleted message leaves nothing behind, so memory follows the live messages, not
+the retention period (a 4-day retention would otherwise hold every message a long chain
+ever sent until its timer fired).
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections import deque
 from collections.abc import Callable
@@ -95,6 +100,13 @@ class Queue:
         self.inflight = 0
         self.delayed = 0
         self.last_purge: float | None = None
+        # Retention bookkeeping. Messages sent to this queue expire in the order they were
+        # sent (one retention period for the queue), so an insertion-ordered dict of the
+        # live ones is enough; messages moved in by redrive keep their ORIGINAL enqueue
+        # time, so they are out of order and go to a heap of (due, message id).
+        self.by_sent: dict[str, Message] = {}
+        self.moved: list[tuple[float, str]] = []
+        self.expiry_at: float | None = None  # the pending retention event's time
 
     def count(self, state: str, delta: int) -> None:
         if state == "visible":
@@ -166,7 +178,8 @@ class SqsModel:
             message_attributes=message_attributes or {},
         )
         self._enqueue(queue, message, delay)
-        self.clock.at(message.sent + queue.spec.retention_seconds, self._expire, message)
+        queue.by_sent[message.message_id] = message
+        self._arm_expiry(queue, message.sent + queue.spec.retention_seconds)
         self.on_event("send", queue, message)
         return message
 
@@ -228,9 +241,8 @@ class SqsModel:
             return  # already past the DLQ's retention, counted from the original enqueue
         message.dead_letter_source = queue.spec.arn
         self._enqueue(dlq, message, 0)
-        # The pending expiry event was set for the source queue's retention; a shorter DLQ
-        # retention needs its own (a stale or early one is a no-op in _expire).
-        self.clock.at(deadline, self._expire, message)
+        heapq.heappush(dlq.moved, (deadline, message.message_id))
+        self._arm_expiry(dlq, deadline)
 
     # -- deleting and visibility ---------------------------------------------------------
 
@@ -289,6 +301,7 @@ class SqsModel:
         for message in list(queue.messages.values()):
             self._remove(message)
         queue.ready.clear()
+        queue.moved.clear()  # the pending retention event finds nothing and lapses
 
     def _by_handle(self, queue: Queue, receipt_handle: str) -> Message | None:
         message_id, sep, number = receipt_handle.partition("#")
@@ -325,19 +338,42 @@ class SqsModel:
         if queue is None or message.state == "gone":
             return
         queue.messages.pop(message.message_id, None)
+        queue.by_sent.pop(message.message_id, None)
         queue.count(message.state, -1)
         message.state = "gone"
         message.queue = None
 
-    def _expire(self, message: Message) -> None:
-        queue = message.queue
-        if queue is None or message.state == "gone":
-            return
+    def _arm_expiry(self, queue: Queue, due: float) -> None:
+        """Make sure a retention event is pending at or before ``due``."""
+        if queue.expiry_at is None or due < queue.expiry_at:
+            queue.expiry_at = due
+            self.clock.at(due, self._expire_due, queue, due)
+
+    def _expire_due(self, queue: Queue, when: float) -> None:
+        if queue.expiry_at != when:
+            return  # superseded by an earlier event (a message moved in with an older due)
+        queue.expiry_at = None
+        now, retention = self.clock.now, queue.spec.retention_seconds
+        sent = queue.by_sent
+        while sent:
+            message = next(iter(sent.values()))
+            if message.sent + retention > now:
+                break
+            self._expire(queue, message)
+        moved = queue.moved
+        while moved and moved[0][0] <= now:
+            _, message_id = heapq.heappop(moved)
+            message = queue.messages.get(message_id)
+            if message is not None and message.sent + retention <= now:
+                self._expire(queue, message)
         # Retention counts from the original enqueue time in whatever queue holds it now.
-        due = message.sent + queue.spec.retention_seconds
-        if self.clock.now < due:
-            self.clock.at(due, self._expire, message)
-            return
+        dues = [m.sent + retention for m in (next(iter(sent.values()), None),) if m]
+        if moved:
+            dues.append(moved[0][0])
+        if dues:
+            self._arm_expiry(queue, min(dues))
+
+    def _expire(self, queue: Queue, message: Message) -> None:
         self.on_event("expire", queue, message)
         self._remove(message)
 
