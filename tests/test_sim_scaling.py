@@ -60,16 +60,12 @@ def test_scaling_stops_at_1000_and_at_maximum_concurrency(tmp_path: Path) -> Non
         assert sim.pollers["M"].limit == 1000
     capped = tmp_path / "capped"
     capped.mkdir()
-    with backlog_sim(
-        capped, 2_000, mapping={"ScalingConfig": {"MaximumConcurrency": 40}}
-    ) as sim:
+    with backlog_sim(capped, 2_000, mapping={"ScalingConfig": {"MaximumConcurrency": 40}}) as sim:
         assert peak_concurrency(sim, 60) == 40
 
 
 def test_reserved_concurrency_throttles_a_scaled_mapping(tmp_path: Path) -> None:
-    with backlog_sim(
-        tmp_path, 2_000, function={"ReservedConcurrentExecutions": 20}
-    ) as sim:
+    with backlog_sim(tmp_path, 2_000, function={"ReservedConcurrentExecutions": 20}) as sim:
         assert peak_concurrency(sim, 30) == 20
         assert sim.metrics.total("AWS/Lambda", "Throttles", 0) > 0
 
