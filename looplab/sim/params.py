@@ -146,7 +146,10 @@ class SimParams:
     modelled: it changes cost, not delivery). Inferred: the delay is undocumented; one
     minute, the unit AWS states the scale-up rate in."""
 
-    mapping_scale_hold_outcomes: tuple[str, ...] = ("error", "throttled")
+    mapping_scale_hold_outcomes: tuple[Literal["error", "throttled", "dropped"], ...] = (
+        "error",
+        "throttled",
+    )
     """Invocation outcomes that hold a mapping's scale-up for the step they happen in. AWS
     knowledge center (lambda-sqs-scaling): "To prevent errors at scale, Lambda throttles
     function scaling when invocation errors occur." Inferred: that throttles count as
