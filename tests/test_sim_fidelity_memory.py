@@ -67,3 +67,40 @@ def test_an_undeleted_message_still_expires_by_its_retention(tmp_path: Path) -> 
         assert sim.queues["Q"].visible == 1
         sim.advance(60)
         assert sim.queues["Q"].visible == 0
+
+
+def test_a_deleted_message_is_freed_before_its_visibility_timeout_ends(tmp_path: Path) -> None:
+    """A fast fan-out deletes thousands a second: none may wait out its visibility timer."""
+    handler = write_handler(tmp_path, "fwd", FORWARDER)
+    stack = one_function_stack(tmp_path, handler, "vis", queue={"VisibilityTimeout": 900})
+    with Simulator(stack, seed=2) as sim:
+        sim.set_mapping("M", False)
+        before = _live_messages()
+        sqs = sim.client("sqs")
+        url = stack.queues["Q"].url
+        for _ in range(50):
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+            [got] = sqs.receive_message(QueueUrl=url)["Messages"]
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
+        assert _live_messages() - before <= 1
+
+
+def test_visibility_still_ends_in_order_with_mixed_timeouts(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "fwd", FORWARDER)
+    stack = one_function_stack(tmp_path, handler, "mixvis", queue={"VisibilityTimeout": 30})
+    with Simulator(stack, seed=2) as sim:
+        sim.set_mapping("M", False)
+        sqs, url = sim.client("sqs"), stack.queues["Q"].url
+        for body in ("a", "b", "c"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        first = sqs.receive_message(QueueUrl=url)["Messages"]  # hidden 30 s
+        sim.advance(10)
+        short = sqs.receive_message(QueueUrl=url, VisibilityTimeout=5)["Messages"]
+        sqs.receive_message(QueueUrl=url)["Messages"]  # hidden 30 s, from t=10
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
+        sim.advance(6)  # t=16: the 5-second one is back
+        assert [m["Body"] for m in short] == ["b"]
+        assert sim.queues["Q"].visible == 1
+        sim.advance(25)  # t=41: the last one too; the deleted one never
+        assert sim.queues["Q"].visible == 2
+        assert sim.queues["Q"].inflight == 0

@@ -9,9 +9,12 @@ split: request parsing apart from the model). Rules AWS documents are followed a
   kept as well (inferred: AWS does not say it resets for standard queues).
 Expiry and visibility are events on the virtual clock, so counts are exact at every instant.
 Retention is ONE pending clock event per queue (for its next due message), not one per
-message: a deleted message leaves nothing behind, so memory follows the live messages, not
-the retention period (a 4-day retention would otherwise hold every message a long chain
-ever sent until its timer fired).
+message, and so is the end of the queue's default visibility timeout: a deleted message
+leaves nothing behind, so memory follows the live messages, not the retention period (a
+4-day retention would otherwise hold every message a long chain ever sent until its timer
+fired) nor the visibility timeout (a fast fan-out deletes thousands a second). Other
+visibility timers (a delay, ChangeMessageVisibility) name the message by id, not by
+reference.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Message:
     received_at: float | None = (
         None  # the latest receive: the 12-hour visibility cap counts from it
     )
+    hidden_until: float = 0.0  # while in ``Queue.hidden``: when it becomes visible again
     queue: Queue | None = None
 
 
@@ -107,6 +111,9 @@ class Queue:
         self.by_sent: dict[str, Message] = {}
         self.moved: list[tuple[float, str]] = []
         self.expiry_at: float | None = None  # the pending retention event's time
+        # Received with the queue's visibility timeout: they reappear in receive order.
+        self.hidden: dict[str, Message] = {}
+        self.hidden_at: float | None = None  # the pending visibility event's time
 
     def count(self, state: str, delta: int) -> None:
         if state == "visible":
@@ -190,7 +197,7 @@ class SqsModel:
         if delay > 0:
             self._set_state(message, "delayed")
             message.vis_gen += 1
-            self.clock.after(delay, self._reappear, message, message.vis_gen)
+            self.clock.after(delay, self._reappear, queue, message.message_id, message.vis_gen)
         else:
             self._make_visible(message)
 
@@ -219,7 +226,7 @@ class SqsModel:
             message.received_at = now
             self._set_state(message, "inflight")
             if timeout:
-                self.clock.at(now + timeout, self._reappear, message, message.vis_gen)
+                self._hide(queue, message, now + timeout)
             out.append(Received(message, f"{message.message_id}#{message.receipt}"))
         if not timeout:
             # Visible again at once, but not twice in the same response.
@@ -277,10 +284,11 @@ class SqsModel:
                 "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
             )
         message.vis_gen += 1  # the old visibility event is now stale
+        queue.hidden.pop(message.message_id, None)
         if timeout == 0:
             self._make_visible(message)
         else:
-            self.clock.after(timeout, self._reappear, message, message.vis_gen)
+            self.clock.after(timeout, self._reappear, queue, message.message_id, message.vis_gen)
 
     def next_purge_at(self, queue: Queue) -> float:
         """When PurgeQueue is next allowed on ``queue`` (SQS: once every 60 seconds)."""
@@ -302,6 +310,7 @@ class SqsModel:
             self._remove(message)
         queue.ready.clear()
         queue.moved.clear()  # the pending retention event finds nothing and lapses
+        queue.hidden.clear()
 
     def _by_handle(self, queue: Queue, receipt_handle: str) -> Message | None:
         message_id, sep, number = receipt_handle.partition("#")
@@ -329,9 +338,44 @@ class SqsModel:
         queue.ready.append(message)
         self.on_visible(queue)
 
-    def _reappear(self, message: Message, vis_gen: int) -> None:
-        if message.state in ("inflight", "delayed") and message.vis_gen == vis_gen:
+    def _reappear(self, queue: Queue, message_id: str, vis_gen: int) -> None:
+        message = queue.messages.get(message_id)
+        if (
+            message is not None
+            and message.state in ("inflight", "delayed")
+            and message.vis_gen == vis_gen
+        ):
             self._make_visible(message)
+
+    def _hide(self, queue: Queue, message: Message, until: float) -> None:
+        """In flight until ``until``: in the queue's receive-ordered ``hidden`` dict when
+        that keeps it in order (the usual case), else a timer of its own."""
+        hidden = queue.hidden
+        last = next(reversed(hidden.values()), None) if hidden else None
+        if last is not None and last.hidden_until > until:
+            # Out of order (the queue's timeout was shortened, or a per-call timeout).
+            self.clock.at(until, self._reappear, queue, message.message_id, message.vis_gen)
+            return
+        message.hidden_until = until
+        hidden[message.message_id] = message
+        if queue.hidden_at is None or until < queue.hidden_at:
+            queue.hidden_at = until  # an event pending for later is now stale
+            self.clock.at(until, self._unhide, queue, until)
+
+    def _unhide(self, queue: Queue, when: float) -> None:
+        if queue.hidden_at != when:
+            return
+        queue.hidden_at = None
+        hidden, now = queue.hidden, self.clock.now
+        while hidden:
+            message = next(iter(hidden.values()))
+            if message.hidden_until > now:
+                queue.hidden_at = message.hidden_until
+                self.clock.at(message.hidden_until, self._unhide, queue, message.hidden_until)
+                return
+            del hidden[message.message_id]
+            if message.state == "inflight":
+                self._make_visible(message)
 
     def _remove(self, message: Message) -> None:
         queue = message.queue
@@ -339,6 +383,7 @@ class SqsModel:
             return
         queue.messages.pop(message.message_id, None)
         queue.by_sent.pop(message.message_id, None)
+        queue.hidden.pop(message.message_id, None)
         queue.count(message.state, -1)
         message.state = "gone"
         message.queue = None
