@@ -34,6 +34,7 @@ from looplab.sim.services._errors import ServiceError
 from looplab.stack import QueueSpec
 
 MAX_BATCH_ENTRIES = 10
+_NO_ATTRIBUTES: dict[str, Any] = {}
 MAX_BATCH_BYTES = 1_048_576
 PURGE_INTERVAL = 60.0
 
@@ -67,11 +68,11 @@ def _nonexistent(url_or_name: str) -> SqsError:
 class Message:
     message_id: str
     body: str
-    md5: str
     sent: float  # original enqueue time: retention counts from here, even after a DLQ move
     sender_id: str
     trace_header: str | None
-    message_attributes: dict[str, Any] = field(default_factory=dict)
+    # Most messages have none: they share one empty dict, never written to.
+    message_attributes: dict[str, Any] = field(default_factory=lambda: _NO_ATTRIBUTES)
     receive_count: int = 0
     first_receive: float | None = None
     state: str = "new"  # new | visible | inflight | delayed | gone
@@ -82,6 +83,13 @@ class Message:
         None  # the latest receive: the 12-hour visibility cap counts from it
     )
     hidden_until: float = 0.0  # while in ``Queue.hidden``: when it becomes visible again
+
+    @property
+    def md5(self) -> str:
+        """MD5 of the body, computed when asked (a microsecond) rather than kept: a backlog
+        of 65,536 messages would hold 5 MB of digests."""
+        return hashlib.md5(self.body.encode()).hexdigest()
+
     queue: Queue | None = None
 
 
@@ -178,11 +186,10 @@ class SqsModel:
         message = Message(
             message_id=uuid(self.rng),
             body=body,
-            md5=hashlib.md5(body.encode()).hexdigest(),
             sent=self.clock.now,
             sender_id=sender_id,
             trace_header=trace_header,
-            message_attributes=message_attributes or {},
+            message_attributes=message_attributes or _NO_ATTRIBUTES,
         )
         self._enqueue(queue, message, delay)
         queue.by_sent[message.message_id] = message
