@@ -152,6 +152,21 @@ def load_stack_for(project: Path, stage: str) -> Any:
         return stack.load_stack(project, stage=stage)
     except _package.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
+    except stack.TemplateError as exc:
+        raise BadInput(f"the compiled template of stage {stage!r}: {exc}") from exc
+
+
+def check_simulable(stack: Any) -> None:
+    """Raise BadInput listing what the local simulator refuses in ``stack`` (by template
+    path); the aws backend runs any stack, so only local runs and ``validate`` check."""
+    from looplab.sim.refusals import UnsupportedTemplate, check_stack
+    from looplab.stack import Stack
+
+    if isinstance(stack, Stack):  # tests' fake stacks have no template to check
+        try:
+            check_stack(stack)
+        except UnsupportedTemplate as exc:
+            raise BadInput(str(exc)) from exc
 
 
 def scenario_command(
@@ -185,6 +200,8 @@ def scenario_command(
             _missing_name(project / file)
         check_backend_name(backend)
         stack = load_stack_for(project, stage)
+        if backend == "local":
+            check_simulable(stack)
         sfile = validate_file(project / file, stack)
         scenario = build_scenario(sfile, name, list(sets), stack)
         if dry:
@@ -294,6 +311,7 @@ def validate_command(
     project = project_root() if project is None else Path(project)
     try:
         stack = load_stack_for(project, stage)
+        check_simulable(stack)
         sfile = validate_file(project / file, stack)
     except ScenarioError as exc:
         print_problems(Console(stderr=True), exc)

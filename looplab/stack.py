@@ -4,7 +4,14 @@ There is one definition of the stack: serverless.yml. This module does not read 
 reads the CloudFormation template that ``sls package`` compiles from it, so the simulator
 runs exactly what would be deployed (both mappings, the RecursiveLoop setting, the
 parameters of the stage). Nothing here assumes one queue and one function: any number of
-SQS queues, Python functions and SQS event source mappings are read.
+SQS queues, functions and event source mappings are read.
+
+The reader describes any template CloudFormation would accept (DESIGN.md, "the stack
+reads, the simulator refuses"): a FIFO queue, a Node.js function, a DynamoDB stream
+mapping or an SNS subscription are read, not refused, so the aws backend can load every
+stack. What the simulator cannot model it refuses itself (``looplab.sim.check_stack``),
+by name and template path. Only what AWS itself would reject (a mapping whose queue's
+visibility timeout is shorter than the function's timeout) is an error here.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ __all__ = [
     "FunctionSpec",
     "MappingSpec",
     "QueueSpec",
+    "SourceMappingSpec",
     "Stack",
     "TemplateError",
     "load_stack",
@@ -47,6 +55,7 @@ class QueueSpec:
     redrive_target_arn: str | None = None
     max_receive_count: int | None = None
     redrive_allow_policy: dict[str, Any] | None = None
+    fifo: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,18 @@ class MappingSpec:
     maximum_concurrency: int | None = None
     report_batch_item_failures: bool = False
     metrics: tuple[str, ...] = ()  # MetricsConfig.Metrics: "EventCount" turns on ESM metrics
+    filter_criteria: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SourceMappingSpec:
+    """An event source mapping whose source is not an SQS queue of this stack (a DynamoDB
+    or Kinesis stream, Kafka, MQ, DocumentDB, or a queue of another stack)."""
+
+    logical_id: str
+    uuid: str
+    function: str | None  # logical ID, when the function is in this stack
+    event_source: str  # the EventSourceArn, or "SelfManagedEventSource"
 
 
 @dataclass
@@ -96,6 +117,11 @@ class Stack:
     resources: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Every resource of the template: logical ID -> (type, physical ID as CloudFormation
     would report it: a queue's URL, a function's name, a mapping's UUID, a role's name)."""
+    other_mappings: dict[str, SourceMappingSpec] = field(default_factory=dict)
+    """Event source mappings from anything but a queue of this stack, keyed by logical ID."""
+    template: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """The template's ``Resources`` as compiled (unresolved): what the simulator reads to
+    refuse, by property path, what it does not model."""
 
     def mapping_for(self, function: str, source_queue: str) -> MappingSpec:
         for mapping in self.mappings.values():
@@ -178,6 +204,7 @@ class _Builder:
         queues: dict[str, QueueSpec] = {}
         functions: dict[str, FunctionSpec] = {}
         mappings: dict[str, MappingSpec] = {}
+        others: dict[str, SourceMappingSpec] = {}
         for logical_id, resource in self.resources.items():
             kind = resource.get("Type")
             props = self._props(logical_id)
@@ -188,7 +215,11 @@ class _Builder:
         for logical_id, resource in self.resources.items():
             if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
                 props = self._props(logical_id)
-                mappings[logical_id] = self._mapping(logical_id, props, queues, functions)
+                spec = self._mapping(logical_id, props, queues, functions)
+                if isinstance(spec, MappingSpec):
+                    mappings[logical_id] = spec
+                else:
+                    others[logical_id] = spec
         for mapping in mappings.values():
             queue, function = queues[mapping.source_queue], functions[mapping.function]
             if queue.visibility_timeout < function.timeout:
@@ -217,6 +248,8 @@ class _Builder:
                 logical_id: (str(resource.get("Type", "")), str(self.identity[logical_id][None]))
                 for logical_id, resource in self.resources.items()
             },
+            other_mappings=others,
+            template=self.resources,
         )
 
     def _props(self, logical_id: str) -> dict[str, Any]:
@@ -248,6 +281,19 @@ class _Builder:
             return {None: name, "Arn": f"arn:aws:iam::{self.account_id}:role/{name}"}
         if kind == "AWS::Logs::LogGroup" and isinstance(props.get("LogGroupName"), str):
             return {None: props["LogGroupName"]}
+        if kind in _NAMED:
+            service, name_prop, arn_form, ref_is_arn = _NAMED[kind]
+            name = props.get(name_prop) or f"{self.stack_name}-{logical_id}"
+            if not isinstance(name, str):
+                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.{name_prop}")
+            arn = f"{arn_prefix.format(service)}:{arn_form.format(name=name)}"
+            ident = {None: arn if ref_is_arn else name, "Arn": arn, name_prop: name}
+            if kind == "AWS::SNS::Topic":
+                ident["TopicArn"] = arn
+            if kind == "AWS::DynamoDB::Table":
+                # The stream's label is the creation time; the simulator's epoch stands in.
+                ident["StreamArn"] = f"{arn}/stream/2023-07-21T00:00:00.000"
+            return ident
         # Other resources (buckets, policies) matter only as names. CloudFormation names
         # them <stack>-<logical ID>-<random suffix>; the suffix here is a stable hash.
         suffix = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:13]
@@ -280,23 +326,24 @@ class _Builder:
             raise TemplateError(f"{path}: {logical_id} is not a resource of this template")
         ident = self.identity[logical_id]
         if attribute not in ident:
-            raise TemplateError(
-                f"{path}: {logical_id} has no attribute {attribute} in the local simulator"
-            )
+            kind = str(self.resources[logical_id].get("Type", ""))
+            if kind in _MODELLED:
+                # A resource the reader models fully: an unknown attribute is a typo that
+                # CloudFormation would reject too.
+                raise TemplateError(f"{path}: {kind} {logical_id} has no attribute {attribute}")
+            # Any other resource: a stand-in value, so the template is still described
+            # (what the simulator cannot run, it refuses by name, not here).
+            return _stand_in(kind, str(ident[None]), attribute, self.region, self.account_id)
         return ident[attribute]
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
-        if _bool(props.get("FifoQueue", False)):
-            raise TemplateError(
-                f"Resources.{logical_id}: FIFO queues are not modelled by the local simulator "
-                "(standard queues only)"
-            )
         ident = self.identity[logical_id]
         redrive = _json_or_dict(props.get("RedrivePolicy"))
         target = None
         max_receive = None
         if redrive:
-            target = self._logical_id_of_arn(redrive.get("deadLetterTargetArn"), logical_id)
+            # A DLQ of another stack is allowed: redrive then leaves the simulated account.
+            target = self._logical_id_of_arn(redrive.get("deadLetterTargetArn"))
             max_receive = int(redrive.get("maxReceiveCount", 10))
         return QueueSpec(
             logical_id=logical_id,
@@ -312,15 +359,11 @@ class _Builder:
             redrive_target_arn=redrive.get("deadLetterTargetArn") if redrive else None,
             max_receive_count=max_receive,
             redrive_allow_policy=_json_or_dict(props.get("RedriveAllowPolicy")),
+            fifo=_bool(props.get("FifoQueue", False)),
         )
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> FunctionSpec:
         runtime = str(props.get("Runtime", ""))
-        if not runtime.startswith("python"):
-            raise TemplateError(
-                f"Resources.{logical_id}: runtime {runtime or '(none)'} cannot run in the "
-                "local simulator, which runs Python handlers in-process"
-            )
         variables = (props.get("Environment") or {}).get("Variables") or {}
         reserved = props.get("ReservedConcurrentExecutions")
         return FunctionSpec(
@@ -345,63 +388,85 @@ class _Builder:
         props: dict[str, Any],
         queues: dict[str, QueueSpec],
         functions: dict[str, FunctionSpec],
-    ) -> MappingSpec:
-        source = self._logical_id_of_arn(props.get("EventSourceArn"), logical_id)
-        if source not in queues:
-            raise TemplateError(
-                f"Resources.{logical_id}: the local simulator models SQS event sources only"
-            )
+    ) -> MappingSpec | SourceMappingSpec:
         target = str(props.get("FunctionName", ""))
         function = next(
-            (f.logical_id for f in functions.values() if target in (f.name, f.arn)), None
+            (
+                f.logical_id
+                for f in functions.values()
+                if target in (f.name, f.arn) or target.startswith(f"{f.arn}:")
+            ),
+            None,
         )
+        arn = props.get("EventSourceArn")
+        source = next(
+            (q.logical_id for q in queues.values() if arn is not None and q.arn == arn), None
+        )
+        mapping_uuid = self.identity[logical_id][None]
+        if source is None:
+            return SourceMappingSpec(
+                logical_id=logical_id,
+                uuid=mapping_uuid,
+                function=function,
+                event_source=str(arn) if arn is not None else "SelfManagedEventSource",
+            )
         if function is None:
             raise TemplateError(
                 f"Resources.{logical_id}: FunctionName {target!r} is not a function of this stack"
             )
-        where = f"Resources.{logical_id}"
-        if props.get("FilterCriteria"):
-            # On AWS, messages that match no filter are deleted unseen; ignoring the filter
-            # would run the function on them instead.
-            raise TemplateError(f"{where}: FilterCriteria is not modelled by the local simulator")
-        window = int(props.get("MaximumBatchingWindowInSeconds", 0))
-        if window:
-            raise TemplateError(
-                f"{where}: MaximumBatchingWindowInSeconds {window} is not modelled by the local "
-                "simulator (0 only: a batch is whatever one receive returns)"
-            )
-        batch_size = int(props.get("BatchSize", 10))
-        if not 1 <= batch_size <= 10:
-            # Lambda allows up to 10,000 only with a batching window, which is not modelled.
-            raise TemplateError(
-                f"{where}: BatchSize {batch_size} needs a batching window on AWS; the local "
-                "simulator models 1..10"
-            )
         scaling = props.get("ScalingConfig") or {}
         return MappingSpec(
             logical_id=logical_id,
-            uuid=self.identity[logical_id][None],
+            uuid=mapping_uuid,
             function=function,
             source_queue=source,
-            batch_size=batch_size,
+            batch_size=int(props.get("BatchSize", 10)),
             enabled=_bool(props.get("Enabled", True)),
-            batching_window=window,
+            batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
             maximum_concurrency=(
                 int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None
             ),
             report_batch_item_failures="ReportBatchItemFailures"
             in (props.get("FunctionResponseTypes") or []),
             metrics=tuple(str(m) for m in (props.get("MetricsConfig") or {}).get("Metrics") or []),
+            filter_criteria=props.get("FilterCriteria") or None,
         )
 
-    def _logical_id_of_arn(self, arn: Any, where: str) -> str:
+    def _logical_id_of_arn(self, arn: Any) -> str | None:
         for logical_id, ident in self.identity.items():
             if ident.get("Arn") == arn:
                 return logical_id
-        raise TemplateError(f"Resources.{where}: {arn!r} is not the ARN of a resource here")
+        return None
 
 
 _MISSING = object()
+
+_MODELLED = frozenset(
+    {
+        "AWS::SQS::Queue",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::IAM::Role",
+    }
+)
+
+# type -> (ARN service, name property, ARN resource part, whether Ref gives the ARN)
+_NAMED: dict[str, tuple[str, str, str, bool]] = {
+    "AWS::SNS::Topic": ("sns", "TopicName", "{name}", True),
+    "AWS::DynamoDB::Table": ("dynamodb", "TableName", "table/{name}", False),
+    "AWS::Kinesis::Stream": ("kinesis", "Name", "stream/{name}", False),
+}
+
+
+def _stand_in(kind: str, physical: str, attribute: str, region: str, account: str) -> str:
+    """A GetAtt of a resource the reader does not model: an ARN for an ``*Arn`` attribute
+    (service from the type: AWS::Events::Rule -> events), else ``<physical id>.<attribute>``."""
+    if attribute == "Arn" or attribute.endswith("Arn"):
+        if physical.startswith("arn:"):
+            return physical
+        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
+        return f"arn:aws:{service}:{region}:{account}:{physical}"
+    return f"{physical}.{attribute}"
 
 
 def _json_or_dict(value: Any) -> dict[str, Any] | None:

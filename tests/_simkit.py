@@ -59,8 +59,13 @@ def write_handler(code_dir: Path, name: str, source: str) -> str:
 
 
 def build_stack(resources: dict[str, Any], code_dir: Path) -> Stack:
+    """A stack for the simulator: what it refuses raises here (``looplab.sim.check_stack``)."""
+    from looplab.sim.refusals import check_stack
+
     template = json.loads(json.dumps({"Resources": resources}))
-    return Stack.from_template(template, code_dir=code_dir, stage="test")
+    stack = Stack.from_template(template, code_dir=code_dir, stage="test")
+    check_stack(stack)
+    return stack
 
 
 FORWARDER = """\

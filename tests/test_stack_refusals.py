@@ -1,4 +1,5 @@
-"""looplab.stack refuses, by name and place, what the simulator would otherwise run wrongly."""
+"""The simulator refuses, by name and place, mapping settings it would otherwise run wrongly
+(``tests/_simkit.build_stack`` runs ``looplab.sim.check_stack``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ def stack_with_mapping(tmp_path: Path, **mapping_props: object):
 
 def test_filter_criteria_are_refused(tmp_path: Path) -> None:
     criteria = {"Filters": [{"Pattern": '{"body": {"counter": [5]}}'}]}
-    with pytest.raises(TemplateError, match=r"Resources\.M: FilterCriteria is not modelled"):
+    with pytest.raises(
+        TemplateError,
+        match=r"Resources\.M\.Properties\.FilterCriteria: on AWS, messages that match no filter",
+    ):
         stack_with_mapping(tmp_path, FilterCriteria=criteria)
 
 

@@ -12,8 +12,18 @@ It knows nothing of scenarios or journals. Build one from a compiled stack::
 """
 
 from looplab.sim.params import SimParams
+from looplab.sim.refusals import Refusal, UnsupportedTemplate, check_stack, refusals
 from looplab.sim.services import ServiceError
 from looplab.sim.services.sqs import SqsError
 from looplab.sim.simulator import Simulator
 
-__all__ = ["ServiceError", "SimParams", "Simulator", "SqsError"]
+__all__ = [
+    "Refusal",
+    "ServiceError",
+    "SimParams",
+    "Simulator",
+    "SqsError",
+    "UnsupportedTemplate",
+    "check_stack",
+    "refusals",
+]

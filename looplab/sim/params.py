@@ -8,7 +8,6 @@ Lineage carries) is a parameter here, so a result can always be traced to a choi
 Inferred choices that are fixed rather than parameters, because no shipped experiment
 depends on them (each is written where it is implemented):
 - a message moved to a DLQ keeps its receive count (``sqs.py``);
-- a batch's invocation continues the trace header of its first record (``pollers.py``);
 - botocore's URL-quoted trace header is stored as sent, and unquoted when read (``trace.py``);
 - the Lineage tag is the first 8 hex digits of SHA-256 of the function ARN (``trace.py``);
 - long polling inside a handler returns at once: a handler's call cannot span virtual
@@ -57,9 +56,9 @@ class SimParams:
     minutes. None: never reclaimed."""
 
     pollers_per_mapping: int = 5
-    """Concurrent batches an SQS mapping runs when no MaximumConcurrency is set. AWS: pollers
-    start at five and scale up with the backlog; the scaling is not modelled (a recursive
-    chain keeps at most a few messages in flight)."""
+    """Concurrent batches an SQS mapping starts with, and scales back to when traffic is low
+    (AWS, services-sqs-scaling: "starts processing five batches at a time"). Scaling up
+    from here: the ``mapping_scale_*`` parameters."""
 
     throttle_retry_interval: float | None = None
     """Seconds after a throttled invoke before an SQS mapping invokes the same batch again
@@ -142,6 +141,53 @@ class SimParams:
     """Wall seconds any one init or invocation may take before it is killed as timed out,
     whatever its Timeout and the time scale say: the watchdog that keeps a handler from
     hanging a run. Not AWS's (its limit is the Timeout); looplab's own guarantee."""
+
+    # -- event source mapping scaling and batches (fidelity, issue 11) ---------------------
+
+    mapping_max_concurrency: int = 1000
+    """Concurrent batches one SQS mapping can reach without MaximumConcurrency. AWS,
+    services-sqs-scaling: "The maximum number of batches that an event source mapping can
+    process simultaneously is 1,000" (MaximumConcurrency 2..1000 caps it lower)."""
+
+    mapping_scale_up_per_minute: int = 300
+    """Concurrent batches a mapping adds per minute while messages are still available.
+    AWS, services-sqs-scaling: "up to 300 more instances per minute"; the simulator takes
+    the upper bound (a backlog that waits is the case "up to" describes)."""
+
+    mapping_scale_interval: float = 1.0
+    """Seconds between two scaling steps; each adds ``mapping_scale_up_per_minute *
+    interval / 60`` batches (5 at 1 s). Inferred: AWS gives a rate per minute, not its
+    granularity; one second spreads the 300 evenly, and a step happens only while every
+    poller is busy and messages are still visible (AWS: "if messages are still available")."""
+
+    mapping_scale_down_idle: float = 60.0
+    """Seconds without a visible message after which a scaled-up mapping returns to
+    ``pollers_per_mapping`` batches. AWS: "When traffic is low, Lambda scales back the
+    processing to five concurrent batches" (the further optimisation to two batches is not
+    modelled: it changes cost, not delivery). Inferred: the delay is undocumented; one
+    minute, the unit AWS states the scale-up rate in."""
+
+    mapping_scale_hold_outcomes: tuple[Literal["error", "throttled", "dropped"], ...] = (
+        "error",
+        "throttled",
+    )
+    """Invocation outcomes that hold a mapping's scale-up for the step they happen in. AWS
+    knowledge center (lambda-sqs-scaling): "To prevent errors at scale, Lambda throttles
+    function scaling when invocation errors occur." Inferred: that throttles count as
+    errors here, and that a loop-detection stop ("dropped") does not (the function never
+    ran; Lambda counts no Errors for it). Add "dropped" to hold scaling on stops too."""
+
+    batch_trace_rule: Literal["first", "deepest", "freshest"] = "first"
+    """Which record's trace header the invocation of a batch continues when the batch holds
+    messages of several chains (AWS does not document it; one invocation has one trace).
+    "first": the first record's (SQS's order, oldest visible first); a looping message that
+    rides behind a fresh one is reset, and a fresh one behind a looping one is stopped with
+    it. "deepest": the record whose Lineage count for this function is highest; a loop can
+    never be laundered through a batch, but fresh messages in its batch are stopped with it.
+    "freshest": the lowest count; nothing fresh is ever stopped, and a loop that keeps
+    meeting fresh messages is never stopped. Default "first": what an invocation that
+    continues one trace most simply does; docs/simulator.md ("Several chains in one batch")
+    shows the three on one scenario."""
 
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)

@@ -2,14 +2,24 @@
 
 A mapping long-polls its queue, so it is modelled as event-driven: it is woken when a
 message becomes visible (or when the function frees a slot) and receives after a short
-poll latency. It receives up to BatchSize messages with the queue's visibility timeout,
-invokes the function, and then:
+poll latency. Each of its concurrent pollers (``limit``) receives on its own: as many polls
+are in flight at once as there are free pollers and visible batches. A poller receives up
+to BatchSize messages with the queue's visibility timeout, invokes the function, and then:
 - success: deletes the batch; with ReportBatchItemFailures, all but the items the response
   lists, and nothing when the response is invalid (see ``_batch_item_failures``);
 - error, stopped by loop detection, or throttled: leaves the batch; it comes back after the
   visibility timeout, its receive count already raised, so the queue's own redrive can move
   it on. Like AWS's pollers, a mapping does not account for the function's reserved
   concurrency: it receives, and the invoke is throttled (``SimParams.throttle_retry_interval``).
+
+Scaling (Lambda developer guide, services-sqs-scaling, standard queues): a mapping starts
+with five concurrent batches; while every poller is busy and messages are still visible it
+adds up to 300 a minute, up to 1,000 or the mapping's MaximumConcurrency; with no visible
+message for a while it returns to five (``SimParams.mapping_scale_*``). An invocation error
+or a throttle holds the next step (``mapping_scale_hold_outcomes``).
+
+A batch can hold messages of several chains; which record's trace the invocation
+continues is ``SimParams.batch_trace_rule``.
 
 A mapping's control-plane State (Enabling, Enabled, Disabling, Disabled, Updating) moves
 as UpdateEventSourceMapping makes it: the new settings take effect when the transition
@@ -26,6 +36,7 @@ from typing import Any, Literal
 from looplab.sim.ids import jitter
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.services.sqs.model import Queue, Received, SqsModel, system_attributes
+from looplab.sim.trace import TraceHeader
 from looplab.stack import MappingSpec
 
 MappingState = Literal["Enabling", "Enabled", "Disabling", "Disabled", "Updating"]
@@ -53,9 +64,12 @@ class Poller:
         self.batch_size = spec.batch_size
         self.maximum_concurrency = spec.maximum_concurrency
         self.default_concurrency = default_concurrency
-        self.limit = spec.maximum_concurrency or default_concurrency
-        self.busy = 0
-        self.scheduled = False
+        self.limit = min(default_concurrency, self._cap())  # concurrent batches now
+        self.busy = 0  # batches being invoked
+        self.polling = 0  # polls scheduled, not yet received
+        self._scaling = False  # a scaling step is pending on the clock
+        self._held = False  # an error or throttle since the last step: no scale-up
+        self._last_backlog = lambdas.clock.now
         self._generation = 0  # bumps on every state change: pending transitions compare it
         self._counts = "EventCount" in spec.metrics
         function.on_free.append(self.wake)
@@ -109,7 +123,7 @@ class Poller:
             self.batch_size = batch_size
         if maximum_concurrency is not None:  # 0: the cap removed
             self.maximum_concurrency = maximum_concurrency or None
-            self.limit = maximum_concurrency or self.default_concurrency
+            self.limit = min(max(self.limit, self.default_concurrency), self._cap())
         self.state = "Enabled" if enabled else "Disabled"
         if enabled:
             self.enabled = True
@@ -122,14 +136,27 @@ class Poller:
         if generation == self._generation:
             self.enabled = False
 
+    def _cap(self) -> int:
+        return self.maximum_concurrency or self.lambdas.params.mapping_max_concurrency
+
     def wake(self) -> None:
-        if self.enabled and not self.scheduled and self.busy < self.limit and self.queue.visible:
-            self.scheduled = True
-            delay = jitter(self.lambdas.rng, self.lambdas.params.poll_latency)
-            self.lambdas.clock.after(delay, self._poll)
+        """Start a poll on every free poller that has a visible batch to take."""
+        if not self.enabled:
+            return
+        queue = self.queue
+        free = self.limit - self.busy - self.polling
+        wanted = -(-queue.visible // self.batch_size) - self.polling
+        if free > 0 and wanted > 0:
+            rng, latency, after = self.lambdas.rng, self.lambdas.params.poll_latency, None
+            after = self.lambdas.clock.after
+            for _ in range(min(free, wanted)):
+                self.polling += 1
+                after(jitter(rng, latency), self._poll)
+        if queue.visible and not self._scaling and self.busy + self.polling >= self.limit:
+            self._arm_scaling()
 
     def _poll(self) -> None:
-        self.scheduled = False
+        self.polling -= 1
         if not self.enabled or self.busy >= self.limit:
             return  # woken again when enabled or when a batch finishes
         # No check of the function's reserved concurrency: AWS's pollers make none either.
@@ -141,6 +168,32 @@ class Poller:
         self._invoke(received)
         self.wake()  # more visible messages: another batch in parallel
 
+    # -- scaling -------------------------------------------------------------------------
+
+    def _arm_scaling(self) -> None:
+        self._scaling = True
+        self.lambdas.clock.after(self.lambdas.params.mapping_scale_interval, self._scale)
+
+    def _scale(self) -> None:
+        """One scaling step: up while saturated with a backlog, back to five once idle."""
+        self._scaling = False
+        params, now = self.lambdas.params, self.lambdas.clock.now
+        floor = min(self.default_concurrency, self._cap())
+        held, self._held = self._held, False
+        if self.queue.visible:
+            self._last_backlog = now
+            saturated = self.busy + self.polling >= self.limit
+            if saturated and not held and self.enabled and self.limit < self._cap():
+                step = params.mapping_scale_up_per_minute * params.mapping_scale_interval / 60
+                self.limit = min(self._cap(), self.limit + max(1, round(step)))
+                self.wake()
+        elif self.limit > floor and now - self._last_backlog >= params.mapping_scale_down_idle:
+            self.limit = floor
+        if not self._scaling and (
+            self.limit > floor or (self.queue.visible and self.limit < self._cap())
+        ):
+            self._arm_scaling()
+
     def _invoke(self, received: list[Received]) -> None:
         self.busy += 1
         answered = False
@@ -151,11 +204,10 @@ class Poller:
             self._done(received, outcome, result)
 
         try:
-            # A batch's invocation continues the trace of its first message.
             self.lambdas.invoke(
                 self.function,
                 {"Records": [self._record(r) for r in received]},
-                received[0].message.trace_header,
+                self._batch_trace(received),
                 self.queue.spec.logical_id,
                 done,
             )
@@ -164,8 +216,26 @@ class Poller:
                 self.busy -= 1  # nothing will answer: the slot must not stay taken
             raise
 
+    def _batch_trace(self, received: list[Received]) -> str | None:
+        """The trace header the batch's invocation continues (``SimParams.batch_trace_rule``)."""
+        first = received[0].message.trace_header
+        rule = self.lambdas.params.batch_trace_rule
+        if rule == "first" or len(received) == 1:
+            return first
+        tag = self.function.tag
+
+        def count(r: Received) -> int:
+            header = TraceHeader.parse(r.message.trace_header)
+            return header.lineage.get(tag, 0) if header else 0
+
+        # min/max keep the earliest record among equals: SQS's order breaks ties.
+        pick = max(received, key=count) if rule == "deepest" else min(received, key=count)
+        return pick.message.trace_header
+
     def _done(self, received: list[Received], outcome: str, result: Any) -> None:
         self.busy -= 1
+        if outcome in self.lambdas.params.mapping_scale_hold_outcomes:
+            self._held = True
         if self._counts:
             self._count_outcome(outcome, len(received))
         if outcome == "success":

@@ -27,6 +27,7 @@ from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
 from looplab.sim.pollers import Poller
+from looplab.sim.refusals import check_stack
 from looplab.sim.services import (
     Call,
     ServiceError,
@@ -58,6 +59,9 @@ class Simulator:
         params: SimParams | None = None,
         event_log: TextIO | None = None,
     ) -> None:
+        # What the simulator cannot model is refused before anything runs (by name and
+        # template path), never silently left out.
+        check_stack(stack)
         self.stack = stack
         self.seed = seed
         self.params = params or SimParams()

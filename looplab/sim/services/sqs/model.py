@@ -8,11 +8,19 @@ split: request parsing apart from the model). Rules AWS documents are followed a
 - a moved message keeps its id, body, attributes and trace header. Its receive count is
   kept as well (inferred: AWS does not say it resets for standard queues).
 Expiry and visibility are events on the virtual clock, so counts are exact at every instant.
+Retention is ONE pending clock event per queue (for its next due message), not one per
+message, and so is the end of the queue's default visibility timeout: a deleted message
+leaves nothing behind, so memory follows the live messages, not the retention period (a
+4-day retention would otherwise hold every message a long chain ever sent until its timer
+fired) nor the visibility timeout (a fast fan-out deletes thousands a second). Other
+visibility timers (a delay, ChangeMessageVisibility) name the message by id, not by
+reference.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +34,7 @@ from looplab.sim.services._errors import ServiceError
 from looplab.stack import QueueSpec
 
 MAX_BATCH_ENTRIES = 10
+_NO_ATTRIBUTES: dict[str, Any] = {}
 MAX_BATCH_BYTES = 1_048_576
 PURGE_INTERVAL = 60.0
 
@@ -59,11 +68,11 @@ def _nonexistent(url_or_name: str) -> SqsError:
 class Message:
     message_id: str
     body: str
-    md5: str
     sent: float  # original enqueue time: retention counts from here, even after a DLQ move
     sender_id: str
     trace_header: str | None
-    message_attributes: dict[str, Any] = field(default_factory=dict)
+    # Most messages have none: they share one empty dict, never written to.
+    message_attributes: dict[str, Any] = field(default_factory=lambda: _NO_ATTRIBUTES)
     receive_count: int = 0
     first_receive: float | None = None
     state: str = "new"  # new | visible | inflight | delayed | gone
@@ -73,6 +82,14 @@ class Message:
     received_at: float | None = (
         None  # the latest receive: the 12-hour visibility cap counts from it
     )
+    hidden_until: float = 0.0  # while in ``Queue.hidden``: when it becomes visible again
+
+    @property
+    def md5(self) -> str:
+        """MD5 of the body, computed when asked (a microsecond) rather than kept: a backlog
+        of 65,536 messages would hold 5 MB of digests."""
+        return hashlib.md5(self.body.encode()).hexdigest()
+
     queue: Queue | None = None
 
 
@@ -95,6 +112,16 @@ class Queue:
         self.inflight = 0
         self.delayed = 0
         self.last_purge: float | None = None
+        # Retention bookkeeping. Messages sent to this queue expire in the order they were
+        # sent (one retention period for the queue), so an insertion-ordered dict of the
+        # live ones is enough; messages moved in by redrive keep their ORIGINAL enqueue
+        # time, so they are out of order and go to a heap of (due, message id).
+        self.by_sent: dict[str, Message] = {}
+        self.moved: list[tuple[float, str]] = []
+        self.expiry_at: float | None = None  # the pending retention event's time
+        # Received with the queue's visibility timeout: they reappear in receive order.
+        self.hidden: dict[str, Message] = {}
+        self.hidden_at: float | None = None  # the pending visibility event's time
 
     def count(self, state: str, delta: int) -> None:
         if state == "visible":
@@ -159,14 +186,14 @@ class SqsModel:
         message = Message(
             message_id=uuid(self.rng),
             body=body,
-            md5=hashlib.md5(body.encode()).hexdigest(),
             sent=self.clock.now,
             sender_id=sender_id,
             trace_header=trace_header,
-            message_attributes=message_attributes or {},
+            message_attributes=message_attributes or _NO_ATTRIBUTES,
         )
         self._enqueue(queue, message, delay)
-        self.clock.at(message.sent + queue.spec.retention_seconds, self._expire, message)
+        queue.by_sent[message.message_id] = message
+        self._arm_expiry(queue, message.sent + queue.spec.retention_seconds)
         self.on_event("send", queue, message)
         return message
 
@@ -177,7 +204,7 @@ class SqsModel:
         if delay > 0:
             self._set_state(message, "delayed")
             message.vis_gen += 1
-            self.clock.after(delay, self._reappear, message, message.vis_gen)
+            self.clock.after(delay, self._reappear, queue, message.message_id, message.vis_gen)
         else:
             self._make_visible(message)
 
@@ -206,7 +233,7 @@ class SqsModel:
             message.received_at = now
             self._set_state(message, "inflight")
             if timeout:
-                self.clock.at(now + timeout, self._reappear, message, message.vis_gen)
+                self._hide(queue, message, now + timeout)
             out.append(Received(message, f"{message.message_id}#{message.receipt}"))
         if not timeout:
             # Visible again at once, but not twice in the same response.
@@ -228,9 +255,8 @@ class SqsModel:
             return  # already past the DLQ's retention, counted from the original enqueue
         message.dead_letter_source = queue.spec.arn
         self._enqueue(dlq, message, 0)
-        # The pending expiry event was set for the source queue's retention; a shorter DLQ
-        # retention needs its own (a stale or early one is a no-op in _expire).
-        self.clock.at(deadline, self._expire, message)
+        heapq.heappush(dlq.moved, (deadline, message.message_id))
+        self._arm_expiry(dlq, deadline)
 
     # -- deleting and visibility ---------------------------------------------------------
 
@@ -265,10 +291,11 @@ class SqsModel:
                 "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
             )
         message.vis_gen += 1  # the old visibility event is now stale
+        queue.hidden.pop(message.message_id, None)
         if timeout == 0:
             self._make_visible(message)
         else:
-            self.clock.after(timeout, self._reappear, message, message.vis_gen)
+            self.clock.after(timeout, self._reappear, queue, message.message_id, message.vis_gen)
 
     def next_purge_at(self, queue: Queue) -> float:
         """When PurgeQueue is next allowed on ``queue`` (SQS: once every 60 seconds)."""
@@ -289,6 +316,8 @@ class SqsModel:
         for message in list(queue.messages.values()):
             self._remove(message)
         queue.ready.clear()
+        queue.moved.clear()  # the pending retention event finds nothing and lapses
+        queue.hidden.clear()
 
     def _by_handle(self, queue: Queue, receipt_handle: str) -> Message | None:
         message_id, sep, number = receipt_handle.partition("#")
@@ -316,28 +345,87 @@ class SqsModel:
         queue.ready.append(message)
         self.on_visible(queue)
 
-    def _reappear(self, message: Message, vis_gen: int) -> None:
-        if message.state in ("inflight", "delayed") and message.vis_gen == vis_gen:
+    def _reappear(self, queue: Queue, message_id: str, vis_gen: int) -> None:
+        message = queue.messages.get(message_id)
+        if (
+            message is not None
+            and message.state in ("inflight", "delayed")
+            and message.vis_gen == vis_gen
+        ):
             self._make_visible(message)
+
+    def _hide(self, queue: Queue, message: Message, until: float) -> None:
+        """In flight until ``until``: in the queue's receive-ordered ``hidden`` dict when
+        that keeps it in order (the usual case), else a timer of its own."""
+        hidden = queue.hidden
+        last = next(reversed(hidden.values()), None) if hidden else None
+        if last is not None and last.hidden_until > until:
+            # Out of order (the queue's timeout was shortened, or a per-call timeout).
+            self.clock.at(until, self._reappear, queue, message.message_id, message.vis_gen)
+            return
+        message.hidden_until = until
+        hidden[message.message_id] = message
+        if queue.hidden_at is None or until < queue.hidden_at:
+            queue.hidden_at = until  # an event pending for later is now stale
+            self.clock.at(until, self._unhide, queue, until)
+
+    def _unhide(self, queue: Queue, when: float) -> None:
+        if queue.hidden_at != when:
+            return
+        queue.hidden_at = None
+        hidden, now = queue.hidden, self.clock.now
+        while hidden:
+            message = next(iter(hidden.values()))
+            if message.hidden_until > now:
+                queue.hidden_at = message.hidden_until
+                self.clock.at(message.hidden_until, self._unhide, queue, message.hidden_until)
+                return
+            del hidden[message.message_id]
+            if message.state == "inflight":
+                self._make_visible(message)
 
     def _remove(self, message: Message) -> None:
         queue = message.queue
         if queue is None or message.state == "gone":
             return
         queue.messages.pop(message.message_id, None)
+        queue.by_sent.pop(message.message_id, None)
+        queue.hidden.pop(message.message_id, None)
         queue.count(message.state, -1)
         message.state = "gone"
         message.queue = None
 
-    def _expire(self, message: Message) -> None:
-        queue = message.queue
-        if queue is None or message.state == "gone":
-            return
+    def _arm_expiry(self, queue: Queue, due: float) -> None:
+        """Make sure a retention event is pending at or before ``due``."""
+        if queue.expiry_at is None or due < queue.expiry_at:
+            queue.expiry_at = due
+            self.clock.at(due, self._expire_due, queue, due)
+
+    def _expire_due(self, queue: Queue, when: float) -> None:
+        if queue.expiry_at != when:
+            return  # superseded by an earlier event (a message moved in with an older due)
+        queue.expiry_at = None
+        now, retention = self.clock.now, queue.spec.retention_seconds
+        sent = queue.by_sent
+        while sent:
+            message = next(iter(sent.values()))
+            if message.sent + retention > now:
+                break
+            self._expire(queue, message)
+        moved = queue.moved
+        while moved and moved[0][0] <= now:
+            _, message_id = heapq.heappop(moved)
+            message = queue.messages.get(message_id)
+            if message is not None and message.sent + retention <= now:
+                self._expire(queue, message)
         # Retention counts from the original enqueue time in whatever queue holds it now.
-        due = message.sent + queue.spec.retention_seconds
-        if self.clock.now < due:
-            self.clock.at(due, self._expire, message)
-            return
+        dues = [m.sent + retention for m in (next(iter(sent.values()), None),) if m]
+        if moved:
+            dues.append(moved[0][0])
+        if dues:
+            self._arm_expiry(queue, min(dues))
+
+    def _expire(self, queue: Queue, message: Message) -> None:
         self.on_event("expire", queue, message)
         self._remove(message)
 
