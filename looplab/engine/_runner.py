@@ -25,7 +25,8 @@ from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir, utc_now
 from looplab.engine._probe import Probe
 from looplab.engine._recorder import Recorder
 from looplab.engine._signals import Interrupted, SignalGuard
-from looplab.engine._steps import Outcome, StepContext, StopConditionMet, execute
+from looplab.engine._steps import Outcome, StepContext, execute
+from looplab.engine._stopwatch import StopConditionMet, StopWatch
 from looplab.scenarios import Scenario, Step
 
 EXIT_CODES = {"completed": 0, "failed": 1, "aborted": 1}
@@ -169,11 +170,12 @@ class _Run:
                 f"{exc.strerror or exc}"
             ) from exc
         self.journal = Journal(folder, doc)
+        self.watch = StopWatch(scenario.stop_when, self.probe, backend, self._elapsed)
         self.ctx = StepContext(
             backend=backend,
             probe=self.probe,
             queues=self.queues,
-            stop_when=scenario.stop_when,
+            watch=self.watch,
             progress=self._progress,
         )
 
@@ -218,6 +220,7 @@ class _Run:
                 )
                 return
             self._sample()
+            self.watch.arm()
             self._steps()
         except _Stop:
             pass  # status and reason already recorded
@@ -263,12 +266,16 @@ class _Run:
             self._write(paced=True)
             self.listener.step_started(phase, index, total, step)
             outcome = execute(step, self.ctx)
-            if phase == "steps" and self.scenario.stop_when:
-                try:
-                    stop = self._stop_holding()
-                except Exception as exc:  # the step ran; reading the budget did not
-                    outcome = Outcome("error", outcome.output)
-                    error = f"checking stop_when after the step: {type(exc).__name__}: {exc}"
+            try:
+                self.watch.check()  # a step that moves no time can still spend the budget
+            except StopConditionMet as exc:
+                stop = exc
+            except Exception as exc:  # the step ran; reading the budget did not
+                note = f"checking stop_when after the step: {type(exc).__name__}: {exc}"
+                if phase == "steps":
+                    outcome, error = Outcome("error", outcome.output), note
+                else:  # cleanup is not failed by a budget it could not read
+                    self._warn_once(f"finally {index + 1}: {note}")
         except Interrupted:
             self._end_step(record, Outcome("interrupted", {}), None, phase)
             raise
@@ -306,18 +313,20 @@ class _Run:
         self._write(paced=True)
         self.listener.step_finished(phase, record)
 
-    def _stop_holding(self) -> StopConditionMet | None:
-        self.probe.fresh()
-        cond = self.probe.first_holding(self.scenario.stop_when)
-        return None if cond is None else StopConditionMet(cond, self.probe.check(cond))
-
     def _finally(self) -> None:
         self.guard.cleaning = True
         self.doc["phase"] = "finally"
-        self.ctx.stop_when = ()  # cleanup is never cut short by the budget
+        # Cleanup is never cut short by a stop condition, but it is still watched: a hit
+        # (even the one that stopped the steps) brakes once and goes into the journal.
+        self.watch.enter_finally()
+        self.doc["stops_in_finally"] = self.watch.finally_hits
         steps = self.scenario.finally_
         failures: list[str] = []
         try:
+            try:
+                self.watch.check()
+            except Exception as exc:  # reading the budget failed: recorded, cleanup goes on
+                self._warn_once(f"finally: checking stop_when: {type(exc).__name__}: {exc}")
             for index, step in enumerate(steps):
                 record = self._run_step("finally", index, len(steps), step)
                 if record["status"] == "error":
@@ -337,6 +346,10 @@ class _Run:
     def _end(self) -> None:
         """The journal's last word; runs whatever happened before (a ``finally:`` clause)."""
         self.guard.settle()
+        with contextlib.suppress(Exception):
+            self.watch.disarm()
+        for hit in self.watch.finally_hits:
+            self.doc["warnings"].append(_finally_stop_warning(hit))
         # The backend's own rails after finally (restore protection, release a budget's cap).
         self.doc["backend_finish"] = _backend_call(self.backend.finish)
         if self.outcome == "running":  # cannot happen, but never leave "running" behind
@@ -400,6 +413,10 @@ class _Run:
         self.outcome = status
         self.doc["reason"] = reason
 
+    def _warn_once(self, note: str) -> None:
+        if note not in self.doc["warnings"]:
+            self.doc["warnings"].append(note)
+
     def _any_failed(self) -> bool:
         return any(not e["passed"] for e in self.doc["expectations"])
 
@@ -435,6 +452,19 @@ def _timeout_warning(phase: str, record: dict[str, Any]) -> str:
     return (
         f"{where}: {record['summary']} timed out after {output.get('waited', 0):.0f} s; "
         f"not met: {'; '.join(unmet) or 'nothing recorded'}; the run went on"
+    )
+
+
+def _finally_stop_warning(hit: dict[str, Any]) -> str:
+    brake = hit["brake"]
+    did = (
+        "braked: " + "; ".join(str(a) for a in brake.get("actions", []))
+        if brake.get("applied")
+        else f"not braked ({brake.get('why') or brake.get('error')})"
+    )
+    return (
+        f"finally: stop condition met at {hit['at']:.3f} s: {hit['check']} "
+        f"(actual {hit['actual']}); {did}; cleanup went on"
     )
 
 
