@@ -94,3 +94,39 @@ def test_no_stop_condition_no_watch(stack: Any, tmp_path: Path) -> None:
     result = _run(stack, ROOT / "scenarios.yaml", "loop-detection", [], tmp_path)
     assert result.status == "completed"
     assert result.doc.get("stops_in_finally", []) == []
+
+
+def test_finally_on_the_aws_backend_records_its_rail_and_goes_on(
+    stack: Any, tmp_path: Path
+) -> None:
+    # The aws backend on the simulator's own AWS APIs (as tests/test_backend_aws_sim.py):
+    # its budget rail counts the logs during finally's wait, brakes and raises; the engine
+    # records that as a stop in finally, not a failed cleanup, and the cleanup goes on.
+    from looplab.backends.aws import AwsBackend, Calls, SimulatorClock, StackRecord
+    from looplab.cli import invocation_budget
+    from looplab.sim import Simulator
+
+    file = tmp_path / "scenarios.yaml"
+    file.write_text(FINALLY_RUNAWAY)
+    scenario = build_scenario(validate_file(file, stack), "runaway-in-finally", [], stack)
+    sim = Simulator(stack, seed=0)
+    record = StackRecord.from_dict(sim.stack_record())
+    calls = Calls(sim.session(), region=record.region, stage=record.stage)
+    mappings = {lid: (m.function, m.source_queue) for lid, m in stack.mappings.items()}
+    budget = invocation_budget(scenario)
+    backend = AwsBackend(
+        record, calls, SimulatorClock(sim), mappings=mappings, allow_recursion=True, budget=budget
+    )
+    try:
+        result = run_scenario(scenario, backend, results=tmp_path, queues=sorted(stack.queues))
+    finally:
+        backend.close()
+        sim.close()
+    doc = result.doc
+    assert doc["cleanup"] == "ok", doc["reason"]
+    [hit] = doc["stops_in_finally"]
+    assert "invocation budget spent" in hit["reason"]
+    assert hit["brake"] == {"applied": True, "by": "aws"}
+    assert [s["status"] for s in doc["finally"]] == ["stopped", "ok", "ok"]
+    budget_out = doc["backend_finish"]["budget"]
+    assert budget_out["tripped"] and budget_out["concurrency_cap"].startswith("released")

@@ -284,6 +284,12 @@ class _Run:
             self._set_status("aborted", str(exc))
             raise _Stop from exc
         except Exception as exc:  # any backend failure: recorded, then finally runs
+            if phase == "finally" and getattr(exc, "braked", False):
+                # The backend's own rail (the aws budget) tripped and braked during cleanup:
+                # a stop in finally, recorded as such; the remaining cleanup goes on.
+                hit = self.watch.rail_tripped(str(exc))
+                self._end_step(record, Outcome("stopped", {"stop_condition": hit}), None, phase)
+                return record
             self._end_step(record, Outcome("error", {}), f"{type(exc).__name__}: {exc}", phase)
             return record
         self._end_step(record, outcome, error, phase)
@@ -457,15 +463,14 @@ def _timeout_warning(phase: str, record: dict[str, Any]) -> str:
 
 def _finally_stop_warning(hit: dict[str, Any]) -> str:
     brake = hit["brake"]
-    did = (
-        "braked: " + "; ".join(str(a) for a in brake.get("actions", []))
-        if brake.get("applied")
-        else f"not braked ({brake.get('why') or brake.get('error')})"
-    )
-    return (
-        f"finally: stop condition met at {hit['at']:.3f} s: {hit['check']} "
-        f"(actual {hit['actual']}); {did}; cleanup went on"
-    )
+    if brake.get("by"):
+        did = f"braked by the {brake['by']} backend's rail"
+    elif brake.get("applied"):
+        did = f"braked ({len(brake.get('actions', []))} actions)"
+    else:
+        did = f"not braked ({brake.get('why') or brake.get('error')})"
+    what = hit.get("reason") or f"{hit['check']} (actual {hit['actual']})"
+    return f"finally: stop condition met at {hit['at']:.3f} s: {what}; {did}; cleanup went on"
 
 
 class _Stop(Exception):

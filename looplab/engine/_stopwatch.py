@@ -89,6 +89,19 @@ class StopWatch:
             raise StopConditionMet(cond, entry)
         self.finally_hits.append({**entry, "at": self.elapsed(), "brake": self._brake()})
 
+    def rail_tripped(self, reason: str) -> dict[str, Any]:
+        """The backend's own rail stopped and braked during finally (the aws budget, from
+        the logs): the same kind of record, and this watch need not brake again."""
+        hit = {
+            "check": "backend rail",
+            "actual": None,
+            "reason": reason,
+            "at": self.elapsed(),
+            "brake": {"applied": True, "by": self.backend.name},
+        }
+        self.finally_hits.append(hit)
+        return hit
+
     def _brake(self) -> dict[str, Any]:
         brake = getattr(self.backend, "brake", None)
         if brake is None:
