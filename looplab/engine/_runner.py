@@ -95,16 +95,26 @@ def run_scenario(
     queues: list[str] | None = None,
     listener: Listener | None = None,
     stack: Any | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
 ) -> RunResult:
     """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``.
 
     ``stack`` (the compiled :class:`looplab.stack.Stack`) goes into the journal's
-    ``definition``: its parameters and the compiled template's hash.
+    ``definition``: its parameters and the compiled template's hash. ``overrides`` (what
+    the command line changed: ``{"stack_params": {...}, "simulator": {...}}``) goes there too.
 
     Raises :class:`RunSetupError` when the run's folder cannot be made (nothing ran).
     """
     return _Run(
-        scenario, backend, results, seed, stage, queues, _Guarded(listener or _Quiet()), stack
+        scenario,
+        backend,
+        results,
+        seed,
+        stage,
+        queues,
+        _Guarded(listener or _Quiet()),
+        stack,
+        overrides,
     ).run()
 
 
@@ -119,6 +129,7 @@ class _Run:
         queues: list[str] | None,
         listener: Any,
         stack: Any | None = None,
+        overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.scenario = scenario
         self.backend = backend
@@ -151,7 +162,7 @@ class _Run:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "looplab_version": looplab.__version__,
-            "definition": run_definition(stack, backend),
+            "definition": run_definition(stack, backend, overrides),
             "clock": {"start": self.start_clock, "elapsed": 0.0, "wall_seconds": 0.0},
             "stop_when": [c.to_json() for c in scenario.stop_when],
             "steps": [],
