@@ -227,3 +227,56 @@ def test_a_bad_stack_reference_is_one_problem_with_its_line(tmp_path: Path) -> N
         problem.line
         == text.splitlines().index("        from_stack: recursive.environment.COUNTER_CAP") + 1
     )
+
+
+# -- for real: the compiled stack and the simulator ---------------------------------------
+
+
+def test_invoke_param_and_sim_reach_the_stack_the_simulator_and_the_journal(
+    tmp_path: Path,
+) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    invoke = shutil.which("invoke", path=str(Path(sys.executable).parent)) or shutil.which("invoke")
+    assert invoke, "invoke is a dev dependency: install it"
+    env = {**os.environ, "INVOKE_LOOPLAB_RESULTS": str(tmp_path)}
+    args = ["scenario", "--name", "protection-off", "--param", "counterCap=50"]
+    run = subprocess.run(
+        [invoke, *args, "--sim", "mapping_transition=1.5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    [journal] = tmp_path.glob("runs/*-protection-off-local/journal.json")
+    doc = json.loads(journal.read_text())
+    definition = doc["definition"]
+    assert definition["overrides"] == {
+        "stack_params": {"counterCap": "50"},
+        "simulator": {"mapping_transition": 1.5},
+    }
+    env_of = definition["stack"]["functions"]["RecursiveLambdaFunction"]["environment"]
+    assert env_of["COUNTER_CAP"] == "50"  # compiled with the parameter
+    assert definition["backend"]["simulator"]["mapping_transition"] == 1.5
+    assert doc["parameters"]["cap"] == 50  # read from that stack, not a second copy
+    assert doc["observations"]["max_counter_sent"] == 50
+
+
+def test_sim_recursion_threshold_changes_where_the_chain_stops(tmp_path: Path) -> None:
+    code = cli.scenario_command(
+        "loop-detection",
+        project=ROOT,
+        results=tmp_path,
+        console=console(),
+        sim=["recursion_threshold=20"],
+    )
+    assert code in (0, 1)  # the expectations' ranges were written for AWS's ~16
+    [journal] = (tmp_path / "runs").glob("*/journal.json")
+    doc = json.loads(journal.read_text())
+    assert doc["definition"]["backend"]["simulator"]["recursion_threshold"] == 20
+    assert doc["observations"]["invocations"] == 20
