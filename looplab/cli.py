@@ -152,7 +152,9 @@ def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = No
                 f"[dim]compiling the stack (sls package, stage {escape(stage)}; "
                 "cached until serverless.yml, functions/ or the plugin change)...[/]"
             )
-        return stack.load_stack(project, stage=stage, params=params)
+        if params:
+            return stack.load_stack(project, stage=stage, params=params)
+        return stack.load_stack(project, stage=stage)  # the seam tests replace: (project, stage)
     except _package.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
 
