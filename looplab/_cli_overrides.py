@@ -26,7 +26,14 @@ import yaml
 
 from looplab.scenarios import unknown
 
-__all__ = ["OverrideError", "StackParam", "parse_sim", "parse_stack_params", "stack_params"]
+__all__ = [
+    "OverrideError",
+    "StackParam",
+    "command_overrides",
+    "parse_sim",
+    "parse_stack_params",
+    "stack_params",
+]
 
 _REFERENCE = re.compile(r"\$\{param:([A-Za-z0-9_]+)\}")
 # CloudFormation properties with a closed set of values: a parameter that feeds one is
@@ -178,3 +185,25 @@ def parse_stack_params(items: Sequence[str], declared: dict[str, StackParam]) ->
             raise OverrideError(f"{where} expects a value, got nothing")
         out[key] = text
     return out
+
+
+def command_overrides(
+    project: Path, backend: str, stage: str, params: Sequence[str], sim: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """``--param`` and ``--sim`` checked, as the stack, the backend and the journal take them:
+    ``{"stack_params": {name: text}, "simulator": {field: value}}``. Both are local-only."""
+    given = parse_stack_params(params, stack_params(project)) if params else {}
+    sim_overrides = parse_sim(sim) if sim else {}
+    if backend == "aws" and given:
+        flags = " ".join(f"--param {k}={v}" for k, v in given.items())
+        raise OverrideError(
+            "--param cannot change a deployed stack: its parameters are fixed at deploy. "
+            f"Redeploy with them: invoke deploy {flags} --stage {stage}; then run the "
+            "scenario without --param"
+        )
+    if backend == "aws" and sim_overrides:
+        raise OverrideError(
+            "--sim sets the local simulator's parameters; --backend aws runs on AWS, which "
+            "has none to set (drop --sim, or run with --backend local)"
+        )
+    return {"stack_params": given, "simulator": sim_overrides}

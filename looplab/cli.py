@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from looplab._cli_aws import kill_switch_command, operator_policy_command
-from looplab._cli_overrides import OverrideError, parse_sim, parse_stack_params, stack_params
+from looplab._cli_overrides import OverrideError, command_overrides
 from looplab.backends.base import Backend, BackendError
 from looplab.cli_console import ConsoleListener, print_plan, print_problems
 from looplab.scenarios import (
@@ -193,7 +193,10 @@ def scenario_command(
         if not name:
             _missing_name(project / file)
         check_backend_name(backend)
-        overrides = _overrides(project, backend, stage, params, sim)
+        try:
+            overrides = command_overrides(project, backend, stage, params, sim)
+        except OverrideError as exc:
+            raise BadInput(str(exc)) from exc
         given = overrides["stack_params"]
         # Called without params when none are given: tests replace this seam with (project, stage).
         stack = load_stack_for(project, stage, given) if given else load_stack_for(project, stage)
@@ -257,30 +260,6 @@ def scenario_command(
             soft_wrap=True,
         )
     return result.exit_code
-
-
-def _overrides(
-    project: Path, backend: str, stage: str, params: Sequence[str], sim: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """``--param`` and ``--sim`` checked (BadInput otherwise), for the stack and the journal."""
-    try:
-        given = parse_stack_params(params, stack_params(project)) if params else {}
-        sim_overrides = parse_sim(sim) if sim else {}
-    except OverrideError as exc:
-        raise BadInput(str(exc)) from exc
-    if backend == "aws" and given:
-        flags = " ".join(f"--param {k}={v}" for k, v in given.items())
-        raise BadInput(
-            "--param cannot change a deployed stack: its parameters are fixed at deploy. "
-            f"Redeploy with them: invoke deploy {flags} --stage {stage}; then run the "
-            "scenario without --param"
-        )
-    if backend == "aws" and sim_overrides:
-        raise BadInput(
-            "--sim sets the local simulator's parameters; --backend aws runs on AWS, which "
-            "has none to set (drop --sim, or run with --backend local)"
-        )
-    return {"stack_params": given, "simulator": sim_overrides}
 
 
 def _missing_name(path: Path) -> None:
