@@ -88,6 +88,7 @@ class StopWatch:
         if self.phase == "steps":
             raise StopConditionMet(cond, entry)
         self.finally_hits.append({**entry, "at": self.elapsed(), "brake": self._brake()})
+        self.disarm()  # braked once: the rest of the cleanup moves time at full speed
 
     def rail_tripped(self, reason: str) -> dict[str, Any]:
         """The backend's own rail stopped and braked during finally (the aws budget, from
