@@ -120,12 +120,10 @@ class LocalBackend:
 
     def _run_until(self, until: float) -> None:
         """Move the clock to ``until``: in one go, or event by event while watched."""
-        if self._watch is None:
-            self.sim.run_until(until)
-            return
         clock = self.sim.clock
-        while (next_time := clock.next_time()) is not None and next_time <= until:
-            self.sim.run_until(next_time)  # every event due at that moment
+        # The watch may end itself (watch(None) from inside the callback): re-read it.
+        while self._watch is not None and (at := clock.next_time()) is not None and at <= until:
+            self.sim.run_until(at)  # every event due at that moment
             self._watch()
         self.sim.run_until(until)
 
