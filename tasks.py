@@ -51,12 +51,16 @@ def _looplab(c, key, given=None):
         "from invoke.yaml, else local)",
         "stage": "The stack's stage (default: looplab.stage from invoke.yaml, else dev)",
         "set": "Override a scenario parameter as key=value, e.g. counter=7 (repeatable)",
+        "param": "local: a stack parameter as sls --param takes it, e.g. maxReceiveCount=3 "
+        "(repeatable; on aws redeploy instead: invoke deploy --param ...)",
+        "sim": "local: a simulator parameter (SimParams field), e.g. recursion_threshold=20 "
+        "(repeatable)",
         "seed": "The simulator's random seed (same seed, same run)",
         "dry": "Validate and print the plan; build no backend, run nothing",
         "allow_recursion": "Permit RecursiveLoop Allow on AWS (protection-off scenarios)",
         "endpoint_url": "aws: send every AWS call to this endpoint (recorded in the journal)",
     },
-    iterable=["set_"],
+    iterable=["set_", "param", "sim"],
     # No positional: a positional `name` swallowed `--help` ("unknown scenario '--help'").
     positional=[],
 )
@@ -66,6 +70,8 @@ def scenario(
     backend=None,
     stage=None,
     set_=None,
+    param=None,
+    sim=None,
     seed="0",
     dry=False,
     allow_recursion=False,
@@ -79,6 +85,8 @@ def scenario(
         backend=_looplab(c, "backend", backend),
         stage=_looplab(c, "stage", stage),
         sets=set_ or [],
+        params=param or [],
+        sim=sim or [],
         seed=seed,  # text: looplab.cli says "--seed expects an integer" (invoke: a traceback)
         dry=dry,
         file=_looplab(c, "scenarios"),

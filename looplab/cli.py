@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from looplab._cli_aws import kill_switch_command, operator_policy_command
+from looplab._cli_overrides import OverrideError, command_overrides
 from looplab.backends.base import Backend, BackendError
 from looplab.cli_console import ConsoleListener, print_plan, print_problems
 from looplab.scenarios import (
@@ -46,12 +47,14 @@ class BadInput(Exception):
     """Something the user asked for cannot be done as asked (exit 2, nothing ran)."""
 
 
-def _local(stack: Any, seed: int, **_: Any) -> Backend:
+def _local(stack: Any, seed: int, *, sim_params: dict[str, Any] | None = None, **_: Any) -> Backend:
     try:
         from looplab.backends.local import LocalBackend
+        from looplab.sim import SimParams
     except ImportError as exc:
         raise BadInput(f"the local backend is not available: {exc}") from exc
-    return LocalBackend(stack, seed=seed)
+    params = SimParams().with_overrides(**sim_params) if sim_params else None
+    return LocalBackend(stack, seed=seed, params=params)
 
 
 def _aws(
@@ -138,18 +141,20 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
-def load_stack_for(project: Path, stage: str) -> Any:
-    """The compiled stack (``npx sls package``, cached). A seam for tests."""
+def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = None) -> Any:
+    """The compiled stack (``npx sls package``, cached per ``params``). A seam for tests."""
     from looplab import _package, stack
 
     try:
-        if not _package.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION):
+        if not _package.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params):
             # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
             Console(stderr=True).print(
                 f"[dim]compiling the stack (sls package, stage {escape(stage)}; "
                 "cached until serverless.yml, functions/ or the plugin change)...[/]"
             )
-        return stack.load_stack(project, stage=stage)
+        if params:
+            return stack.load_stack(project, stage=stage, params=params)
+        return stack.load_stack(project, stage=stage)  # the seam tests replace: (project, stage)
     except _package.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
     except stack.TemplateError as exc:
@@ -175,6 +180,8 @@ def scenario_command(
     backend: str = DEFAULTS["backend"],
     stage: str = DEFAULTS["stage"],
     sets: Sequence[str] = (),
+    params: Sequence[str] = (),
+    sim: Sequence[str] = (),
     seed: int | str = 0,
     dry: bool = False,
     file: str | Path = DEFAULT_FILE,
@@ -188,6 +195,8 @@ def scenario_command(
 
     ``dry`` checks the file, the parameters and the backend's name, then prints the plan; it
     builds no backend (so ``--backend aws --dry`` shows the plan without touching AWS).
+    ``params`` (``--param k=v``) compile the stack with those parameters; ``sim``
+    (``--sim field=v``) set SimParams fields. Both are local-only and go into the journal.
     """
     from looplab.engine import Interrupted, RunSetupError, run_scenario
 
@@ -199,7 +208,13 @@ def scenario_command(
         if not name:
             _missing_name(project / file)
         check_backend_name(backend)
-        stack = load_stack_for(project, stage)
+        try:
+            overrides = command_overrides(project, backend, stage, params, sim)
+        except OverrideError as exc:
+            raise BadInput(str(exc)) from exc
+        given = overrides["stack_params"]
+        # Called without params when none are given: tests replace this seam with (project, stage).
+        stack = load_stack_for(project, stage, given) if given else load_stack_for(project, stage)
         if backend == "local":
             check_simulable(stack)
         sfile = validate_file(project / file, stack)
@@ -216,6 +231,7 @@ def scenario_command(
             stage=stage,
             budget=invocation_budget(scenario),
             endpoint_url=endpoint_url,
+            sim_params=overrides["simulator"],
         )
     except ScenarioError as exc:
         print_problems(err, exc)
@@ -236,6 +252,7 @@ def scenario_command(
             queues=sorted(stack.queues),
             listener=ConsoleListener(console),
             stack=stack,
+            overrides=overrides,
         )
     except RunSetupError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))} (nothing was run)")
@@ -368,6 +385,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="override a scenario parameter, e.g. counter=7 (repeatable; the value takes "
         "the default's type)",
     )
+    run.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stack parameter as sls --param takes it, e.g. maxReceiveCount=3 (repeatable; "
+        "local only: a deployed stack's are fixed at deploy)",
+    )
+    run.add_argument(
+        "--sim",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a simulator parameter (looplab.sim.SimParams), e.g. recursion_threshold=20 "
+        "(repeatable; local only)",
+    )
     run.add_argument("--seed", type=int, default=0, help="the simulator's random seed")
     run.add_argument(
         "--dry", action="store_true", help="validate and show the plan; build no backend"
@@ -403,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         backend=args.backend,
         stage=args.stage,
         sets=args.sets,
+        params=args.params,
+        sim=args.sim,
         seed=args.seed,
         dry=args.dry,
         file=args.file,

@@ -76,13 +76,13 @@ def test_dry_runs_nothing(built: list[FakeBackend], tmp_path: Path) -> None:
         project=ROOT,
         results=tmp_path,
         dry=True,
-        sets=["cap=50"],
+        sets=["counter=7"],
         console=out,
     )
     text = out.export_text()
     assert code == 0 and built == [] and not (tmp_path / "runs").exists()
-    assert "dry run" in text and "'cap': 50" in text
-    assert "max_counter_sent == 50" in text
+    assert "dry run" in text and "'counter': 7" in text
+    assert "max_counter_sent == 1000" in text  # the cap, read from the (fake) stack
     assert "finally 1/2  recursion RecursiveLambdaFunction Terminate" in text
 
 

@@ -54,6 +54,7 @@ class LocalBackend:
         self._log_position = 0
         self._sent: list[tuple[float, int]] = []  # (time, counter) from "Sending count N"
         self._streams: dict[str, float] = {}  # log stream -> time of its latest event
+        self._watch: Callable[[], None] | None = None
 
     def now(self) -> float:
         return self.sim.now
@@ -75,7 +76,7 @@ class LocalBackend:
         allowed = self.sim.sqs.next_purge_at(self.sim.queues[queue])
         if allowed > self.sim.now:
             # SQS allows one purge a minute; wait it out as a client on AWS has to.
-            self.sim.run_until(allowed)
+            self._run_until(allowed)
         self.sim.purge(queue)
 
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
@@ -94,10 +95,42 @@ class LocalBackend:
         except ValueError as exc:
             raise BackendError(str(exc)) from exc
 
+    def watch(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` after every moment of virtual time at which an event ran, while
+        time moves (waits, a purge's wait); None stops watching.
+
+        This is what makes a stop condition exact here: the engine's callback reads the
+        figures and raises at the first moment one holds, and the clock stays at that
+        moment. Without a watch, time moves in whole slices (no per-event cost).
+        """
+        self._watch = callback
+
+    def brake(self) -> list[str]:
+        """The emergency brake (as the aws backend's budget trip): every function's reserved
+        concurrency to 0 and every mapping disabled, so nothing more is invoked. What is
+        already running finishes; the simulator is discarded with the backend."""
+        actions = []
+        for lid in sorted(self.sim.functions):
+            self.sim.set_reserved_concurrency(lid, 0)
+            actions.append(f"reserved concurrency 0 on {lid}")
+        for lid in sorted(self.stack.mappings):
+            self.sim.set_mapping(lid, False)
+            actions.append(f"disabled mapping {lid}")
+        return actions
+
+    def _run_until(self, until: float) -> None:
+        """Move the clock to ``until``: in one go, or event by event while watched."""
+        clock = self.sim.clock
+        # The watch may end itself (watch(None) from inside the callback): re-read it.
+        while self._watch is not None and (at := clock.next_time()) is not None and at <= until:
+            self.sim.run_until(at)  # every event due at that moment
+            self._watch()
+        self.sim.run_until(until)
+
     def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
         start, end = self.sim.now, self.sim.now + seconds
         while self.sim.now < end:
-            self.sim.run_until(min(end, self.sim.now + _PROGRESS_STEP))
+            self._run_until(min(end, self.sim.now + _PROGRESS_STEP))
             if progress:
                 progress(self.sim.now - start)
 
@@ -113,7 +146,7 @@ class LocalBackend:
         while not predicate():
             if self.sim.now >= end:
                 return False
-            self.sim.run_until(min(end, self.sim.now + poll))
+            self._run_until(min(end, self.sim.now + poll))
             if progress:
                 progress(self.sim.now - start)
         return True

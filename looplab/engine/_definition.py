@@ -20,9 +20,20 @@ _TEMPLATE = "cloudformation-template-update-stack.json"  # what `sls package` wr
 _SOURCE = Path(looplab.__file__).resolve().parent.parent
 
 
-def run_definition(stack: Any | None, backend: Any) -> dict[str, Any]:
-    """The journal's ``definition`` section. Never raises: what cannot be known is None."""
+def run_definition(
+    stack: Any | None, backend: Any, overrides: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The journal's ``definition`` section. Never raises: what cannot be known is None.
+
+    ``overrides``: what the command line changed (``--param`` -> ``stack_params``, ``--sim``
+    -> ``simulator``); their effect is in ``stack`` and ``backend`` too, this says why.
+    """
+    given = overrides or {}
     definition: dict[str, Any] = {
+        "overrides": {
+            "stack_params": dict(given.get("stack_params") or {}),
+            "simulator": _plain(dict(given.get("simulator") or {})),
+        },
         "looplab_version": looplab.__version__,
         "git_commit": git_commit(_SOURCE),
         "stack": describe_stack(stack) if stack is not None else None,

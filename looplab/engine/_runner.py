@@ -25,7 +25,8 @@ from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir, utc_now
 from looplab.engine._probe import Probe
 from looplab.engine._recorder import Recorder
 from looplab.engine._signals import Interrupted, SignalGuard
-from looplab.engine._steps import Outcome, StepContext, StopConditionMet, execute
+from looplab.engine._steps import Outcome, StepContext, execute
+from looplab.engine._stopwatch import StopConditionMet, StopWatch
 from looplab.scenarios import Scenario, Step
 
 EXIT_CODES = {"completed": 0, "failed": 1, "aborted": 1}
@@ -94,16 +95,26 @@ def run_scenario(
     queues: list[str] | None = None,
     listener: Listener | None = None,
     stack: Any | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
 ) -> RunResult:
     """Run ``scenario`` on ``backend``; the journal lands under ``results/runs/``.
 
     ``stack`` (the compiled :class:`looplab.stack.Stack`) goes into the journal's
-    ``definition``: its parameters and the compiled template's hash.
+    ``definition``: its parameters and the compiled template's hash. ``overrides`` (what
+    the command line changed: ``{"stack_params": {...}, "simulator": {...}}``) goes there too.
 
     Raises :class:`RunSetupError` when the run's folder cannot be made (nothing ran).
     """
     return _Run(
-        scenario, backend, results, seed, stage, queues, _Guarded(listener or _Quiet()), stack
+        scenario,
+        backend,
+        results,
+        seed,
+        stage,
+        queues,
+        _Guarded(listener or _Quiet()),
+        stack,
+        overrides,
     ).run()
 
 
@@ -118,6 +129,7 @@ class _Run:
         queues: list[str] | None,
         listener: Any,
         stack: Any | None = None,
+        overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.scenario = scenario
         self.backend = backend
@@ -150,7 +162,7 @@ class _Run:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "looplab_version": looplab.__version__,
-            "definition": run_definition(stack, backend),
+            "definition": run_definition(stack, backend, overrides),
             "clock": {"start": self.start_clock, "elapsed": 0.0, "wall_seconds": 0.0},
             "stop_when": [c.to_json() for c in scenario.stop_when],
             "steps": [],
@@ -169,11 +181,12 @@ class _Run:
                 f"{exc.strerror or exc}"
             ) from exc
         self.journal = Journal(folder, doc)
+        self.watch = StopWatch(scenario.stop_when, self.probe, backend, self._elapsed)
         self.ctx = StepContext(
             backend=backend,
             probe=self.probe,
             queues=self.queues,
-            stop_when=scenario.stop_when,
+            watch=self.watch,
             progress=self._progress,
         )
 
@@ -218,6 +231,7 @@ class _Run:
                 )
                 return
             self._sample()
+            self.watch.arm()
             self._steps()
         except _Stop:
             pass  # status and reason already recorded
@@ -263,12 +277,16 @@ class _Run:
             self._write(paced=True)
             self.listener.step_started(phase, index, total, step)
             outcome = execute(step, self.ctx)
-            if phase == "steps" and self.scenario.stop_when:
-                try:
-                    stop = self._stop_holding()
-                except Exception as exc:  # the step ran; reading the budget did not
-                    outcome = Outcome("error", outcome.output)
-                    error = f"checking stop_when after the step: {type(exc).__name__}: {exc}"
+            try:
+                self.watch.check()  # a step that moves no time can still spend the budget
+            except StopConditionMet as exc:
+                stop = exc
+            except Exception as exc:  # the step ran; reading the budget did not
+                note = f"checking stop_when after the step: {type(exc).__name__}: {exc}"
+                if phase == "steps":
+                    outcome, error = Outcome("error", outcome.output), note
+                else:  # cleanup is not failed by a budget it could not read
+                    self._warn_once(f"finally {index + 1}: {note}")
         except Interrupted:
             self._end_step(record, Outcome("interrupted", {}), None, phase)
             raise
@@ -277,6 +295,12 @@ class _Run:
             self._set_status("aborted", str(exc))
             raise _Stop from exc
         except Exception as exc:  # any backend failure: recorded, then finally runs
+            if phase == "finally" and getattr(exc, "braked", False):
+                # The backend's own rail (the aws budget) tripped and braked during cleanup:
+                # a stop in finally, recorded as such; the remaining cleanup goes on.
+                hit = self.watch.rail_tripped(str(exc))
+                self._end_step(record, Outcome("stopped", {"stop_condition": hit}), None, phase)
+                return record
             self._end_step(record, Outcome("error", {}), f"{type(exc).__name__}: {exc}", phase)
             return record
         self._end_step(record, outcome, error, phase)
@@ -306,18 +330,20 @@ class _Run:
         self._write(paced=True)
         self.listener.step_finished(phase, record)
 
-    def _stop_holding(self) -> StopConditionMet | None:
-        self.probe.fresh()
-        cond = self.probe.first_holding(self.scenario.stop_when)
-        return None if cond is None else StopConditionMet(cond, self.probe.check(cond))
-
     def _finally(self) -> None:
         self.guard.cleaning = True
         self.doc["phase"] = "finally"
-        self.ctx.stop_when = ()  # cleanup is never cut short by the budget
+        # Cleanup is never cut short by a stop condition, but it is still watched: a hit
+        # (even the one that stopped the steps) brakes once and goes into the journal.
+        self.watch.enter_finally()
+        self.doc["stops_in_finally"] = self.watch.finally_hits
         steps = self.scenario.finally_
         failures: list[str] = []
         try:
+            try:
+                self.watch.check()
+            except Exception as exc:  # reading the budget failed: recorded, cleanup goes on
+                self._warn_once(f"finally: checking stop_when: {type(exc).__name__}: {exc}")
             for index, step in enumerate(steps):
                 record = self._run_step("finally", index, len(steps), step)
                 if record["status"] == "error":
@@ -337,6 +363,10 @@ class _Run:
     def _end(self) -> None:
         """The journal's last word; runs whatever happened before (a ``finally:`` clause)."""
         self.guard.settle()
+        with contextlib.suppress(Exception):
+            self.watch.disarm()
+        for hit in self.watch.finally_hits:
+            self.doc["warnings"].append(_finally_stop_warning(hit))
         # The backend's own rails after finally (restore protection, release a budget's cap).
         self.doc["backend_finish"] = _backend_call(self.backend.finish)
         if self.outcome == "running":  # cannot happen, but never leave "running" behind
@@ -400,6 +430,10 @@ class _Run:
         self.outcome = status
         self.doc["reason"] = reason
 
+    def _warn_once(self, note: str) -> None:
+        if note not in self.doc["warnings"]:
+            self.doc["warnings"].append(note)
+
     def _any_failed(self) -> bool:
         return any(not e["passed"] for e in self.doc["expectations"])
 
@@ -436,6 +470,18 @@ def _timeout_warning(phase: str, record: dict[str, Any]) -> str:
         f"{where}: {record['summary']} timed out after {output.get('waited', 0):.0f} s; "
         f"not met: {'; '.join(unmet) or 'nothing recorded'}; the run went on"
     )
+
+
+def _finally_stop_warning(hit: dict[str, Any]) -> str:
+    brake = hit["brake"]
+    if brake.get("by"):
+        did = f"braked by the {brake['by']} backend's rail"
+    elif brake.get("applied"):
+        did = f"braked ({len(brake.get('actions', []))} actions)"
+    else:
+        did = f"not braked ({brake.get('why') or brake.get('error')})"
+    what = hit.get("reason") or f"{hit['check']} (actual {hit['actual']})"
+    return f"finally: stop condition met at {hit['at']:.3f} s: {what}; {did}; cleanup went on"
 
 
 class _Stop(Exception):

@@ -8,8 +8,8 @@ from typing import Any
 
 from looplab.backends.base import Backend
 from looplab.engine._probe import Probe, message_json, state_json
+from looplab.engine._stopwatch import StopWatch
 from looplab.scenarios import (
-    Condition,
     Connect,
     Disconnect,
     Drain,
@@ -25,24 +25,12 @@ from looplab.scenarios import (
 Progress = Callable[[float], None]
 
 
-class StopConditionMet(Exception):
-    """A ``stop_when`` condition held: the run is aborted (then ``finally`` runs)."""
-
-    def __init__(self, cond: Condition, entry: dict[str, Any]) -> None:
-        note = f" ({cond.note})" if cond.note else ""
-        super().__init__(
-            f"stop condition met: {cond.subject()} {cond.expected()}{note}; "
-            f"actual {entry.get('actual')}"
-        )
-        self.entry = entry
-
-
 @dataclass
 class StepContext:
     backend: Backend
     probe: Probe
     queues: list[str]
-    stop_when: tuple[Condition, ...]
+    watch: StopWatch
     progress: Callable[[float], Progress]  # total seconds -> callback(done)
 
 
@@ -68,25 +56,24 @@ def _seed(step: Seed, ctx: StepContext) -> Outcome:
     return Outcome("ok", {"queue": step.queue, "body": step.body, "message_ids": list(ids)})
 
 
-# Stop conditions are watched during waits at most this often (backend seconds): an
-# invocation budget does not need a per-second check, and each check is an observations
-# query (CloudWatch on AWS, a log scan in the simulator).
+# On a backend that cannot step (AWS), stop conditions are watched during waits at most
+# this often (backend seconds): each check is an observations query (CloudWatch, a log
+# scan), and an invocation budget does not need a per-second one. The simulator checks
+# after every event instead (see engine/_stopwatch.py).
 STOP_POLL = 5.0
 
 
-def _stop_check(ctx: StepContext, found: list[Condition]) -> Callable[[], bool]:
+def _stop_check(ctx: StepContext) -> Callable[[], None] | None:
+    if not ctx.watch.polled:
+        return None
     last: list[float] = []
 
-    def check() -> bool:
+    def check() -> None:
         now = ctx.backend.now()
         if last and now - last[0] < STOP_POLL:
-            return False
+            return
         last[:] = [now]
-        cond = ctx.probe.first_holding(ctx.stop_when)
-        if cond is not None:
-            found.append(cond)
-            return True
-        return False
+        ctx.watch.check(fresh=False)  # the caller started the round
 
     return check
 
@@ -94,8 +81,7 @@ def _stop_check(ctx: StepContext, found: list[Condition]) -> Callable[[], bool]:
 def _wait(step: Wait, ctx: StepContext) -> Outcome:
     backend, probe = ctx.backend, ctx.probe
     before = backend.now()
-    stop_hit: list[Condition] = []
-    stop = _stop_check(ctx, stop_hit) if ctx.stop_when else None
+    stop = _stop_check(ctx)
     if step.seconds is not None:
         progress = ctx.progress(step.seconds)
         if stop is None:
@@ -105,24 +91,23 @@ def _wait(step: Wait, ctx: StepContext) -> Outcome:
             # while time passes, not only between steps).
             def stop_now() -> bool:
                 probe.fresh()
-                return stop()
+                stop()
+                return False
 
             poll = max(step.poll, STOP_POLL)
             backend.wait_until(stop_now, timeout=step.seconds, poll=poll, progress=progress)
-        _raise_if_stopped(stop_hit, probe)
         return Outcome("ok", {"seconds": step.seconds, "waited": backend.now() - before})
 
     def until() -> bool:
         probe.fresh()  # one round: the stop check and the conditions share one query
-        if stop is not None and stop():
-            return True
+        if stop is not None:
+            stop()
         return probe.holds_all(step.until)
 
     assert step.timeout is not None
     held = backend.wait_until(
         until, timeout=step.timeout, poll=step.poll, progress=ctx.progress(step.timeout)
     )
-    _raise_if_stopped(stop_hit, probe)
     probe.fresh()
     output = {
         "held": held,
@@ -131,12 +116,6 @@ def _wait(step: Wait, ctx: StepContext) -> Outcome:
         "conditions": [probe.check(c) for c in step.until],
     }
     return Outcome("ok" if held else "timeout", output)
-
-
-def _raise_if_stopped(found: list[Condition], probe: Probe) -> None:
-    if found:
-        probe.fresh()
-        raise StopConditionMet(found[0], probe.check(found[0]))
 
 
 def _drain(step: Drain, ctx: StepContext) -> Outcome:

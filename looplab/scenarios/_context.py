@@ -34,6 +34,8 @@ class StackNames:
     functions: frozenset[str]
     mappings: frozenset[tuple[str, str]]  # (function logical id, source queue logical id)
     mapping_ids: frozenset[str] = frozenset()
+    # function logical ID -> its environment as compiled (for parameters read from the stack)
+    environments: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_stack(cls, stack: Any) -> StackNames:
@@ -45,6 +47,10 @@ class StackNames:
             functions=frozenset(stack.functions),
             mappings=frozenset(pairs),
             mapping_ids=frozenset(stack.mappings),
+            environments={
+                lid: {str(k): str(v) for k, v in (getattr(spec, "environment", None) or {}).items()}
+                for lid, spec in stack.functions.items()
+            },
         )
 
     @property

@@ -18,6 +18,7 @@ from looplab.scenarios._context import Context, StackNames, Unresolved, type_nam
 from looplab.scenarios._errors import Problem, ScenarioError, unknown
 from looplab.scenarios._load import LList, LMap, load_yaml
 from looplab.scenarios._model import Parameter, Scenario, Step
+from looplab.scenarios._stack_ref import FROM_STACK_KEYS, StackRef, read_stack_ref
 from looplab.scenarios._steps_check import check_condition, check_step
 
 TOP_KEYS = ("version", "aliases", "scenarios")
@@ -52,7 +53,10 @@ class ScenarioFile:
             return []
         out = []
         for key, value in params.items():
-            if isinstance(value, LMap):
+            if isinstance(value, LMap) and "from_stack" in value:
+                shown = f"(from the stack: {value.get('from_stack')})"
+                out.append(Parameter(key, shown, str(value.get("description", ""))))
+            elif isinstance(value, LMap):
                 out.append(Parameter(key, value.get("default"), str(value.get("description", ""))))
             else:
                 out.append(Parameter(key, value))
@@ -156,8 +160,9 @@ def _build(
     description = body.get("description")
     if "description" in body and not isinstance(description, str):
         ctx.error(body.line_of("description"), "'description' must be a string")
-    params = _parameters(ctx, body.get("parameters"), body.line_of("parameters"))
-    params = _apply_overrides(ctx, params, overrides)
+    refs: dict[str, StackRef] = {}
+    params = _parameters(ctx, body.get("parameters"), body.line_of("parameters"), refs)
+    params = _apply_overrides(ctx, params, overrides, refs)
     resolved = _substitute(ctx, body, params)
     ctx.snapshot_lines = _snapshot_names(ctx, resolved)
     taken: set[str] = set()  # grows in step order: a check reads only what was taken before
@@ -179,7 +184,10 @@ def _build(
     return scenario, []
 
 
-def _parameters(ctx: Context, raw: Any, line: int) -> dict[str, Any]:
+def _parameters(
+    ctx: Context, raw: Any, line: int, refs: dict[str, StackRef] | None = None
+) -> dict[str, Any]:
+    """Parameter defaults; one read from the stack also goes into ``refs``."""
     if raw is None:
         return {}
     if not isinstance(raw, LMap):
@@ -189,6 +197,16 @@ def _parameters(ctx: Context, raw: Any, line: int) -> dict[str, Any]:
     for key, value in raw.items():
         if not isinstance(key, str) or not PARAM_RE.fullmatch(key):
             ctx.error(raw.key_line(key), f"parameter name {key!r} must be a plain identifier")
+            continue
+        if isinstance(value, LMap) and "from_stack" in value:
+            ctx.keys(value, FROM_STACK_KEYS, ("from_stack",), f"parameter {key!r}")
+            ref = read_stack_ref(ctx, key, value, raw.line_of(key))
+            if ref is None:  # reported once: its uses say nothing more
+                out[key] = Unresolved(f"${{{key}}}")
+                continue
+            out[key] = ref.value
+            if refs is not None:
+                refs[key] = ref
             continue
         if isinstance(value, LMap):
             ctx.keys(value, ("default", "description"), ("default",), f"parameter {key!r}")
@@ -208,7 +226,10 @@ def _parameters(ctx: Context, raw: Any, line: int) -> dict[str, Any]:
 
 
 def _apply_overrides(
-    ctx: Context, params: dict[str, Any], overrides: list[str] | dict[str, str]
+    ctx: Context,
+    params: dict[str, Any],
+    overrides: list[str] | dict[str, str],
+    refs: dict[str, StackRef] | None = None,
 ) -> dict[str, Any]:
     pairs: list[tuple[str, str]] = []
     items = overrides.items() if isinstance(overrides, dict) else None
@@ -232,6 +253,9 @@ def _apply_overrides(
                     + f" for scenario {ctx.where.split(' ', 1)[-1]}",
                 )
             )
+            continue
+        if refs and key in refs:
+            ctx.problems.append(Problem(COMMAND_LINE, 0, refs[key].refusal(key, text)))
             continue
         value = _coerce(text, params[key])
         if value is None:

@@ -355,6 +355,14 @@ class AwsBackend:
             "invocation_budget": self.budget.limit,
         }
 
+    def brake(self) -> list[dict[str, Any]]:
+        """The budget's emergency brake, for a stop condition that holds during finally: the
+        same actions, journal entry and release after finally as a budget trip (once)."""
+        if self.budget.tripped_at is None:
+            count = self.observer.starts(self.started)
+            self.budget.trip(self.calls, self.record, self.clock.now(), count)
+        return list(self.budget.brake_actions)
+
     def finish(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         # Loop protection: a function this run left at Allow goes back to Terminate (the
@@ -375,7 +383,7 @@ class AwsBackend:
         out["recursion"] = {"restored_to_terminate": restored, "left": left}
         if errors:
             out["recursion"]["errors"] = errors
-        if self.budget.limit is not None:
+        if self.budget.limit is not None or self.budget.tripped_at is not None:
             try:
                 empty = self.budget.tripped_at is not None and self._stays_empty()
                 count = self.observer.starts(self.started)

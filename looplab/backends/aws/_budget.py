@@ -22,7 +22,9 @@ __all__ = ["BudgetSpent", "InvocationBudget"]
 
 
 class BudgetSpent(BackendError):
-    pass
+    # The engine's duck-typed mark of a rail that already braked: in finally it is a stop
+    # recorded in the journal, not a failed cleanup step (looplab/engine/_runner.py).
+    braked = True
 
 
 class InvocationBudget:
