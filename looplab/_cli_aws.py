@@ -25,11 +25,13 @@ class _NoRecord(Exception):
     pass
 
 
-def _record_for(project: str | Path, stage: str) -> Any:
+def _record_for(project: str | Path | None, stage: str) -> Any:
     from looplab.backends.aws import StackRecord, StackRecordError
+    from looplab.cli import project_root  # here: looplab.cli imports this module
 
+    # None: the project is where tasks.py is, from any subdirectory, as for every command.
     try:
-        return StackRecord.load(project, stage)
+        return StackRecord.load(project_root() if project is None else project, stage)
     except StackRecordError as exc:
         raise _NoRecord(str(exc)) from exc
 
@@ -38,7 +40,7 @@ def kill_switch_command(
     *,
     stage: str = DEFAULT_STAGE,
     release: bool = False,
-    project: str | Path = ".",
+    project: str | Path | None = None,
     endpoint_url: str | None = None,
     session: Any = None,
     console: Console | None = None,
@@ -82,7 +84,7 @@ def kill_switch_command(
 
 
 def operator_policy_command(
-    *, stage: str = DEFAULT_STAGE, project: str | Path = ".", out: Any = None
+    *, stage: str = DEFAULT_STAGE, project: str | Path | None = None, out: Any = None
 ) -> int:
     """Print the least-privilege IAM policy for the recorded stack: JSON only, on stdout."""
     import json

@@ -9,7 +9,6 @@ expectations after it decide); it is listed as a warning in the summary and the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from looplab._cli_aws import kill_switch_command, operator_policy_command
+from looplab._cli_aws import kill_switch_command, operator_policy_command  # noqa: F401 (tasks.py calls them here)
 from looplab._cli_overrides import OverrideError, command_overrides
 from looplab.backends.base import Backend, BackendError
 from looplab.cli_console import ConsoleListener, print_plan, print_problems
@@ -32,7 +31,7 @@ from looplab.scenarios import (
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 # The one home of the defaults: tasks.py hands them to invoke's config (invoke.yaml and
-# INVOKE_LOOPLAB_* override them), and the argparse entry point below uses them directly.
+# INVOKE_LOOPLAB_* override them), and the argparse entry point (_cli_argv) uses them directly.
 DEFAULTS = {
     "backend": "local",
     "stage": "dev",
@@ -353,100 +352,10 @@ def collect_command(results: str | Path = "results", **options: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="looplab", description=__doc__.splitlines()[0])
-    parser.add_argument("--file", default=DEFAULT_FILE, help="the scenario file")
-    parser.add_argument(
-        "--project",
-        default=None,
-        help="folder with tasks.py and serverless.yml (default: the nearest one above here)",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser(
-        "scenario",
-        help="run one scenario",
-        description="Run one scenario. Exit 0: every expectation passed; 1: one failed, the "
-        "run was aborted or its cleanup failed; 2: bad input, nothing ran; 130/143: SIGINT/"
-        "SIGTERM. A 'wait until' that times out is a warning, not a failure.",
-    )
-    run.add_argument("--name", required=True, help="the scenario to run (see 'scenarios')")
-    run.add_argument(
-        "--backend",
-        default=DEFAULTS["backend"],
-        choices=sorted(BACKENDS),
-        help=f"where to run: local (the simulator) or aws (default: {DEFAULTS['backend']})",
-    )
-    run.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
-    run.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario parameter, e.g. counter=7 (repeatable; the value takes "
-        "the default's type)",
-    )
-    run.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a stack parameter as sls --param takes it, e.g. maxReceiveCount=3 (repeatable; "
-        "local only: a deployed stack's are fixed at deploy)",
-    )
-    run.add_argument(
-        "--sim",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="a simulator parameter (looplab.sim.SimParams), e.g. recursion_threshold=20 "
-        "(repeatable; local only)",
-    )
-    run.add_argument("--seed", type=int, default=0, help="the simulator's random seed")
-    run.add_argument(
-        "--dry", action="store_true", help="validate and show the plan; build no backend"
-    )
-    run.add_argument("--results", default=DEFAULTS["results"], help="where runs/ goes")
-    run.add_argument("--allow-recursion", action="store_true", help="permit RecursiveLoop Allow")
-    run.add_argument("--endpoint-url", help="aws: send every call here (recorded in the journal)")
-    kill = sub.add_parser("kill-switch", help="aws: disable every mapping, concurrency 0, purge")
-    kill.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
-    kill.add_argument("--release", action="store_true", help="remove the concurrency cap")
-    kill.add_argument("--endpoint-url", help="send every call here")
-    policy = sub.add_parser("operator-policy", help="aws: the operator's IAM policy (JSON)")
-    policy.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
-    sub.add_parser("scenarios", help="list the scenarios")
-    check = sub.add_parser("validate", help="check the scenario file against the stack")
-    check.add_argument("--stage", default=DEFAULTS["stage"], help="the stack's stage")
-    args = parser.parse_args(argv)
-    if args.command == "scenarios":
-        return list_command(args.file, project=args.project)
-    if args.command == "validate":
-        return validate_command(args.file, stage=args.stage, project=args.project)
-    if args.command == "kill-switch":
-        return kill_switch_command(
-            stage=args.stage,
-            release=args.release,
-            project=args.project,
-            endpoint_url=args.endpoint_url,
-        )
-    if args.command == "operator-policy":
-        return operator_policy_command(stage=args.stage, project=args.project)
-    return scenario_command(
-        args.name,
-        backend=args.backend,
-        stage=args.stage,
-        sets=args.sets,
-        params=args.params,
-        sim=args.sim,
-        seed=args.seed,
-        dry=args.dry,
-        file=args.file,
-        results=args.results,
-        project=args.project,
-        allow_recursion=args.allow_recursion,
-        endpoint_url=args.endpoint_url,
-    )
+    """``python -m looplab.cli``: the same commands without invoke (looplab._cli_argv)."""
+    from looplab._cli_argv import main as run
+
+    return run(argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,44 @@
+"""The aws-only commands find the project the way every other command does.
+
+`python -m looplab.cli operator-policy` (no --project) crashed with a TypeError, and
+`invoke kill-switch` from a subdirectory looked for .looplab/stacks/ there instead of in
+the project root (where tasks.py is).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from _simkit import repo_stack
+
+from looplab import cli
+from looplab._cli_aws import operator_policy_command
+from looplab.sim import Simulator
+
+
+def test_without_a_project_the_argv_entry_point_answers_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tasks.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["operator-policy"]) == 2  # no stack record: bad input, no traceback
+    assert "looplab" in capsys.readouterr().err.lower()
+
+
+def test_the_record_is_read_from_the_project_root_not_the_subdirectory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Simulator(repo_stack()) as sim:
+        record = sim.stack_record()  # the document the plugin writes after a deploy
+    (tmp_path / "tasks.py").write_text("")
+    stacks = tmp_path / ".looplab" / "stacks"
+    stacks.mkdir(parents=True)
+    (stacks / f"{record['stage']}.json").write_text(json.dumps(record))
+    sub = tmp_path / "functions" / "deep"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    assert operator_policy_command(stage=record["stage"]) == 0
+    policy = json.loads(capsys.readouterr().out)
+    assert policy["Version"] == "2012-10-17"
