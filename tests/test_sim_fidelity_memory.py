@@ -104,3 +104,38 @@ def test_visibility_still_ends_in_order_with_mixed_timeouts(tmp_path: Path) -> N
         sim.advance(25)  # t=41: the last one too; the deleted one never
         assert sim.queues["Q"].visible == 2
         assert sim.queues["Q"].inflight == 0
+
+
+def _fan_out(tmp_path: Path, depth: int) -> Simulator:
+    """The benchmark's binary fan-out tree, stopped by loop detection at ``depth``."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from sim_fidelity import _run_out, fan_out_stack
+
+    from looplab.sim import SimParams
+
+    sim = Simulator(fan_out_stack(tmp_path), seed=1, params=SimParams(recursion_threshold=depth))
+    sim.send("Queue", json.dumps({"depth": 0}))
+    _run_out(sim, quiet_steps=2)
+    return sim
+
+
+def test_a_stopped_backlog_holds_only_what_each_message_needs(tmp_path: Path) -> None:
+    """A message live in the DLQ keeps every attribute AWS returns, but shares what is the
+    same for many (the sender's id) and drops what only a hidden message needs (when it
+    becomes visible); a queue that emptied gives back its tables (a dict never shrinks)."""
+    import sys
+
+    with _fan_out(tmp_path, 8) as sim:
+        dlq, source = sim.queues["Dlq"], sim.queues["Queue"]
+        messages = list(dlq.messages.values())
+        assert len(messages) == 256
+        assert {m.sender_id for m in messages} == {"AROALOOPLAB:fan"}
+        assert len({id(m.sender_id) for m in messages}) == 1
+        assert all(m.hidden_until == 0.0 for m in messages)
+        assert all(m.received_at is not None and m.dead_letter_source for m in messages)
+        empty = sys.getsizeof({})
+        assert source.messages == {} and sys.getsizeof(source.messages) == empty
+        assert sys.getsizeof(source.by_sent) == empty
+        assert sys.getsizeof(source.hidden) == empty

@@ -60,6 +60,7 @@ class _Environment:
         "pid",
         "pidfd",
         "poll",
+        "punched",
     )
 
     def __init__(self, pid: int, control: Channel, calls: Channel, log: int) -> None:
@@ -69,6 +70,7 @@ class _Environment:
         self.calls = calls
         self.log = log  # a memfd the environment's fd 1 and 2 append to
         self.offset = 0  # how far looplab has read it
+        self.punched = 0  # the read bytes below this no longer hold memory (_punch)
         self.alive = True
         self.frozen = False
         self.inited = False
@@ -282,12 +284,16 @@ class ProcessRuntime:
             if threads > 1:
                 env.signal(signal.SIGSTOP)
                 env.frozen = True
+                if env.offset - env.punched > _LOG_COMPACT:
+                    # A thread may still write (SIGSTOP lands when it lands), so the file
+                    # cannot start over: its read part gives its pages back instead.
+                    env.punched = _punch(env.log, env.offset)
             elif env.offset > _LOG_COMPACT and not env.partial:
                 # Read to the end, and nothing else of it can write now: start the memory
                 # file over (its offset is shared with the environment's fd 1 and 2).
                 os.lseek(env.log, 0, os.SEEK_SET)
                 os.ftruncate(env.log, 0)
-                env.offset = 0
+                env.offset = env.punched = 0
 
     def _end(self, env: _Environment) -> int:
         """Kill and reap; the exit status (as os.waitpid gives it)."""
@@ -321,6 +327,28 @@ class ProcessRuntime:
             with contextlib.suppress(OSError):
                 os.rmdir(self._home)
             self._home = None
+
+
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+_fallocate: Any = None
+
+
+def _punch(fd: int, end: int) -> int:
+    """Free the memory file's pages below ``end`` (whole pages) without moving its size or
+    offset, so appends go on where they were; how far it freed (0 without fallocate)."""
+    global _fallocate
+    if _fallocate is None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _fallocate = getattr(libc, "fallocate", False)
+        if _fallocate:
+            _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    end -= end % os.sysconf("SC_PAGE_SIZE")
+    if not _fallocate or _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, 0, end):
+        return 0
+    return end
 
 
 def _json_loads(payload: Any) -> Any:

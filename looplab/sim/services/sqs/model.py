@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,7 +188,7 @@ class SqsModel:
             message_id=uuid(self.rng),
             body=body,
             sent=self.clock.now,
-            sender_id=sender_id,
+            sender_id=sys.intern(sender_id),  # one string per sender, not one a message
             trace_header=trace_header,
             message_attributes=message_attributes or _NO_ATTRIBUTES,
         )
@@ -381,16 +382,28 @@ class SqsModel:
                 self.clock.at(message.hidden_until, self._unhide, queue, message.hidden_until)
                 return
             del hidden[message.message_id]
+            message.hidden_until = 0.0  # a float of its own only while hidden
             if message.state == "inflight":
                 self._make_visible(message)
+        if not queue.hidden:  # (a receive in _make_visible may have hidden one again)
+            queue.hidden = {}  # a dict keeps its largest table when emptied: give it back
 
     def _remove(self, message: Message) -> None:
         queue = message.queue
         if queue is None or message.state == "gone":
             return
-        queue.messages.pop(message.message_id, None)
-        queue.by_sent.pop(message.message_id, None)
-        queue.hidden.pop(message.message_id, None)
+        message_id = message.message_id
+        queue.messages.pop(message_id, None)
+        queue.by_sent.pop(message_id, None)
+        if queue.hidden.pop(message_id, None) is not None:
+            message.hidden_until = 0.0
+        if not queue.messages:
+            # A dict keeps its largest table when emptied (a worked-off backlog of 65,536
+            # held ~8 MB of empty tables), and iterating it from the front walks its
+            # deleted slots: start the queue's tables over. Every user reads them through
+            # the queue, never a reference kept across this call, except the loops of
+            # _expire_due and _unhide, which stop at an empty dict either way.
+            queue.messages, queue.by_sent, queue.hidden = {}, {}, {}
         queue.count(message.state, -1)
         message.state = "gone"
         message.queue = None
