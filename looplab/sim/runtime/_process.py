@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import select
 import signal
 import socket
@@ -202,7 +203,7 @@ class ProcessRuntime:
             while True:
                 for fd in self._wait(env, limit, calls_fd, control_fd):
                     if fd == calls_fd:
-                        _, call = env.calls.recv(limit)
+                        call = _call_of(env.calls.recv(limit))
                         began = time.monotonic()
                         reply = dispatch(*call)
                         spent = time.monotonic() - began
@@ -210,7 +211,7 @@ class ProcessRuntime:
                         limit += spent
                         env.calls.send(reply, limit)
                     else:
-                        message = env.control.recv(limit)
+                        message = _control_of(env.control.recv(limit))
                         now = time.monotonic()
                         if message[0] == "inited":  # the handler's own time starts now
                             result.init_wall = now - started - dispatched
@@ -222,6 +223,11 @@ class ProcessRuntime:
                         return result
         except WireTimeout:
             result.outcome = "timeout"
+        except (pickle.UnpicklingError, ProtocolError) as exc:
+            # The handler wrote to its own channels (they are its process's descriptors):
+            # the environment broke the runtime's protocol, an error of this invocation.
+            result.outcome = "exited"
+            result.lines.append(f"[ERROR] Runtime.InvalidProtocol: {exc}")
         except EOFError:
             result.outcome = "exited"
             # Its channels closed as it exits: let it finish, so its own status is read
@@ -366,3 +372,47 @@ def _describe(status: int) -> str:
         return f"exit status {code}"
     word = _SIGNAL_WORDS.get(-code) or signal.Signals(-code).name
     return f"signal: {word}"
+
+
+class ProtocolError(Exception):
+    """An environment sent a message that is not one the runtime's protocol has."""
+
+
+def _call_of(message: Any) -> tuple[str, str, dict[str, Any], str | None]:
+    """``("call", (service, operation, params, trace))`` checked before it is dispatched."""
+    if (
+        isinstance(message, tuple)
+        and len(message) == 2
+        and message[0] == "call"
+        and isinstance(message[1], tuple)
+        and len(message[1]) == 4
+    ):
+        service, operation, params, trace = message[1]
+        if (
+            isinstance(service, str)
+            and isinstance(operation, str)
+            and isinstance(params, dict)
+            and (trace is None or isinstance(trace, str))
+        ):
+            return service, operation, params, trace
+    raise ProtocolError(f"not an SDK call: {_short(message)}")
+
+
+def _control_of(message: Any) -> tuple[Any, ...]:
+    """``("inited",)`` or ``("done", outcome, payload, keep)``, checked."""
+    if isinstance(message, tuple) and message[:1] == ("inited",):
+        return message
+    if (
+        isinstance(message, tuple)
+        and len(message) == 4
+        and message[0] == "done"
+        and message[1] in ("success", "error", "oom")
+        and isinstance(message[3], bool)
+    ):
+        return message
+    raise ProtocolError(f"not a runtime message: {_short(message)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

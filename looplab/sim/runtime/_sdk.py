@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from looplab.sim.bridge import Router, with_metadata
+from looplab.sim.services import ServiceError, error_reply
 
 __all__ = ["route"]
+
+_NO_REQUEST = "00000000-0000-0000-0000-000000000000"
 
 
 def route(
@@ -20,5 +23,22 @@ def route(
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, botocore-parsed reply with ResponseMetadata), as botocore's Stubber
     would return it."""
-    status, parsed = router.dispatch(service, operation, params, trace)
+    try:
+        status, parsed = router.dispatch(service, operation, params, trace)
+    except Exception as exc:
+        # A handler can write a call to its socket that botocore never validated (its
+        # channels are its own process's descriptors): answered as AWS answers what it
+        # cannot serve, never raised into looplab's run.
+        failure = ServiceError(
+            "InternalFailure",
+            f"looplab could not answer {service}:{operation}: {type(exc).__name__}: {exc}",
+            500,
+        )
+        status = failure.status
+        try:
+            parsed = error_reply(
+                service, operation, failure, "00000000-0000-0000-0000-000000000000"
+            )
+        except Exception:  # not even a known service: botocore's generic error shape
+            parsed = {"Error": {"Code": failure.code, "Message": failure.message}}
     return status, with_metadata(status, parsed)
