@@ -43,6 +43,7 @@ from typing import Any
 _HEADER = struct.Struct("!I")
 _to_json = json.dumps  # the runtime's own, bound before any handler can replace json.dumps
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 # The SDK a function may bundle. When its code directory holds any of them, the zygote's
 # preloaded copies are dropped so the function's own SDK is the one imported (as on AWS,
@@ -74,6 +75,36 @@ class Channel:
             if not chunk:
                 raise EOFError("looplab closed the channel")
             buf += chunk
+
+
+def _adopt_orphans() -> None:
+    """Make this process the subreaper of everything forked below it (Linux only): a
+    process a handler forks and detaches is re-parented here when its environment dies,
+    instead of to init, so the zygote can end it (on AWS the whole sandbox goes)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+
+
+def _end_orphans(children: set[int]) -> None:
+    """SIGKILL and reap every child of this zygote that is not an environment: the
+    processes that handlers left behind when their environments ended."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in children:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(") ", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry), signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(int(entry), 0)
 
 
 def _die_with_parent() -> None:
@@ -125,6 +156,7 @@ def zygote(fd: int) -> None:
     # ends, which is not looplab ending. The socket's EOF is: the kernel closes looplab's
     # end however it dies, and then the zygote kills its children and exits (below).
     control = socket.socket(fileno=fd)
+    _adopt_orphans()
     _preload()
     # What the zygote holds is shared with every child copy-on-write; a child's garbage
     # collector walking those objects would copy their pages: keep them out of its sight.
@@ -156,6 +188,7 @@ def zygote(fd: int) -> None:
             except ChildProcessError:
                 status = -1
             children.discard(pid)
+            _end_orphans(children)  # what that environment's handler left running
             reply = ("status", pid, status)
         else:
             reply = ("error", f"unknown request {request[0]!r}")
@@ -163,6 +196,10 @@ def zygote(fd: int) -> None:
     for pid in children:  # looplab is gone or closed us: so are its environments
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    _end_orphans(set())  # and whatever their handlers forked
 
 
 # -- one execution environment -------------------------------------------------------------
