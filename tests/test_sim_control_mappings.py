@@ -73,6 +73,22 @@ def test_disable_goes_through_disabling_and_the_poller_keeps_a_grace(tmp_path: P
         assert sim.queues["Q"].visible == 1
 
 
+
+def test_an_update_during_the_grace_does_not_extend_it(tmp_path: Path) -> None:
+    """Found in review: a BatchSize update sent during the grace after Disabled restarted
+    the grace at the update's end, so pollers delivered far past mapping_disable_grace."""
+    with make(tmp_path, mapping_transition=4.0, mapping_disable_grace=2.0) as sim:
+        lam = sim.session().client("lambda")
+        uuid = sim.stack.mappings["M"].uuid
+        lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+        sim.advance(4.5)  # Disabled at 4.0; the grace ends at 6.0
+        lam.update_event_source_mapping(UUID=uuid, BatchSize=5)  # Updating until 8.5
+        sim.advance(2.0)  # 6.5: past the grace
+        sim.send("Q", "after the grace")
+        sim.advance(60)
+        assert invocations(sim) == 0
+        assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+
 def test_transitions_observed_by_polling_get_event_source_mapping(tmp_path: Path) -> None:
     with make(tmp_path) as sim:  # the default transition
         lam = sim.session().client("lambda")

@@ -71,6 +71,8 @@ class Poller:
         self._held = False  # an error or throttle since the last step: no scale-up
         self._last_backlog = lambdas.clock.now
         self._generation = 0  # bumps on every state change: pending transitions compare it
+        self._stop_at: float | None = None  # when the grace after Disabled ends, if pending
+        self._target = spec.enabled  # the state the latest change is heading for
         self._counts = "EventCount" in spec.metrics
         function.on_free.append(self.wake)
 
@@ -78,6 +80,8 @@ class Poller:
         """Enable or disable at once, with no control-plane transition (the local backend's
         scenario steps; see docs/simulator.md)."""
         self._generation += 1
+        self._stop_at = None
+        self._target = enabled
         self.state = "Enabled" if enabled else "Disabled"
         self.last_modified = self.lambdas.clock.now
         self.enabled = enabled
@@ -99,6 +103,7 @@ class Poller:
         target = self.state == "Enabled" if enabled is None else enabled
         was = self.state == "Enabled"
         self.state = "Updating" if target == was else ("Enabling" if target else "Disabling")
+        self._target = target
         self.last_modified = clock.now
         self._generation += 1
         clock.after(
@@ -125,16 +130,25 @@ class Poller:
             self.maximum_concurrency = maximum_concurrency or None
             self.limit = min(max(self.limit, self.default_concurrency), self._cap())
         self.state = "Enabled" if enabled else "Disabled"
+        clock = self.lambdas.clock
         if enabled:
+            self._stop_at = None
             self.enabled = True
             self.wake()
-        elif self.enabled:
-            grace = self.lambdas.params.mapping_disable_grace
-            self.lambdas.clock.after(grace, self._stop, generation)
+        elif self.enabled and self._stop_at is None:
+            # The grace runs from the FIRST time Disabled was reported: an update settled
+            # meanwhile (BatchSize, say) must not start it again.
+            self._stop_at = clock.now + self.lambdas.params.mapping_disable_grace
+            clock.at(self._stop_at, self._stop, self._stop_at)
 
-    def _stop(self, generation: int) -> None:
-        if generation == self._generation:
+    def _stop(self, at: float) -> None:
+        """The grace's end: pollers stop, unless the mapping is being enabled again
+        meanwhile (an update that keeps it disabled does not move the grace)."""
+        if self._stop_at != at:
+            return  # an older grace, cancelled (enabled meanwhile)
+        if not self._target:
             self.enabled = False
+        self._stop_at = None
 
     def _cap(self) -> int:
         return self.maximum_concurrency or self.lambdas.params.mapping_max_concurrency
