@@ -531,3 +531,27 @@ def test_no_credentials_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -
     message = str(caught.value)
     assert message.startswith("sts:GetCallerIdentity on the current credentials: no usable")
     assert "aws sso login" in message
+
+
+def test_the_budget_s_log_read_and_the_probe_s_keep_their_own_state(aws: Aws) -> None:
+    # The budget counts from backend.started, the probe reads from its own since, a little
+    # later: neither read may reset the other's state nor throttle it into an empty answer.
+    backend = aws.backend(budget=10)
+    started = aws.clock.t
+    events = _starts(1, started + 0.5)["events"] + [
+        {
+            "eventId": "9",
+            "logStreamName": "s",
+            "timestamp": int((started + 1) * 1000),
+            "message": "Sending count 3",
+        },
+    ]
+    aws.ok("logs", "filter_log_events", {"events": events})
+    assert backend.observer.starts(started) == 1
+    aws.ok("cloudwatch", "get_metric_data", {"MetricDataResults": []})
+    aws.ok("logs", "filter_log_events", {"events": events})
+    assert backend.observer.observations(started + 0.001).counters_sent == [3]
+    aws.ok("logs", "filter_log_events", {"events": events})
+    assert backend.observer.starts(started) == 1
+    assert backend.observer.observations(started + 0.001).counters_sent == [3]  # throttled
+    aws.done()
