@@ -555,3 +555,44 @@ def test_the_budget_s_log_read_and_the_probe_s_keep_their_own_state(aws: Aws) ->
     assert backend.observer.starts(started) == 1
     assert backend.observer.observations(started + 0.001).counters_sent == [3]  # throttled
     aws.done()
+
+
+def test_after_a_trip_a_mapping_finally_disabled_is_not_turned_back_on(aws: Aws) -> None:
+    # dlq-reconnect: the DLQ mapping is Enabled when the brake fires, and finally runs
+    # `disconnect dlq`; releasing the brake must not turn the DLQ trigger back on.
+    backend = aws.backend(budget=1, params=QUIET)
+    aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
+    aws.ok(
+        "lambda",
+        "put_function_concurrency",
+        {"ReservedConcurrentExecutions": 0},
+        FunctionName=FN_NAME,
+        ReservedConcurrentExecutions=0,
+    )
+    for uuid in (DLQ_UUID, MAIN_UUID):
+        aws.ok("lambda", "get_event_source_mapping", {"UUID": uuid, "State": "Enabled"})
+        aws.ok("lambda", "update_event_source_mapping", {"UUID": uuid}, UUID=uuid, Enabled=False)
+    aws.ok("lambda", "get_function_configuration", {"FunctionName": FN_NAME, "Timeout": 6})
+    with pytest.raises(BudgetSpent):
+        backend.advance(30)
+    # finally: disconnect dlq.
+    aws.ok(
+        "lambda", "update_event_source_mapping", {"UUID": DLQ_UUID}, UUID=DLQ_UUID, Enabled=False
+    )
+    aws.ok("lambda", "get_event_source_mapping", {"UUID": DLQ_UUID, "State": "Disabled"})
+    backend.set_mapping(FUNCTION, DLQ, False)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
+    aws.counts(0, 0, DLQ_URL)
+    aws.counts(0, 0)
+    aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
+    aws.ok("lambda", "delete_function_concurrency", {}, FunctionName=FN_NAME)
+    aws.ok(
+        "lambda", "update_event_source_mapping", {"UUID": MAIN_UUID}, UUID=MAIN_UUID, Enabled=True
+    )
+    done = backend.finish()["budget"]
+    assert "restore_errors" not in done
+    assert done["mappings_restored"] == ["RecursiveEventSourceMappingSQSQueue"]
+    assert done["mappings_left_as_requested"] == {
+        "RecursiveEventSourceMappingSQSDeadLetterQueue": "Disabled"
+    }
+    aws.done()  # no UpdateEventSourceMapping Enabled=True on the DLQ's mapping

@@ -212,6 +212,7 @@ class AwsBackend:
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
         lid = self._mapping_id(function, source_queue)
         uuid = self.record.mapping_uuid(lid)
+        self.budget.asked(lid, enabled)  # what the release after a trip must respect
         resource = f"{lid} ({uuid})"
         want = "Enabled" if enabled else "Disabled"
         end = self.clock.now() + self.params.mapping_timeout
