@@ -596,3 +596,56 @@ def test_after_a_trip_a_mapping_finally_disabled_is_not_turned_back_on(aws: Aws)
         "RecursiveEventSourceMappingSQSDeadLetterQueue": "Disabled"
     }
     aws.done()  # no UpdateEventSourceMapping Enabled=True on the DLQ's mapping
+
+
+def _guards_pass(aws: Aws) -> None:
+    aws.ok("sts", "get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::1:user/u"})
+    for lid in (DLQ, QUEUE):
+        aws.ok(
+            "sqs", "get_queue_attributes", {"Attributes": {"QueueArn": aws.record.queue_arn(lid)}}
+        )
+    aws.ok("lambda", "get_function_configuration", {"FunctionName": FN_NAME})
+    for uuid, queue in ((MAIN_UUID, QUEUE), (DLQ_UUID, DLQ)):
+        aws.ok(
+            "lambda",
+            "get_event_source_mapping",
+            {
+                "UUID": uuid,
+                "EventSourceArn": aws.record.queue_arn(queue),
+                "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN_NAME}",
+            },
+        )
+
+
+def test_a_stack_deployed_with_loop_protection_off_is_refused_without_the_flag(aws: Aws) -> None:
+    _guards_pass(aws)
+    aws.ok(
+        "lambda",
+        "get_function_recursion_config",
+        {"RecursiveLoop": "Allow"},
+        FunctionName=FN_NAME,
+    )
+    with pytest.raises(GuardError) as caught:
+        aws.backend(verify=True)
+    message = str(caught.value)
+    assert f"{FN_NAME}" in message and "RecursiveLoop Allow" in message
+    assert "--allow-recursion" in message and "recursiveLoop=Terminate" in message
+    aws.done()  # nothing but reads
+
+
+def test_with_the_flag_a_stack_deployed_at_allow_is_left_as_deployed(aws: Aws) -> None:
+    _guards_pass(aws)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Allow"})
+    backend = aws.backend(verify=True, allow_recursion=True)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Allow"})
+    done = backend.finish()["recursion"]
+    assert done["deployed"] == {FUNCTION: "Allow"}
+    assert done["left"] == {FUNCTION: "Allow"} and done["restored_to_terminate"] == []
+    aws.done()
+
+
+def test_a_stack_deployed_at_terminate_opens_without_the_flag(aws: Aws) -> None:
+    _guards_pass(aws)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
+    aws.backend(verify=True)
+    aws.done()
