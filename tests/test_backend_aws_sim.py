@@ -280,3 +280,23 @@ def test_ctrl_c_mid_wait_runs_finally_disables_the_dlq_mapping_and_keeps_termina
         assert doc["backend_finish"]["recursion"]["left"] == {FUNCTION: "Terminate"}
     finally:
         aws.sim.close()
+
+
+def test_a_budget_trip_in_dlq_reconnect_leaves_the_dlq_mapping_finally_disabled(
+    tmp_path: Path,
+) -> None:
+    # The brake fires with the DLQ mapping Enabled; finally disconnects it; the release
+    # after finally must not turn it back on.
+    aws = _Aws(budget=5)
+    try:
+        result = run(aws.backend, "dlq-reconnect", tmp_path)
+        budget = result.doc["backend_finish"]["budget"]
+        assert budget["tripped"] and budget["mappings_before"][
+            "RecursiveEventSourceMappingSQSDeadLetterQueue"
+        ] in ("Enabled", "Enabling")
+        assert "RecursiveEventSourceMappingSQSDeadLetterQueue" not in budget.get(
+            "mappings_restored", []
+        )
+        assert aws.mapping_state(DLQ) == "Disabled"
+    finally:
+        aws.sim.close()

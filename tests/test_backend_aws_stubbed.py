@@ -531,3 +531,121 @@ def test_no_credentials_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -
     message = str(caught.value)
     assert message.startswith("sts:GetCallerIdentity on the current credentials: no usable")
     assert "aws sso login" in message
+
+
+def test_the_budget_s_log_read_and_the_probe_s_keep_their_own_state(aws: Aws) -> None:
+    # The budget counts from backend.started, the probe reads from its own since, a little
+    # later: neither read may reset the other's state nor throttle it into an empty answer.
+    backend = aws.backend(budget=10)
+    started = aws.clock.t
+    events = _starts(1, started + 0.5)["events"] + [
+        {
+            "eventId": "9",
+            "logStreamName": "s",
+            "timestamp": int((started + 1) * 1000),
+            "message": "Sending count 3",
+        },
+    ]
+    aws.ok("logs", "filter_log_events", {"events": events})
+    assert backend.observer.starts(started) == 1
+    aws.ok("cloudwatch", "get_metric_data", {"MetricDataResults": []})
+    aws.ok("logs", "filter_log_events", {"events": events})
+    assert backend.observer.observations(started + 0.001).counters_sent == [3]
+    aws.ok("logs", "filter_log_events", {"events": events})
+    assert backend.observer.starts(started) == 1
+    assert backend.observer.observations(started + 0.001).counters_sent == [3]  # throttled
+    aws.done()
+
+
+def test_after_a_trip_a_mapping_finally_disabled_is_not_turned_back_on(aws: Aws) -> None:
+    # dlq-reconnect: the DLQ mapping is Enabled when the brake fires, and finally runs
+    # `disconnect dlq`; releasing the brake must not turn the DLQ trigger back on.
+    backend = aws.backend(budget=1, params=QUIET)
+    aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
+    aws.ok(
+        "lambda",
+        "put_function_concurrency",
+        {"ReservedConcurrentExecutions": 0},
+        FunctionName=FN_NAME,
+        ReservedConcurrentExecutions=0,
+    )
+    for uuid in (DLQ_UUID, MAIN_UUID):
+        aws.ok("lambda", "get_event_source_mapping", {"UUID": uuid, "State": "Enabled"})
+        aws.ok("lambda", "update_event_source_mapping", {"UUID": uuid}, UUID=uuid, Enabled=False)
+    aws.ok("lambda", "get_function_configuration", {"FunctionName": FN_NAME, "Timeout": 6})
+    with pytest.raises(BudgetSpent):
+        backend.advance(30)
+    # finally: disconnect dlq.
+    aws.ok(
+        "lambda", "update_event_source_mapping", {"UUID": DLQ_UUID}, UUID=DLQ_UUID, Enabled=False
+    )
+    aws.ok("lambda", "get_event_source_mapping", {"UUID": DLQ_UUID, "State": "Disabled"})
+    backend.set_mapping(FUNCTION, DLQ, False)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
+    aws.counts(0, 0, DLQ_URL)
+    aws.counts(0, 0)
+    aws.ok("logs", "filter_log_events", _starts(2, aws.clock.t))
+    aws.ok("lambda", "delete_function_concurrency", {}, FunctionName=FN_NAME)
+    aws.ok(
+        "lambda", "update_event_source_mapping", {"UUID": MAIN_UUID}, UUID=MAIN_UUID, Enabled=True
+    )
+    done = backend.finish()["budget"]
+    assert "restore_errors" not in done
+    assert done["mappings_restored"] == ["RecursiveEventSourceMappingSQSQueue"]
+    assert done["mappings_left_as_requested"] == {
+        "RecursiveEventSourceMappingSQSDeadLetterQueue": "Disabled"
+    }
+    aws.done()  # no UpdateEventSourceMapping Enabled=True on the DLQ's mapping
+
+
+def _guards_pass(aws: Aws) -> None:
+    aws.ok("sts", "get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::1:user/u"})
+    for lid in (DLQ, QUEUE):
+        aws.ok(
+            "sqs", "get_queue_attributes", {"Attributes": {"QueueArn": aws.record.queue_arn(lid)}}
+        )
+    aws.ok("lambda", "get_function_configuration", {"FunctionName": FN_NAME})
+    for uuid, queue in ((MAIN_UUID, QUEUE), (DLQ_UUID, DLQ)):
+        aws.ok(
+            "lambda",
+            "get_event_source_mapping",
+            {
+                "UUID": uuid,
+                "EventSourceArn": aws.record.queue_arn(queue),
+                "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN_NAME}",
+            },
+        )
+
+
+def test_a_stack_deployed_with_loop_protection_off_is_refused_without_the_flag(aws: Aws) -> None:
+    _guards_pass(aws)
+    aws.ok(
+        "lambda",
+        "get_function_recursion_config",
+        {"RecursiveLoop": "Allow"},
+        FunctionName=FN_NAME,
+    )
+    with pytest.raises(GuardError) as caught:
+        aws.backend(verify=True)
+    message = str(caught.value)
+    assert f"{FN_NAME}" in message and "RecursiveLoop Allow" in message
+    assert "--allow-recursion" in message and "recursiveLoop=Terminate" in message
+    aws.done()  # nothing but reads
+
+
+def test_with_the_flag_a_stack_deployed_at_allow_is_left_as_deployed(aws: Aws) -> None:
+    _guards_pass(aws)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Allow"})
+    backend = aws.backend(verify=True, allow_recursion=True)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Allow"})
+    done = backend.finish()["recursion"]
+    assert done["deployed"] == {FUNCTION: "Allow"}
+    assert done["left"] == {FUNCTION: "Allow"} and done["restored_to_terminate"] == []
+    aws.done()
+
+
+def test_a_stack_deployed_at_terminate_opens_without_the_flag(aws: Aws) -> None:
+    _guards_pass(aws)
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
+    aws.backend(verify=True)
+    aws.done()

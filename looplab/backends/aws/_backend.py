@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from looplab.backends.aws._account_guard import check_identity, check_stack
+from looplab.backends.aws._account_guard import GuardError, check_identity, check_stack
 from looplab.backends.aws._budget import InvocationBudget
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock
@@ -74,6 +74,8 @@ class AwsBackend:
         if verify:
             check_stack(calls, record, self.mappings)
         self.recursion = RecursionGuard(allow_recursion)
+        if verify:
+            self._check_deployed_recursion()
         self.budget = InvocationBudget(budget)
         self.observer = Observer(
             calls,
@@ -212,6 +214,7 @@ class AwsBackend:
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
         lid = self._mapping_id(function, source_queue)
         uuid = self.record.mapping_uuid(lid)
+        self.budget.asked(lid, enabled)  # what the release after a trip must respect
         resource = f"{lid} ({uuid})"
         want = "Enabled" if enabled else "Disabled"
         end = self.clock.now() + self.params.mapping_timeout
@@ -256,6 +259,30 @@ class AwsBackend:
                     f"{self.params.recursion_timeout:.0f} s after setting {mode}"
                 )
             self._sleep(self.params.recursion_poll_seconds)
+
+    def _check_deployed_recursion(self) -> None:
+        """A stack deployed with loop protection off (``--param recursiveLoop=Allow``) is
+        refused without --allow-recursion (GuardError: exit 2, nothing done); with it, the
+        deployed setting is recorded, and finish() leaves it as deployed."""
+        for function in self.record.functions:
+            try:
+                mode = self._recursion_of(function)
+            except AwsCallError as exc:
+                # An emulator without the recursion-config API (moto answers 404); AWS itself
+                # always answers, and any other failure refuses the run.
+                if self.calls.endpoint_url is None or exc.code != "404":
+                    raise
+                mode = "unknown (the endpoint has no recursion-config API)"
+            self.recursion.deployed[function] = mode
+        allowed = [f for f, mode in self.recursion.deployed.items() if mode == "Allow"]
+        if allowed and not self.recursion.allow:
+            names = ", ".join(self.record.function_name(f) for f in allowed)
+            raise GuardError(
+                f"refusing to run: {names} was deployed with RecursiveLoop Allow (Lambda's loop "
+                "protection off, nothing but the handler's cap stops a loop); pass "
+                "--allow-recursion to mean it, or redeploy with loop protection on "
+                f"(npx sls deploy --stage {self.record.stage} --param recursiveLoop=Terminate)"
+            )
 
     def _recursion_of(self, function: str) -> str:
         name = self.record.function_name(function)
@@ -368,7 +395,8 @@ class AwsBackend:
         # Loop protection: a function this run left at Allow goes back to Terminate (the
         # scenario's finally normally did it; a second Ctrl-C may have cut that short).
         restored, errors = [], []
-        for function in sorted(self.recursion.allowed):
+        as_deployed = {f for f, mode in self.recursion.deployed.items() if mode == "Allow"}
+        for function in sorted(self.recursion.allowed - as_deployed):
             try:
                 self.set_recursion(function, "Terminate")
                 restored.append(function)
@@ -381,6 +409,8 @@ class AwsBackend:
             except BackendError as exc:
                 left[function] = f"unknown ({exc})"
         out["recursion"] = {"restored_to_terminate": restored, "left": left}
+        if self.recursion.deployed:  # what the stack had when the run opened it
+            out["recursion"]["deployed"] = dict(self.recursion.deployed)
         if errors:
             out["recursion"]["errors"] = errors
         if self.budget.limit is not None or self.budget.tripped_at is not None:

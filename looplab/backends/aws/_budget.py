@@ -4,9 +4,10 @@ A scenario's ``stop_when: invocations at_least N`` is, on AWS, also a brake: Clo
 Invocations arrive minutes late, so the backend counts START lines in the logs during
 every wait. Past the budget it brakes at once (concurrency 0, every mapping disabled), and
 the step fails with the count, so the run is ``aborted`` and ``finally`` runs. After
-finally, the cap is released (and the mappings restored to their state before the brake)
-only when every queue stays empty over a window of reads (an invocation running when the
-brake came can still send); otherwise it stays, and the journal says how to release it.
+finally, the cap is released (and the mappings restored to their state before the brake,
+except a mapping the run itself last asked to disable, e.g. in finally) only when every
+queue stays empty over a window of reads (an invocation running when the brake came can
+still send); otherwise it stays, and the journal says how to release it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class InvocationBudget:
         self.last_count = 0
         self.brake_actions: list[dict[str, Any]] = []
         self.mappings_before: dict[str, str] = {}  # mapping logical ID -> State before
+        # mapping logical ID -> the last state the run asked for (set_mapping): the release
+        # never turns back on a mapping the run itself last asked to disable (a finally's
+        # `disconnect dlq` must leave the DLQ trigger off).
+        self.requested: dict[str, str] = {}
+
+    def asked(self, mapping: str, enabled: bool) -> None:
+        self.requested[mapping] = "Enabled" if enabled else "Disabled"
 
     def exceeded(self, count: int) -> bool:
         self.last_count = count
@@ -73,8 +81,9 @@ class InvocationBudget:
             return out
         released = [a.to_json() for a in release_cap(calls, record)]
         restored = []
+        left = {lid: s for lid, s in self.requested.items() if s == "Disabled"}
         for lid, state in self.mappings_before.items():
-            if state in ("Enabled", "Enabling"):
+            if state in ("Enabled", "Enabling") and lid not in left:
                 uuid = record.mapping_uuid(lid)
                 try:
                     calls("lambda", "UpdateEventSourceMapping", lid, UUID=uuid, Enabled=True)
@@ -84,4 +93,5 @@ class InvocationBudget:
         out["concurrency_cap"] = "released (the queues stayed empty)"
         out["release"] = released
         out["mappings_restored"] = restored
+        out["mappings_left_as_requested"] = left
         return out

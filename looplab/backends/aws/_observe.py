@@ -75,8 +75,11 @@ class Observer:
         self.stability = Stability()
         self.metric_calls = 0  # GetMetricData requests made (one per refresh)
         self._metrics_cache: tuple[float, float, dict[str, float]] | None = None
-        self._logs: dict[str, _LogState] = {}
-        self._logs_read_at: dict[str, float] = {}
+        # Keyed by (function, since): the budget reads from the run's start and the probe
+        # from its own since, a little later; one key each so neither resets the other's
+        # events nor throttles it into an unread state.
+        self._logs: dict[tuple[str, float], _LogState] = {}
+        self._logs_read_at: dict[tuple[str, float], float] = {}
 
     # -- metrics -------------------------------------------------------------------------
 
@@ -155,14 +158,15 @@ class Observer:
     # -- logs ----------------------------------------------------------------------------
 
     def _read_logs(self, function: str, since: float, force: bool = False) -> _LogState:
-        state = self._logs.get(function)
-        if state is None or state.since != since:
-            state = self._logs[function] = _LogState(since=since, read_until=since)
+        slot = (function, since)
+        state = self._logs.get(slot)
+        if state is None:
+            state = self._logs[slot] = _LogState(since=since, read_until=since)
         now = self.now()
-        last = self._logs_read_at.get(function)
+        last = self._logs_read_at.get(slot)
         if not force and last is not None and now - last < self.params.log_refresh_seconds:
             return state
-        self._logs_read_at[function] = now
+        self._logs_read_at[slot] = now
         group = self.record.log_group(function)
         # Events can be ingested a little after their timestamp: re-read an overlap, and
         # keep each event once by its ID.

@@ -20,6 +20,9 @@ class RecursionGuard:
     def __init__(self, allow: bool) -> None:
         self.allow = allow
         self.allowed: set[str] = set()  # functions this run left at Allow so far
+        # function -> RecursiveLoop as deployed, read when the backend opened: a function
+        # deployed at Allow (only with --allow-recursion) is left as deployed by finish().
+        self.deployed: dict[str, str] = {}
 
     def check(self, function: str, mode: str) -> None:
         if mode == "Allow" and not self.allow:
