@@ -73,7 +73,6 @@ def test_disable_goes_through_disabling_and_the_poller_keeps_a_grace(tmp_path: P
         assert sim.queues["Q"].visible == 1
 
 
-
 def test_an_update_during_the_grace_does_not_extend_it(tmp_path: Path) -> None:
     """Found in review: a BatchSize update sent during the grace after Disabled restarted
     the grace at the update's end, so pollers delivered far past mapping_disable_grace."""
@@ -88,6 +87,7 @@ def test_an_update_during_the_grace_does_not_extend_it(tmp_path: Path) -> None:
         sim.advance(60)
         assert invocations(sim) == 0
         assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+
 
 def test_transitions_observed_by_polling_get_event_source_mapping(tmp_path: Path) -> None:
     with make(tmp_path) as sim:  # the default transition
