@@ -36,6 +36,7 @@ __all__ = [
     "StepMark",
     "Timeline",
     "cloudwatch_queries",
+    "metric_query",
     "read_journal",
 ]
 
@@ -341,6 +342,34 @@ SQS_METRICS = {
 }
 
 
+def metric_query(
+    qid: str,
+    namespace: str,
+    metric: str,
+    dimension: str,
+    value: str,
+    stat: str,
+    period: int = 60,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """One GetMetricData ``MetricDataQueries`` entry for a single-dimension metric: the
+    shape journals record and the aws backend sends."""
+    query: dict[str, Any] = {"Id": qid}
+    if label is not None:
+        query["Label"] = label
+    query["MetricStat"] = {
+        "Metric": {
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": dimension, "Value": value}],
+        },
+        "Period": period,
+        "Stat": stat,
+    }
+    query["ReturnData"] = True
+    return query
+
+
 def cloudwatch_queries(
     functions: list[str], queues: list[str], period: int = 60
 ) -> list[dict[str, Any]]:
@@ -349,22 +378,8 @@ def cloudwatch_queries(
     queries: list[dict[str, Any]] = []
 
     def add(namespace: str, metric: str, stat: str, dimension: str, value: str) -> None:
-        queries.append(
-            {
-                "Id": f"m{len(queries)}",
-                "Label": f"{namespace} {metric} {value}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": namespace,
-                        "MetricName": metric,
-                        "Dimensions": [{"Name": dimension, "Value": value}],
-                    },
-                    "Period": period,
-                    "Stat": stat,
-                },
-                "ReturnData": True,
-            }
-        )
+        qid, label = f"m{len(queries)}", f"{namespace} {metric} {value}"
+        queries.append(metric_query(qid, namespace, metric, dimension, value, stat, period, label))
 
     for name in functions:
         for metric, stat in LAMBDA_METRICS.items():

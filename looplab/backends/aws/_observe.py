@@ -28,6 +28,7 @@ from looplab.backends.base import (
     Provenance,
     SourceCounts,
 )
+from looplab.journal import metric_query
 
 __all__ = ["Observer", "Stability"]
 
@@ -319,19 +320,7 @@ _SQS_GAUGES = (
 def _query(
     qid: str, metric: str, dim: str, value: str, stat: str, period: int, ns: str = "AWS/Lambda"
 ) -> dict[str, Any]:
-    return {
-        "Id": qid,
-        "MetricStat": {
-            "Metric": {
-                "Namespace": ns,
-                "MetricName": metric,
-                "Dimensions": [{"Name": dim, "Value": value}],
-            },
-            "Period": period,
-            "Stat": stat,
-        },
-        "ReturnData": True,
-    }
+    return metric_query(qid, ns, metric, dim, value, stat, period)
 
 
 def _utc(t: float) -> datetime:
