@@ -13,6 +13,7 @@ entry there (an object with ``handle(operation, params, call) -> dict``).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -23,6 +24,7 @@ import boto3
 import botocore.session
 
 from looplab.sim import bridge
+from looplab.sim.async_invoke import AsyncQueue
 from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
@@ -106,6 +108,15 @@ class Simulator:
             )
             self.pollers[lid] = poller
             self._pollers_by_queue.setdefault(id(poller.queue), []).append(poller)
+        self.async_invoke = AsyncQueue(
+            self.clock,
+            self.lambdas,
+            self.functions,
+            self.params,
+            self.deliver,
+            self._event if event_log is not None else None,
+        )
+        """Lambda's internal queue: SNS, S3 and Invoke(Event) reach functions through it."""
         self.sqs.on_visible = self._on_visible
         self.sqs.on_event = self._on_sqs_event
         self._sender = EXPERIMENTER_ID
@@ -271,6 +282,20 @@ class Simulator:
             status, parsed = exc.status, error_reply(service, operation, exc, request_id)
         parsed["_request_id"] = request_id
         return status, parsed
+
+    def deliver(self, arn: str, body: str, trace_header: str | None, source: str) -> None:
+        """Send ``body`` to the queue, topic or function ``arn`` names (a destination, a
+        dead-letter queue, a subscription): the one place an ARN becomes a target."""
+        for queue in self.queues.values():
+            if queue.spec.arn == arn:
+                self.sqs.send(queue, body, trace_header=trace_header, sender_id=source)
+                return
+        for logical_id, function in self.functions.items():
+            if arn == function.spec.arn or arn.startswith(f"{function.spec.arn}:"):
+                self.async_invoke.submit(logical_id, json.loads(body), trace_header, source)
+                return
+        # A target outside the stack leaves the simulated account: recorded, not run.
+        self._event("deliver-out", f"{arn} from {source}")
 
     def _sqs_sender(self, call: Call) -> str:
         # SQS's SenderId for a role is "<role id>:<session>"; Lambda's session is the function.

@@ -1,17 +1,11 @@
-"""The experiment stack, as the simulator and the scenarios see it.
-
-There is one definition of the stack: serverless.yml. This module does not read it; it
-reads the CloudFormation template that ``sls package`` compiles from it, so the simulator
-runs exactly what would be deployed (both mappings, the RecursiveLoop setting, the
-parameters of the stage). Nothing here assumes one queue and one function: any number of
-SQS queues, functions and event source mappings are read.
+"""Reading a compiled template: each resource's AWS identity, then its properties.
 
 The reader describes any template CloudFormation would accept (DESIGN.md, "the stack
 reads, the simulator refuses"): a FIFO queue, a Node.js function, a DynamoDB stream
-mapping or an SNS subscription are read, not refused, so the aws backend can load every
-stack. What the simulator cannot model it refuses itself (``looplab.sim.check_stack``),
-by name and template path. Only what AWS itself would reject (a mapping whose queue's
-visibility timeout is shorter than the function's timeout) is an error here.
+mapping are read, not refused, so the aws backend can load every stack. What the
+simulator cannot model it refuses itself (``looplab.sim.check_stack``), by name and
+template path. Only what AWS itself would reject (a mapping whose queue's visibility
+timeout is shorter than the function's timeout) is an error here.
 """
 
 from __future__ import annotations
@@ -19,160 +13,38 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from looplab._cfn import TemplateError, resolve
-from looplab._package import TEMPLATE_NAME, compiled_template
+from looplab.stack import _events
+from looplab.stack._events import as_bool, json_or_dict
+from looplab.stack._specs import (
+    DEFAULT_REGION,
+    LOCAL_ACCOUNT_ID,
+    FunctionSpec,
+    MappingSpec,
+    QueueSpec,
+    SourceMappingSpec,
+    Stack,
+    TopicSpec,
+)
 
-LOCAL_ACCOUNT_ID = "123456789012"
-DEFAULT_REGION = "eu-central-1"
-
-__all__ = [
-    "FunctionSpec",
-    "MappingSpec",
-    "QueueSpec",
-    "SourceMappingSpec",
-    "Stack",
-    "TemplateError",
-    "load_stack",
-]
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    logical_id: str
-    name: str
-    url: str
-    arn: str
-    retention_seconds: int = 345_600
-    visibility_timeout: int = 30
-    delay_seconds: int = 0
-    maximum_message_size: int = 1_048_576
-    receive_wait_seconds: int = 0
-    redrive_target: str | None = None  # logical ID of the DLQ
-    redrive_target_arn: str | None = None
-    max_receive_count: int | None = None
-    redrive_allow_policy: dict[str, Any] | None = None
-    fifo: bool = False
+__all__ = ["build_stack"]
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
-    logical_id: str
-    name: str
-    arn: str
-    handler: str
-    runtime: str
-    code_dir: Path
-    timeout: int = 3
-    memory_size: int = 128
-    environment: dict[str, str] = field(default_factory=dict)
-    recursive_loop: str = "Terminate"
-    reserved_concurrency: int | None = None
-    role: str = ""  # the execution role's ARN
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class MappingSpec:
-    logical_id: str
-    uuid: str
-    function: str  # logical ID
-    source_queue: str  # logical ID
-    batch_size: int = 10
-    enabled: bool = True
-    batching_window: int = 0
-    maximum_concurrency: int | None = None
-    report_batch_item_failures: bool = False
-    metrics: tuple[str, ...] = ()  # MetricsConfig.Metrics: "EventCount" turns on ESM metrics
-    filter_criteria: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class SourceMappingSpec:
-    """An event source mapping whose source is not an SQS queue of this stack (a DynamoDB
-    or Kinesis stream, Kafka, MQ, DocumentDB, or a queue of another stack)."""
-
-    logical_id: str
-    uuid: str
-    function: str | None  # logical ID, when the function is in this stack
-    event_source: str  # the EventSourceArn, or "SelfManagedEventSource"
-
-
-@dataclass
-class Stack:
-    """Queues, functions and SQS mappings of a compiled template, keyed by logical ID."""
-
-    name: str
-    stage: str
-    region: str
-    account_id: str
-    queues: dict[str, QueueSpec]
-    functions: dict[str, FunctionSpec]
-    mappings: dict[str, MappingSpec]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    service: str = "looplab"
-    resources: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Every resource of the template: logical ID -> (type, physical ID as CloudFormation
-    would report it: a queue's URL, a function's name, a mapping's UUID, a role's name)."""
-    other_mappings: dict[str, SourceMappingSpec] = field(default_factory=dict)
-    """Event source mappings from anything but a queue of this stack, keyed by logical ID."""
-    template: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    """The template's ``Resources`` as compiled (unresolved): what the simulator reads to
-    refuse, by property path, what it does not model."""
-
-    def mapping_for(self, function: str, source_queue: str) -> MappingSpec:
-        for mapping in self.mappings.values():
-            if mapping.function == function and mapping.source_queue == source_queue:
-                return mapping
-        raise KeyError(f"no event source mapping from {source_queue} to {function}")
-
-    @classmethod
-    def from_template(
-        cls,
-        template: dict[str, Any],
-        *,
-        code_dir: Path,
-        stage: str = "dev",
-        region: str = DEFAULT_REGION,
-        account_id: str = LOCAL_ACCOUNT_ID,
-        name: str | None = None,
-        service: str = "looplab",
-    ) -> Stack:
-        return _Builder(template, code_dir, stage, region, account_id, name, service).build()
-
-
-def load_stack(
-    project_dir: Path | str = ".",
+def build_stack(
+    template: dict[str, Any],
+    *,
+    code_dir: Path,
     stage: str = "dev",
     region: str = DEFAULT_REGION,
-    params: dict[str, str] | None = None,
+    account_id: str = LOCAL_ACCOUNT_ID,
+    name: str | None = None,
+    service: str = "looplab",
 ) -> Stack:
-    """Compile serverless.yml (cached) and read the stack from the compiled template."""
-    project_dir = Path(project_dir).resolve()
-    out = compiled_template(project_dir, stage, region, params)
-    template = json.loads((out / TEMPLATE_NAME).read_text())
-    code_dir = out / "code" if (out / "code").is_dir() else project_dir
-    service = _service_name(out) or "looplab"
-    return Stack.from_template(
-        template,
-        code_dir=code_dir,
-        stage=stage,
-        region=region,
-        name=f"{service}-{stage}",
-        service=service,
-    )
-
-
-def _service_name(out: Path) -> str | None:
-    state = out / "serverless-state.json"
-    if not state.is_file():
-        return None
-    service = json.loads(state.read_text()).get("service", {})
-    name = service.get("service")
-    return name if isinstance(name, str) else None
+    """Read a compiled template (``Resources`` and ``Outputs``) into a :class:`Stack`."""
+    return _Builder(template, code_dir, stage, region, account_id, name, service).build()
 
 
 class _Builder:
@@ -205,6 +77,7 @@ class _Builder:
         functions: dict[str, FunctionSpec] = {}
         mappings: dict[str, MappingSpec] = {}
         others: dict[str, SourceMappingSpec] = {}
+        topics: dict[str, TopicSpec] = {}
         for logical_id, resource in self.resources.items():
             kind = resource.get("Type")
             props = self._props(logical_id)
@@ -212,6 +85,8 @@ class _Builder:
                 queues[logical_id] = self._queue(logical_id, props)
             elif kind == "AWS::Lambda::Function":
                 functions[logical_id] = self._function(logical_id, props)
+            elif kind == "AWS::SNS::Topic":
+                topics[logical_id] = _events.topic(self.identity[logical_id], logical_id, props)
         for logical_id, resource in self.resources.items():
             if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
                 props = self._props(logical_id)
@@ -250,6 +125,10 @@ class _Builder:
             },
             other_mappings=others,
             template=self.resources,
+            topics=topics,
+            subscriptions=_events.subscriptions(self, topics, queues, functions),
+            buckets=_events.buckets(self, queues, functions, topics),
+            invoke_configs=_events.invoke_configs(self, functions),
         )
 
     def _props(self, logical_id: str) -> dict[str, Any]:
@@ -279,6 +158,16 @@ class _Builder:
             if not isinstance(name, str):
                 name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.RoleName")
             return {None: name, "Arn": f"arn:aws:iam::{self.account_id}:role/{name}"}
+        if kind == "AWS::S3::Bucket":
+            name = props.get("BucketName") or _generated_name(self.stack_name, logical_id).lower()
+            if not isinstance(name, str):
+                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.BucketName")
+            return {
+                None: name,
+                "Arn": f"arn:aws:s3:::{name}",
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+            }
         if kind == "AWS::Logs::LogGroup" and isinstance(props.get("LogGroupName"), str):
             return {None: props["LogGroupName"]}
         if kind in _NAMED:
@@ -296,9 +185,7 @@ class _Builder:
             return ident
         # Other resources (buckets, policies) matter only as names. CloudFormation names
         # them <stack>-<logical ID>-<random suffix>; the suffix here is a stable hash.
-        suffix = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:13]
-        name = f"{self.stack_name}-{logical_id}-{suffix.upper()}"
-        return {None: name.lower() if kind == "AWS::S3::Bucket" else name}
+        return {None: _generated_name(self.stack_name, logical_id)}
 
     def _pseudo(self, name: str) -> Any:
         pseudo = {
@@ -338,7 +225,7 @@ class _Builder:
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
         ident = self.identity[logical_id]
-        redrive = _json_or_dict(props.get("RedrivePolicy"))
+        redrive = json_or_dict(props.get("RedrivePolicy"))
         target = None
         max_receive = None
         if redrive:
@@ -358,8 +245,8 @@ class _Builder:
             redrive_target=target,
             redrive_target_arn=redrive.get("deadLetterTargetArn") if redrive else None,
             max_receive_count=max_receive,
-            redrive_allow_policy=_json_or_dict(props.get("RedriveAllowPolicy")),
-            fifo=_bool(props.get("FifoQueue", False)),
+            redrive_allow_policy=json_or_dict(props.get("RedriveAllowPolicy")),
+            fifo=as_bool(props.get("FifoQueue", False)),
         )
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> FunctionSpec:
@@ -380,6 +267,7 @@ class _Builder:
             reserved_concurrency=None if reserved is None else int(reserved),
             role=str(props.get("Role", "")),
             description=str(props.get("Description", "")),
+            dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn") or None,
         )
 
     def _mapping(
@@ -421,7 +309,7 @@ class _Builder:
             function=function,
             source_queue=source,
             batch_size=int(props.get("BatchSize", 10)),
-            enabled=_bool(props.get("Enabled", True)),
+            enabled=as_bool(props.get("Enabled", True)),
             batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
             maximum_concurrency=(
                 int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None
@@ -431,6 +319,13 @@ class _Builder:
             metrics=tuple(str(m) for m in (props.get("MetricsConfig") or {}).get("Metrics") or []),
             filter_criteria=props.get("FilterCriteria") or None,
         )
+
+    def props(self, logical_id: str) -> dict[str, Any]:
+        """The resource's properties with every intrinsic resolved (for readers)."""
+        return self._props(logical_id)
+
+    def logical_id_of_arn(self, arn: Any) -> str | None:
+        return self._logical_id_of_arn(arn)
 
     def _logical_id_of_arn(self, arn: Any) -> str | None:
         for logical_id, ident in self.identity.items():
@@ -458,6 +353,11 @@ _NAMED: dict[str, tuple[str, str, str, bool]] = {
 }
 
 
+def _generated_name(stack_name: str, logical_id: str) -> str:
+    suffix = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:13]
+    return f"{stack_name}-{logical_id}-{suffix.upper()}"
+
+
 def _stand_in(kind: str, physical: str, attribute: str, region: str, account: str) -> str:
     """A GetAtt of a resource the reader does not model: an ARN for an ``*Arn`` attribute
     (service from the type: AWS::Events::Rule -> events), else ``<physical id>.<attribute>``."""
@@ -467,20 +367,6 @@ def _stand_in(kind: str, physical: str, attribute: str, region: str, account: st
         service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
         return f"arn:aws:{service}:{region}:{account}:{physical}"
     return f"{physical}.{attribute}"
-
-
-def _json_or_dict(value: Any) -> dict[str, Any] | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return json.loads(value)
-    return dict(value)
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
 
 
 def _resolvable(value: Any, resources: dict[str, Any]) -> bool:

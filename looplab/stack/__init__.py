@@ -1,0 +1,50 @@
+"""The experiment stack, as the simulator and the scenarios see it.
+
+There is one definition of each stack: its osls config (serverless.yml for the post's
+stack, stacks/<shape>.yml for the other loop shapes). This package does not read it; it
+reads the CloudFormation template that ``sls package`` compiles from it, so the simulator
+runs exactly what would be deployed (every mapping, subscription and notification, the
+RecursiveLoop setting, the parameters of the stage). Nothing assumes one queue and one
+function.
+
+The values (``_specs``) are plain frozen dataclasses keyed by logical ID; ``_builder``
+gives every resource its AWS identity and reads queues, functions and mappings;
+``_events`` reads SNS, S3 and asynchronous-invocation wiring; ``_load`` compiles and
+caches.
+"""
+
+from looplab._cfn import TemplateError
+from looplab.stack._builder import build_stack
+from looplab.stack._load import load_stack
+from looplab.stack._specs import (
+    DEFAULT_REGION,
+    LOCAL_ACCOUNT_ID,
+    BucketSpec,
+    EventInvokeSpec,
+    FunctionSpec,
+    MappingSpec,
+    NotificationSpec,
+    QueueSpec,
+    SourceMappingSpec,
+    Stack,
+    SubscriptionSpec,
+    TopicSpec,
+)
+
+__all__ = [
+    "DEFAULT_REGION",
+    "LOCAL_ACCOUNT_ID",
+    "BucketSpec",
+    "EventInvokeSpec",
+    "FunctionSpec",
+    "MappingSpec",
+    "NotificationSpec",
+    "QueueSpec",
+    "SourceMappingSpec",
+    "Stack",
+    "SubscriptionSpec",
+    "TemplateError",
+    "TopicSpec",
+    "build_stack",
+    "load_stack",
+]

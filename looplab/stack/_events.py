@@ -1,0 +1,213 @@
+"""Readers of what a template wires to functions besides SQS mappings: SNS topics and
+their subscriptions, S3 buckets' notifications, and functions' asynchronous invocation
+settings (``AWS::Lambda::EventInvokeConfig``).
+
+They describe, never judge: a filter policy, an HTTPS subscription or an EventBridge
+notification is read with its template path, and the simulator decides what it refuses
+(looplab.sim.refusals).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from looplab.stack._specs import (
+    BucketSpec,
+    EventInvokeSpec,
+    FunctionSpec,
+    NotificationSpec,
+    QueueSpec,
+    SubscriptionSpec,
+    TopicSpec,
+)
+
+if TYPE_CHECKING:
+    from looplab.stack._builder import _Builder
+
+__all__ = ["as_bool", "buckets", "invoke_configs", "json_or_dict", "subscriptions", "topic"]
+
+# NotificationConfiguration key -> (kind, the entry's target property)
+_NOTIFICATION_KINDS = {
+    "LambdaConfigurations": ("lambda", "Function"),
+    "QueueConfigurations": ("queue", "Queue"),
+    "TopicConfigurations": ("topic", "Topic"),
+}
+
+
+def topic(identity: dict[str | None, Any], logical_id: str, props: dict[str, Any]) -> TopicSpec:
+    return TopicSpec(
+        logical_id=logical_id,
+        name=str(identity["TopicName"]),
+        arn=str(identity["Arn"]),
+        fifo=as_bool(props.get("FifoTopic", False)),
+    )
+
+
+def subscriptions(
+    b: _Builder,
+    topics: dict[str, TopicSpec],
+    queues: dict[str, QueueSpec],
+    functions: dict[str, FunctionSpec],
+) -> dict[str, SubscriptionSpec]:
+    """Every SNS subscription: ``AWS::SNS::Subscription`` resources and topics' inline ones."""
+    found: dict[str, SubscriptionSpec] = {}
+    by_arn = {t.arn: t.logical_id for t in topics.values()}
+    for logical_id, resource in b.resources.items():
+        kind = resource.get("Type")
+        if kind == "AWS::SNS::Topic":
+            props = b.props(logical_id)
+            for i, entry in enumerate(props.get("Subscription") or []):
+                sid = f"{logical_id}.Subscription[{i}]"
+                found[sid] = _subscription(
+                    sid,
+                    f"Resources.{logical_id}.Properties.Subscription[{i}]",
+                    logical_id,
+                    topics[logical_id].arn,
+                    entry,
+                    queues,
+                    functions,
+                )
+        elif kind == "AWS::SNS::Subscription":
+            props = b.props(logical_id)
+            arn = str(props.get("TopicArn", ""))
+            found[logical_id] = _subscription(
+                logical_id,
+                f"Resources.{logical_id}",
+                by_arn.get(arn),
+                arn,
+                props,
+                queues,
+                functions,
+            )
+    return found
+
+
+def _subscription(
+    logical_id: str,
+    path: str,
+    topic_id: str | None,
+    topic_arn: str,
+    props: dict[str, Any],
+    queues: dict[str, QueueSpec],
+    functions: dict[str, FunctionSpec],
+) -> SubscriptionSpec:
+    protocol = str(props.get("Protocol", "")).lower()
+    endpoint = str(props.get("Endpoint", ""))
+    redrive = json_or_dict(props.get("RedrivePolicy")) or {}
+    return SubscriptionSpec(
+        logical_id=logical_id,
+        path=path,
+        topic=topic_id,
+        topic_arn=topic_arn,
+        protocol=protocol,
+        endpoint=endpoint,
+        target=_target(endpoint, queues, functions),
+        raw_message_delivery=as_bool(props.get("RawMessageDelivery", False)),
+        filter_policy=json_or_dict(props.get("FilterPolicy")),
+        filter_policy_scope=str(props.get("FilterPolicyScope", "MessageAttributes")),
+        redrive_target_arn=redrive.get("deadLetterTargetArn"),
+    )
+
+
+def buckets(
+    b: _Builder,
+    queues: dict[str, QueueSpec],
+    functions: dict[str, FunctionSpec],
+    topics: dict[str, TopicSpec],
+) -> dict[str, BucketSpec]:
+    found: dict[str, BucketSpec] = {}
+    topic_ids = {t.arn: t.logical_id for t in topics.values()}
+    for logical_id, resource in b.resources.items():
+        if resource.get("Type") != "AWS::S3::Bucket":
+            continue
+        props = b.props(logical_id)
+        config = props.get("NotificationConfiguration") or {}
+        where = f"Resources.{logical_id}.Properties.NotificationConfiguration"
+        notes: list[NotificationSpec] = []
+        others: list[str] = []
+        for key, value in config.items():
+            if key not in _NOTIFICATION_KINDS:
+                if value:  # EventBridgeConfiguration, or anything S3 adds later
+                    others.append(f"{where}.{key}")
+                continue
+            kind, target_prop = _NOTIFICATION_KINDS[key]
+            for i, entry in enumerate(value or []):
+                arn = str(entry.get(target_prop, ""))
+                prefix, suffix = _key_filter(entry.get("Filter"))
+                notes.append(
+                    NotificationSpec(
+                        path=f"{where}.{key}[{i}]",
+                        kind=kind,
+                        target_arn=arn,
+                        target=topic_ids.get(arn) or _target(arn, queues, functions),
+                        event=str(entry.get("Event", "")),
+                        prefix=prefix,
+                        suffix=suffix,
+                    )
+                )
+        ident = b.identity[logical_id]
+        found[logical_id] = BucketSpec(
+            logical_id=logical_id,
+            name=str(ident[None]),
+            arn=str(ident["Arn"]),
+            notifications=tuple(notes),
+            other_notifications=tuple(others),
+        )
+    return found
+
+
+def invoke_configs(b: _Builder, functions: dict[str, FunctionSpec]) -> dict[str, EventInvokeSpec]:
+    found: dict[str, EventInvokeSpec] = {}
+    for logical_id, resource in b.resources.items():
+        if resource.get("Type") != "AWS::Lambda::EventInvokeConfig":
+            continue
+        props = b.props(logical_id)
+        function = _target(str(props.get("FunctionName", "")), {}, functions)
+        if function is None:
+            continue  # a function of another stack: nothing here invokes it
+        destinations = props.get("DestinationConfig") or {}
+        found[function] = EventInvokeSpec(
+            logical_id=logical_id,
+            function=function,
+            qualifier=str(props.get("Qualifier", "$LATEST")),
+            maximum_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
+            maximum_event_age=int(props.get("MaximumEventAgeInSeconds", 21_600)),
+            on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
+            on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
+        )
+    return found
+
+
+def _target(
+    ref: str, queues: dict[str, QueueSpec], functions: dict[str, FunctionSpec]
+) -> str | None:
+    """The logical ID of the queue or function an ARN (or a function name) names."""
+    for q in queues.values():
+        if ref == q.arn:
+            return q.logical_id
+    for f in functions.values():
+        # A qualified ARN (":$LATEST", an alias) still names the function.
+        if ref in (f.name, f.arn) or ref.startswith(f"{f.arn}:"):
+            return f.logical_id
+    return None
+
+
+def _key_filter(raw: Any) -> tuple[str, str]:
+    rules = ((raw or {}).get("S3Key") or {}).get("Rules") or []
+    values = {str(r.get("Name", "")).lower(): str(r.get("Value", "")) for r in rules}
+    return values.get("prefix", ""), values.get("suffix", "")
+
+
+def json_or_dict(value: Any) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return json.loads(value)
+    return dict(value)
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
