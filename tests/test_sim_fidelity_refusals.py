@@ -109,21 +109,19 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Resources.Bucket.Properties.NotificationConfiguration",
         "S3 notifications",
     ),
-    "destinations": (
+    "events-permission": (
         {
-            "Invoke": {
-                "Type": "AWS::Lambda::EventInvokeConfig",
+            "Allow": {
+                "Type": "AWS::Lambda::Permission",
                 "Properties": {
                     "FunctionName": {"Ref": "F"},
-                    "Qualifier": "$LATEST",
-                    "DestinationConfig": {
-                        "OnFailure": {"Destination": {"Fn::GetAtt": ["Q", "Arn"]}}
-                    },
+                    "Action": "lambda:InvokeFunction",
+                    "Principal": "events.amazonaws.com",
                 },
             }
         },
-        "Resources.Invoke",
-        "destinations",
+        "Resources.Allow.Properties.Principal",
+        "events.amazonaws.com",
     ),
     "eventbridge-target": (
         {

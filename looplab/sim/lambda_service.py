@@ -190,7 +190,9 @@ class LambdaService:
         deadline = started + init + spec.timeout
         invocation = Invocation(request_id, event, trace, self.clock.now, deadline)
         interrupted: BaseException | None = None
-        self.current = function
+        # A synchronous Invoke from handler code runs another function inside this one's
+        # call: the caller is current again once it returns.
+        caller, self.current = self.current, function
         try:
             result = self.runtime.invoke(env.process, invocation, self._dispatch)
         except BaseException as exc:
@@ -204,7 +206,7 @@ class LambdaService:
                 ended=True,
             )
         finally:
-            self.current = None
+            self.current = caller
         if not result.ended and interrupted is None:
             self.runtime.freeze(env.process)  # no thread of it runs until its next invoke
         else:
@@ -255,9 +257,8 @@ class LambdaService:
             ],
         )
         env.invocations += 1
-        self.clock.at(
-            end, self._finish, function, env, source, outcome, result.value, done, started
-        )
+        value = result.value if outcome == "success" else _error_value(result, request_id, lines)
+        self.clock.at(end, self._finish, function, env, source, outcome, value, done, started)
         if interrupted is not None:
             raise interrupted
 
@@ -307,6 +308,22 @@ class LambdaService:
         done(outcome, result)
         for wake in function.on_free:
             wake()
+
+    # -- synchronous invocation (Invoke RequestResponse; issue 13) ----------------------
+
+    def invoke_sync(
+        self, function: Function, event: dict[str, Any], trace_raw: str | None, source: str
+    ) -> tuple[Outcome, Any]:
+        """Invoke and wait: the clock runs (other events included, as time passes for
+        everyone while the caller waits) until this invocation has finished."""
+        finished: list[tuple[Outcome, Any]] = []
+        self.invoke(function, event, trace_raw, source, lambda o, r: finished.append((o, r)))
+        while not finished:
+            when = self.clock.next_time()
+            if when is None:  # pragma: no cover - an invocation always schedules its end
+                raise RuntimeError(f"synchronous invoke of {function.spec.name} never ended")
+            self.clock.run_until(when)
+        return finished[0]
 
     # -- environments --------------------------------------------------------------------
 
@@ -362,6 +379,23 @@ class LambdaService:
     def close(self) -> None:
         """Stop every environment: no process of a handler outlives its simulator."""
         self._finalizer()
+
+
+def _error_value(result: Result, request_id: str, lines: list[str]) -> dict[str, Any]:
+    """The response payload of a failed invocation, as the Python runtime returns it
+    (errorMessage, errorType, requestId, stackTrace), from the error's one log event."""
+    event = result.error_event or (lines[-1] if lines else "[ERROR] Runtime.Unknown")
+    head, _, trace = event.partition("\n")
+    kind, _, message = head.removeprefix("[ERROR] ").partition(": ")
+    if " Task timed out after " in head:
+        kind, message = "Sandbox.Timedout", head.split(" ", 2)[-1]
+    frames = [line for line in trace.splitlines()[1:] if line.strip()]
+    return {
+        "errorMessage": message,
+        "errorType": kind,
+        "requestId": request_id,
+        "stackTrace": frames,
+    }
 
 
 def _iso(t: float) -> str:

@@ -189,6 +189,29 @@ class SimParams:
     continues one trace most simply does; docs/simulator.md ("Several chains in one batch")
     shows the three on one scenario."""
 
+    # -- asynchronous invocation (issue 13) --
+    async_queue_delay: float = 0.05
+    """Seconds an event spends in Lambda's internal queue before its first attempt.
+    Inferred: AWS documents the queue, not its latency; tens of milliseconds keeps the
+    order of events (an Event Invoke runs after its caller's 202) without slowing loops."""
+
+    async_retry_waits: tuple[float, ...] = (60.0, 120.0)
+    """Waits before the retries of a function error. AWS (invocation-async-error-handling):
+    "a one-minute wait between the first two attempts, and two minutes between the second
+    and third attempts". MaximumRetryAttempts is at most 2, so no third wait exists."""
+
+    async_throttle_max_wait: float = 300.0
+    """Longest wait between throttled attempts. AWS: "The retry interval increases
+    exponentially from 1 second after the first attempt to a maximum of 5 minutes"; the
+    doubling (1, 2, 4 ... s) is inferred."""
+
+    async_stopped_condition: str = "RecursiveInvocationException"
+    """``requestContext.condition`` of the on-failure record of an event loop detection
+    stopped. AWS (invocation-recursion) says such an event goes to the DLQ or on-failure
+    destination when one is configured, and documents conditions only for retries and age
+    ("RetriesExhausted", "EventAgeExceeded"). Inferred: the error code Lambda returns
+    for the stop."""
+
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)
         if unknown:

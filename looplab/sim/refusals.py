@@ -50,11 +50,7 @@ class UnsupportedTemplate(TemplateError):
 _RESOURCES: dict[str, str] = {
     "AWS::SNS::Subscription": "an SNS subscription delivers the topic's messages to its "
     "endpoint (a function or a queue): SNS is not modelled",
-    "AWS::Lambda::EventInvokeConfig": "an event invoke config sends a function's "
-    "asynchronous results to destinations: asynchronous invocation is not modelled",
     "AWS::Lambda::Url": "a function URL invokes the function over HTTPS: not modelled",
-    "AWS::Lambda::Permission": "a permission lets another service invoke the function, "
-    "a trigger the simulator does not model",
     "AWS::Events::Rule": "an EventBridge rule delivers events to its targets: EventBridge "
     "is not modelled",
     "AWS::Scheduler::Schedule": "an EventBridge Scheduler schedule invokes its target: "
@@ -79,8 +75,6 @@ _PROPERTIES: dict[tuple[str, str], str] = {
     "events to functions, queues and topics: S3 is not modelled",
     ("AWS::SNS::Topic", "Subscription"): "an SNS subscription delivers the topic's messages "
     "to its endpoint: SNS is not modelled",
-    ("AWS::Lambda::Function", "DeadLetterConfig"): "a function's dead-letter queue receives "
-    "failed asynchronous events: asynchronous invocation is not modelled",
     ("AWS::Cognito::UserPool", "LambdaConfig"): "Cognito triggers invoke functions: not modelled",
     ("AWS::Lambda::EventSourceMapping", "FilterCriteria"): "on AWS, messages that match no "
     "filter are deleted unseen; ignoring the filter would run the function on them",
@@ -114,7 +108,32 @@ def refusals(stack: Stack) -> list[Refusal]:
             if why is not None and props[name]:
                 found.append(Refusal(f"{where}.Properties.{name}", why))
         found.extend(_modelled(stack, logical_id, kind, where))
+        if kind == "AWS::Lambda::Permission":
+            found.extend(_permission(props, where))
     return found
+
+
+# -- asynchronous invocation (issue 13) --
+_INVOKING_PRINCIPALS = ("sns.amazonaws.com", "s3.amazonaws.com")
+"""Principals whose AWS::Lambda::Permission lets a modelled service invoke a function
+(SNS subscriptions and S3 notifications, through the async queue)."""
+
+
+def _permission(props: dict[str, Any], where: str) -> list[Refusal]:
+    principal = props.get("Principal")
+    if principal in _INVOKING_PRINCIPALS:
+        return []
+    return [
+        Refusal(
+            f"{where}.Properties.Principal",
+            f"AWS::Lambda::Permission for principal {principal!r}: a permission lets that "
+            "service invoke the function, a trigger the simulator does not model (modelled: "
+            f"{', '.join(_INVOKING_PRINCIPALS)})",
+        )
+    ]
+
+
+# -- end asynchronous invocation --
 
 
 def check_stack(stack: Stack) -> None:

@@ -38,7 +38,7 @@ from looplab.sim.services import (
     success_status,
 )
 from looplab.sim.services.cloudwatch import CloudWatchApi
-from looplab.sim.services.lambda_ import LambdaApi, LambdaControl
+from looplab.sim.services.lambda_ import InvokeApi, LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
@@ -139,6 +139,11 @@ class Simulator:
             "logs": LogsApi(self.logs, self.clock, self.params),
         }
         """The service table the bridge routes through, by botocore service name."""
+        # -- asynchronous invocation (issue 13) --
+        self.async_invoke.configs.update(stack.invoke_configs)
+        self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock.now)
+        self.services["lambda"] = LambdaApi(control, self.clock.now, self._invocations)
+        # -- end asynchronous invocation --
         bridge.ensure_installed()
         self.closed = False
         bridge.opened(self)
@@ -205,6 +210,34 @@ class Simulator:
         target.reserved_concurrency = value
         for wake in target.on_free:
             wake()
+
+    # -- asynchronous invocation (issue 13) --
+
+    def invoke(
+        self, function: str, payload: dict[str, Any], invocation_type: str = "Event"
+    ) -> dict[str, Any]:
+        """Invoke ``function`` (logical ID) as the experimenter: ``Event`` queues it on
+        Lambda's internal queue ({"StatusCode": 202}); ``RequestResponse`` runs it now,
+        the clock moving while it runs ({"StatusCode": 200, "Payload": <its JSON value>,
+        "FunctionError": "Unhandled" on a handler error})."""
+        target = self.functions[function]
+        if invocation_type == "Event":
+            self.async_invoke.submit(function, payload, None, "invoke")
+            return {"StatusCode": 202}
+        if invocation_type != "RequestResponse":
+            raise ValueError(
+                f"invocation_type must be Event or RequestResponse, not {invocation_type!r}"
+            )
+        with bridge.running(self):
+            outcome, value = self.lambdas.invoke_sync(target, payload, None, "invoke")
+        reply: dict[str, Any] = {"StatusCode": 200, "Payload": value}
+        if outcome == "error":
+            reply["FunctionError"] = "Unhandled"
+        elif outcome != "success":
+            raise RuntimeError(f"{function} was not invoked: {outcome}")
+        return reply
+
+    # -- end asynchronous invocation --
 
     def session(self) -> boto3.Session:
         """A boto3 Session every client of which this simulator answers, at the current
@@ -283,12 +316,31 @@ class Simulator:
         parsed["_request_id"] = request_id
         return status, parsed
 
-    def deliver(self, arn: str, body: str, trace_header: str | None, source: str) -> None:
+    def deliver(
+        self,
+        arn: str,
+        body: str,
+        trace_header: str | None,
+        source: str,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
         """Send ``body`` to the queue, topic or function ``arn`` names (a destination, a
-        dead-letter queue, a subscription): the one place an ARN becomes a target."""
+        dead-letter queue, a subscription): the one place an ARN becomes a target.
+        ``attributes`` become String message attributes where the target keeps them (a
+        function's DLQ message carries RequestID, ErrorCode, ErrorMessage)."""
         for queue in self.queues.values():
             if queue.spec.arn == arn:
-                self.sqs.send(queue, body, trace_header=trace_header, sender_id=source)
+                sqs_attributes = {
+                    k: {"DataType": "String", "StringValue": v}
+                    for k, v in (attributes or {}).items()
+                }
+                self.sqs.send(
+                    queue,
+                    body,
+                    trace_header=trace_header,
+                    sender_id=source,
+                    message_attributes=sqs_attributes or None,
+                )
                 return
         for logical_id, function in self.functions.items():
             if arn == function.spec.arn or arn.startswith(f"{function.spec.arn}:"):

@@ -5,6 +5,7 @@ The data plane (execution environments, invocations, loop detection) is
 """
 
 from looplab.sim.services.lambda_.api import LambdaApi
+from looplab.sim.services.lambda_.invoke import InvokeApi
 from looplab.sim.services.lambda_.model import FunctionName, LambdaControl
 
-__all__ = ["FunctionName", "LambdaApi", "LambdaControl"]
+__all__ = ["FunctionName", "InvokeApi", "LambdaApi", "LambdaControl"]

@@ -1,9 +1,9 @@
 """Lambda's control-plane API (rest-json): the caller's parameters in, the parsed reply out.
 
 Modelled: Get/Update/ListEventSourceMappings, Get/PutFunctionRecursionConfig,
-Put/Get/DeleteFunctionConcurrency, GetFunction, GetFunctionConfiguration. Anything else
-(Invoke included: functions run from their mappings) fails with NotImplemented naming
-the operation.
+Put/Get/DeleteFunctionConcurrency, GetFunction, GetFunctionConfiguration; Invoke and
+Get/Put/DeleteFunctionEventInvokeConfig through ``invoke.InvokeApi``. Anything else fails
+with NotImplemented naming the operation.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from looplab.sim.pollers import Poller
 from looplab.sim.services._errors import Call
 from looplab.sim.services._render import not_modelled
 from looplab.sim.services.lambda_ import errors
+from looplab.sim.services.lambda_.invoke import InvokeApi
 from looplab.sim.services.lambda_.model import LambdaControl
 
 __all__ = ["LambdaApi"]
@@ -37,8 +38,11 @@ _UPDATABLE = frozenset(
 
 
 class LambdaApi:
-    def __init__(self, control: LambdaControl, created: float) -> None:
+    def __init__(
+        self, control: LambdaControl, created: float, invocations: InvokeApi | None = None
+    ) -> None:
         self.control = control
+        self.invocations = invocations  # Invoke and event invoke configs (invoke.py)
         self.created = created  # the stack's deploy time: every LastModified before changes
         self._code: dict[str, tuple[int, str]] = {}
         self._ops: dict[str, Callable[[Params], dict[str, Any]]] = {
@@ -55,9 +59,12 @@ class LambdaApi:
         }
 
     def handle(self, operation: str, params: Params, call: Call) -> dict[str, Any]:
+        if self.invocations is not None and operation in self.invocations.ops:
+            return self.invocations.ops[operation](params, call)
         op = self._ops.get(operation)
         if op is None:
-            raise not_modelled("lambda", operation, sorted(self._ops))
+            extra = sorted(self.invocations.ops) if self.invocations is not None else []
+            raise not_modelled("lambda", operation, sorted([*self._ops, *extra]))
         return op(params)
 
     # -- event source mappings -----------------------------------------------------------
