@@ -258,3 +258,34 @@ def test_simulator_invoke_request_response_reports_a_handler_error(tmp_path: Pat
         assert reply["FunctionError"] == "Unhandled"
         assert reply["Payload"]["errorType"] == "ValueError"
         assert reply["Payload"]["errorMessage"] == "boom 3"
+
+
+def test_async_resources_are_no_longer_refused(tmp_path: Path) -> None:
+    """EventInvokeConfig, DeadLetterConfig and a Permission for SNS or S3 run; a
+    Permission for any other principal stays refused by its principal."""
+    from looplab.sim import refusals
+
+    permissions = {
+        f"Allow{i}": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": "F"},
+                "Action": "lambda:InvokeFunction",
+                "Principal": principal,
+            },
+        }
+        for i, principal in enumerate(["sns.amazonaws.com", "s3.amazonaws.com"])
+    }
+    s = stack(
+        tmp_path,
+        FAILING,
+        {"Dlq": queue_resource("dlq"), "Cfg": invoke_config(MaximumRetryAttempts=1), **permissions},
+        DeadLetterConfig={"TargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}},
+    )
+    assert refusals(s) == []
+    assert s.invoke_configs["F"].maximum_retry_attempts == 1
+    other = dict(permissions["Allow0"], Properties={"Principal": "apigateway.amazonaws.com"})
+    s.template["Other"] = other
+    (refused,) = refusals(s)
+    assert refused.path == "Resources.Other.Properties.Principal"
+    assert "apigateway.amazonaws.com" in refused.reason

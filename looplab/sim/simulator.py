@@ -141,7 +141,7 @@ class Simulator:
         """The service table the bridge routes through, by botocore service name."""
         # -- asynchronous invocation (issue 13) --
         self.async_invoke.configs.update(stack.invoke_configs)
-        self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock.now)
+        self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock)
         self.services["lambda"] = LambdaApi(control, self.clock.now, self._invocations)
         # -- end asynchronous invocation --
         bridge.ensure_installed()

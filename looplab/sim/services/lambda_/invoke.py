@@ -21,6 +21,7 @@ from botocore.response import StreamingBody
 from botocore.utils import parse_timestamp
 
 from looplab.sim.async_invoke import AsyncQueue
+from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.services._errors import Call, ServiceError
 from looplab.sim.services.lambda_ import errors
@@ -49,12 +50,12 @@ class InvokeApi:
         control: LambdaControl,
         lambdas: LambdaService,
         queue: AsyncQueue,
-        now: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self.control = control
         self.lambdas = lambdas
         self.queue = queue
-        self.now = now
+        self.clock = clock
         self._modified: dict[str, float] = {}
         self.ops: dict[str, Callable[[Params, Call], dict[str, Any]]] = {
             "Invoke": self.invoke,
@@ -148,7 +149,7 @@ class InvokeApi:
             on_failure=(destinations.get("OnFailure") or {}).get("Destination") or None,
         )
         self.queue.configs[function.spec.logical_id] = spec
-        self._modified[function.spec.logical_id] = self.now()
+        self._modified[function.spec.logical_id] = self.clock.now
         return self._config_reply(function, spec)
 
     def delete_config(self, p: Params, call: Call) -> dict[str, Any]:
@@ -158,7 +159,8 @@ class InvokeApi:
         return {}
 
     def _config_reply(self, function: Function, spec: EventInvokeSpec) -> dict[str, Any]:
-        modified = self._modified.get(function.spec.logical_id, self.control_created())
+        # A config of the template dates from the deploy (the simulation's start).
+        modified = self._modified.get(function.spec.logical_id, self.lambdas.params.epoch)
         destinations: dict[str, Any] = {}
         if spec.on_success:
             destinations["OnSuccess"] = {"Destination": spec.on_success}
@@ -171,9 +173,6 @@ class InvokeApi:
             "MaximumEventAgeInSeconds": spec.maximum_event_age,
             "DestinationConfig": destinations,
         }
-
-    def control_created(self) -> float:
-        return self.lambdas.params.epoch
 
 
 def _payload(raw: Any, kind: str) -> dict[str, Any]:
