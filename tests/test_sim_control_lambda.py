@@ -219,8 +219,9 @@ def test_get_event_source_mapping_describes_the_mapping(sim: Simulator, lam) -> 
 
 
 def test_operations_not_modelled_fail_naming_service_and_operation(lam) -> None:
-    response = error_of(lam.invoke, FunctionName="ctl-fn", Payload=b"{}")
+    # Invoke is modelled since issue 13 (tests/test_sim_async_api.py); ListAliases is not.
+    response = error_of(lam.list_aliases, FunctionName="ctl-fn")
     assert response["Error"]["Code"] == "NotImplemented"
-    assert "does not model lambda:Invoke" in response["Error"]["Message"]
+    assert "does not model lambda:ListAliases" in response["Error"]["Message"]
     response = error_of(lam.list_functions)
     assert "lambda:ListFunctions" in response["Error"]["Message"]

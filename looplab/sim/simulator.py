@@ -140,7 +140,11 @@ class Simulator:
         }
         """The service table the bridge routes through, by botocore service name."""
         # -- asynchronous invocation (issue 13) --
-        self.async_invoke.configs.update(stack.invoke_configs)
+        # Only $LATEST runs here (no versions are published): a config of an alias or a
+        # version applies to invocations the simulator never makes.
+        self.async_invoke.configs.update(
+            (lid, spec) for lid, spec in stack.invoke_configs.items() if spec.qualifier == "$LATEST"
+        )
         self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock)
         self.services["lambda"] = LambdaApi(control, self.clock.now, self._invocations)
         # -- end asynchronous invocation --
