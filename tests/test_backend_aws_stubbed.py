@@ -853,3 +853,39 @@ def test_no_region_configured_uses_the_record_s_and_says_so(
     check_identity(calls, record)
     backend = AwsBackend(record, calls, ManualClock(), mappings=MAPPINGS, verify=False)
     assert backend.describe()["region_from"] == "the stack record (no region configured)"
+
+
+def test_a_brake_cut_short_still_leaves_the_trip_in_the_journal(aws: Aws) -> None:
+    from looplab.backends.aws import Busy
+    from looplab.backends.aws._budget import InvocationBudget
+
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the brake waits out a busy function
+
+    aws.error("lambda", "put_function_concurrency", "ResourceConflictException", 409)
+    budget = InvocationBudget(10)
+    with pytest.raises(KeyboardInterrupt):
+        budget.trip(aws.calls, aws.record, 5.0, 12, Busy(aws.calls, aws.clock.now, interrupted))
+    # The cap may be on: after finally the journal must say the budget tripped (and keep it).
+    after = budget.after_finally(aws.calls, aws.record, 12, queues_empty=False)
+    assert after["tripped"] is True and after["invocations_at_trip"] == 12
+    assert "left at 0" in after["concurrency_cap"]
+    aws.done()
+
+
+def test_the_journal_says_when_only_a_per_service_setting_moves_an_endpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from looplab.backends.aws import open_calls
+
+    _no_aws_config(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:5998")
+    record = StackRecord.from_dict(fake_record(), "unit.json")
+    calls, origin = open_calls(record)
+    backend = AwsBackend(
+        record, calls, ManualClock(), mappings=MAPPINGS, verify=False, endpoint_origin=origin
+    )
+    info = backend.describe()
+    assert "AWS default endpoints" not in info["endpoint_from"]
+    assert "sqs" in info["endpoint_from"]

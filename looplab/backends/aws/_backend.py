@@ -367,6 +367,15 @@ class AwsBackend:
     # -- the journal's view and the rails after finally ----------------------------------
 
     def describe(self) -> dict[str, Any]:
+        endpoints = self.calls.endpoints()
+        moved = sorted(s for s in endpoints if self.calls.emulated(s))
+        origin = self.endpoint_origin
+        if moved and self.calls.endpoint_url is None:
+            # No global override, yet some client does not talk to AWS: say which.
+            origin = (
+                "per-service settings (AWS_ENDPOINT_URL_<SERVICE> or the profile) for "
+                + ", ".join(moved)
+            )
         return {
             "kind": "aws",
             "account": self.record.account,
@@ -376,10 +385,10 @@ class AwsBackend:
             "stack_record": self.record.path,
             "recorded_at": self.record.recorded_at,
             "endpoint": self.calls.endpoint_url,
-            "endpoint_from": self.endpoint_origin,
+            "endpoint_from": origin,
             # Where each client really sends (AWS_ENDPOINT_URL_<SERVICE>, a profile's
             # endpoint_url or services section apply per service, not via --endpoint-url).
-            "endpoints": self.calls.endpoints(),
+            "endpoints": endpoints,
             "region_from": self.calls.region_origin,
             "identity_arn": self.identity.get("arn"),
             "allow_recursion": self.recursion.allow,

@@ -52,9 +52,11 @@ class InvocationBudget:
     def trip(
         self, calls: Calls, record: StackRecord, now: float, count: int, busy: Busy | None = None
     ) -> BudgetSpent:
+        # Tripped before the brake acts: a brake cut short (Ctrl-C during a busy wait) may
+        # have capped the functions, and the journal and the release must know it.
+        self.tripped_at, self.count_at_trip = now, count
         actions = brake(calls, record, self.mappings_before, busy)
         self.brake_actions = [a.to_json() for a in actions]
-        self.tripped_at, self.count_at_trip = now, count
         failed = [a["action"] + " " + a["resource"] for a in self.brake_actions if not a["ok"]]
         tail = f"; brake FAILED for {', '.join(failed)}" if failed else ""
         return BudgetSpent(
