@@ -67,9 +67,12 @@ def test_list_topics_and_attributes(sim: Simulator, sns: Any) -> None:
     assert attrs["Owner"] == sim.stack.account_id
     assert attrs["SubscriptionsConfirmed"] == "1"
     assert json.loads(attrs["Policy"])["Statement"][0]["Resource"] == _arn(sim)
-    assert sns.get_topic_attributes(TopicArn=_arn(sim, "Other"))["Attributes"][
-        "SubscriptionsConfirmed"
-    ] == "0"
+    assert (
+        sns.get_topic_attributes(TopicArn=_arn(sim, "Other"))["Attributes"][
+            "SubscriptionsConfirmed"
+        ]
+        == "0"
+    )
 
 
 def test_list_subscriptions_by_topic(sim: Simulator, sns: Any) -> None:
@@ -222,3 +225,8 @@ def test_deliver_to_a_topic_arn_publishes(sim: Simulator) -> None:
     sim.advance(1)
     ((message, _),) = sim.receive("LoopQueue")
     assert (message.body, message.trace_header) == ("from a destination", header)
+
+
+def test_simulator_publish_to_an_unknown_topic_names_the_known_ones(sim: Simulator) -> None:
+    with pytest.raises(KeyError, match="its topics: LoopTopic, Other"):
+        sim.publish("Nope", "m")

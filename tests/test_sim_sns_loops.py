@@ -128,13 +128,15 @@ def test_topic_to_function_loop_stops_after_16_invocations(
         assert received[0] == f"Received counter 0 from {topic.arn}"
         assert len(received) == 16
         assert _messages(sim, "Sending count")[-1] == "Sending count 16"
-        published = sim.metrics.total("AWS/SNS", "NumberOfMessagesPublished", 0, resource=topic.name)
+        published = sim.metrics.total(
+            "AWS/SNS", "NumberOfMessagesPublished", 0, resource=topic.name
+        )
         assert published == 17  # the seed and 16 relays; the 17th delivery is the stopped one
         assert sim.metrics.total("AWS/SNS", "NumberOfNotificationsDelivered", 0) == 17
     assert ("sns", "Publish", 200) in replies_match_botocore
     # Every delivery went through Lambda's async queue, with the Publish call's header.
     assert len(submitted) == 17
-    function, event, trace, source = submitted[-1]
+    function, _, trace, source = submitted[-1]
     assert (function, source) == ("RelayLambdaFunction", topic.arn)
     tag = sim.functions["RelayLambdaFunction"].tag
     header = TraceHeader.parse(trace)
@@ -160,9 +162,13 @@ def test_lambda_gets_the_event_sns_sends(tmp_path: Path, submitted: list) -> Non
     assert sns["Subject"] is None
     assert sns["MessageAttributes"] == {"kind": {"Type": "String", "Value": "seed"}}
     assert sns["Timestamp"].endswith("Z") and "T" in sns["Timestamp"]
-    assert {"MessageId", "Signature", "SignatureVersion", "SigningCertUrl", "UnsubscribeUrl"} <= set(
-        sns
-    )
+    assert {
+        "MessageId",
+        "Signature",
+        "SignatureVersion",
+        "SigningCertUrl",
+        "UnsubscribeUrl",
+    } <= set(sns)
 
 
 @pytest.mark.parametrize("raw", [True, False], ids=["raw", "enveloped"])
@@ -196,9 +202,13 @@ def test_enveloped_delivery_is_the_notification_document(tmp_path: Path) -> None
     assert doc["TopicArn"] == stack.topics["LoopTopic"].arn
     assert doc["MessageAttributes"] == {"kind": {"Type": "String", "Value": "seed"}}
     assert "Subject" not in doc
-    assert {"Timestamp", "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"} <= set(
-        doc
-    )
+    assert {
+        "Timestamp",
+        "SignatureVersion",
+        "Signature",
+        "SigningCertURL",
+        "UnsubscribeURL",
+    } <= set(doc)
     assert first.message_attributes == {}  # enveloped: the attributes are in the document
     assert first.trace_header is None
     assert second.trace_header == header  # SQS's AWSTraceHeader is the publish's header

@@ -149,12 +149,15 @@ class Simulator:
             stack.region,
             stack.account_id,
             invoke=self.async_invoke.submit,  # a Lambda subscription is an async invoke
-            enqueue=self._sns_enqueue,
+            enqueue=lambda queue, body, attributes, trace, sender: self.sqs.send(
+                self.queues[queue],
+                body,
+                trace_header=trace,
+                message_attributes=attributes,
+                sender_id=sender,
+            ),
         )
-        for spec in stack.topics.values():
-            self.sns.add_topic(spec)
-        for sub in stack.subscriptions.values():
-            self.sns.add_subscription(sub)
+        self.sns.add_stack(stack.topics.values(), stack.subscriptions.values())
         if event_log is not None:
             self.sns.on_event = self._event
         self.services["sns"] = SnsApi(self.sns)
@@ -330,23 +333,7 @@ class Simulator:
             name: {"DataType": "String", "StringValue": value}
             for name, value in (attributes or {}).items()
         }
-        return self.sns.publish(self.sns.by_logical_id[topic], message, attributes=shaped)
-
-    def _sns_enqueue(
-        self,
-        queue: str,
-        body: str,
-        attributes: dict[str, Any] | None,
-        trace_header: str | None,
-        sender_id: str,
-    ) -> None:
-        self.sqs.send(
-            self.queues[queue],
-            body,
-            trace_header=trace_header,
-            message_attributes=attributes,
-            sender_id=sender_id,
-        )
+        return self.sns.publish(self.sns.named(topic), message, attributes=shaped)
 
     # -- end sns (issue 13) --
 

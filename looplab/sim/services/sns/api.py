@@ -63,7 +63,8 @@ class SnsApi:
         ids = [str(e.get("Id", "")) for e in entries]
         if len(set(ids)) != len(ids):
             raise SnsError(
-                "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."
+                "BatchEntryIdsNotDistinct",
+                "Two or more batch entries in the request have the same Id.",
             )
         if not all(_BATCH_ID.match(i) for i in ids):
             raise SnsError(
@@ -86,7 +87,12 @@ class SnsApi:
                 message_id = self._publish(topic, entry, call)
             except SnsError as exc:
                 failed.append(
-                    {"Id": entry["Id"], "Code": exc.code, "Message": exc.message, "SenderFault": True}
+                    {
+                        "Id": entry["Id"],
+                        "Code": exc.code,
+                        "Message": exc.message,
+                        "SenderFault": True,
+                    }
                 )
             else:
                 ok.append({"Id": entry["Id"], "MessageId": message_id})

@@ -20,7 +20,7 @@ import base64
 import json
 import time
 import uuid as _uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
@@ -115,6 +115,14 @@ class SnsModel:
         self.by_logical_id: dict[str, Topic] = {}
         self.on_event: Callable[[str, str], None] = lambda kind, detail: None
 
+    def add_stack(
+        self, topics: Iterable[TopicSpec], subscriptions: Iterable[SubscriptionSpec]
+    ) -> None:
+        for spec in topics:
+            self.add_topic(spec)
+        for sub in subscriptions:
+            self.add_subscription(sub)
+
     def add_topic(self, spec: TopicSpec) -> Topic:
         topic = Topic(spec)
         self.topics[spec.arn] = topic
@@ -132,6 +140,14 @@ class SnsModel:
         subscription = Subscription(spec, f"{spec.topic_arn}:{sub_id}")
         topic.subscriptions.append(subscription)
         return subscription
+
+    def named(self, logical_id: str) -> Topic:
+        """The topic of the stack with this logical ID (a scenario step names it)."""
+        topic = self.by_logical_id.get(logical_id)
+        if topic is None:
+            known = ", ".join(self.by_logical_id) or "none"
+            raise KeyError(f"no SNS topic {logical_id!r} in the stack (its topics: {known})")
+        return topic
 
     def topic(self, arn: str | None) -> Topic:
         if not arn:
