@@ -226,3 +226,54 @@ def test_a_queue_that_refuses_the_body_counts_a_failed_notification(tmp_path: Pa
         assert sim.metrics.total("AWS/SNS", "NumberOfNotificationsFailed", 0, resource=name) == 1
         assert sim.metrics.total("AWS/SNS", "NumberOfNotificationsDelivered", 0) == 0
         assert sim.queues["LoopQueue"].visible == 0
+
+
+BATCHER = """\
+import os
+import boto3
+
+sns = boto3.client("sns")
+
+
+def handler(event, context):
+    sns.publish_batch(
+        TopicArn=os.environ["OUT_ARN"],
+        PublishBatchRequestEntries=[{"Id": "a", "Message": "one"}, {"Id": "b", "Message": "two"}],
+    )
+"""
+
+
+def test_a_handlers_publish_batch_carries_its_trace_header_on_every_entry(tmp_path: Path) -> None:
+    handler = write_handler(tmp_path, "batcher", BATCHER)
+    resources = {
+        "Batcher": function_resource("batcher", handler, {"OUT_ARN": {"Ref": "OutTopic"}}),
+        "InTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": "in",
+                "Subscription": [
+                    {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": ["Batcher", "Arn"]}}
+                ],
+            },
+        },
+        "OutTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "out"}},
+        "OutQueue": queue_resource("out-queue"),
+        "OutSub": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {
+                "TopicArn": {"Ref": "OutTopic"},
+                "Protocol": "sqs",
+                "Endpoint": {"Fn::GetAtt": ["OutQueue", "Arn"]},
+                "RawMessageDelivery": "true",
+            },
+        },
+    }
+    with Simulator(build_stack(resources, tmp_path), seed=4) as sim:
+        sim.publish("InTopic", "go")
+        sim.advance(10)
+        received = sim.receive("OutQueue")
+        tag = sim.functions["Batcher"].tag
+    assert sorted(m.body for m, _ in received) == ["one", "two"]
+    headers = [TraceHeader.parse(m.trace_header) for m, _ in received]
+    assert all(h is not None and h.lineage == {tag: 1} for h in headers)
+    assert len({h.root for h in headers if h}) == 1  # one invocation's trace
