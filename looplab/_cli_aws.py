@@ -51,7 +51,14 @@ def kill_switch_command(
     action succeeded, 1 when one failed (each is still attempted), 2 when the record or the
     credentials are not the stack's.
     """
-    from looplab.backends.aws import GuardError, check_identity, kill_switch, open_calls
+    from looplab.backends.aws import (
+        Busy,
+        GuardError,
+        RealClock,
+        check_identity,
+        kill_switch,
+        open_calls,
+    )
 
     console = console or Console()
     err = Console(stderr=True)
@@ -71,7 +78,13 @@ def kill_switch_command(
     )
     if calls.endpoint_url:
         console.print(f"endpoint: {calls.endpoint_url} (from {origin})")
-    actions = kill_switch(calls, record, release=release)
+    for service, url in calls.endpoints().items():  # per-service settings apply too
+        if calls.emulated(service) and url != calls.endpoint_url:
+            console.print(f"endpoint for {service}: {url} (from the AWS configuration)")
+    clock = RealClock()
+    # A busy mapping or function is waited out (bounded), and the wait is shown.
+    busy = Busy(calls, clock.now, clock.sleep, progress=lambda note: console.print(escape(note)))
+    actions = kill_switch(calls, record, release=release, busy=busy)
     for action in actions:
         mark = "[green]ok[/]" if action.ok else "[red]FAILED[/]"
         console.print(

@@ -196,7 +196,7 @@ def test_the_guard_refuses_another_account_and_another_region(
         open_backend(
             deployed.path, "elsewhere", stack, session=session(), endpoint_url=moto_server.url
         )
-    with pytest.raises(GuardError, match="region is us-east-1"):
+    with pytest.raises(GuardError, match="says region us-east-1"):
         open_backend(
             deployed.path, STAGE, stack, session=session("us-east-1"), endpoint_url=moto_server.url
         )

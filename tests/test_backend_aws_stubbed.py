@@ -239,6 +239,10 @@ def test_recursion_is_confirmed_and_finish_restores_terminate(aws: Aws) -> None:
     assert done["recursion"] == {
         "restored_to_terminate": [FUNCTION],
         "left": {FUNCTION: "Terminate"},
+        "asked": [
+            {"function": FUNCTION, "mode": "Allow", "confirmed": True},
+            {"function": FUNCTION, "mode": "Terminate", "confirmed": True},
+        ],
     }
     aws.done()
 
@@ -649,3 +653,239 @@ def test_a_stack_deployed_at_terminate_opens_without_the_flag(aws: Aws) -> None:
     aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
     aws.backend(verify=True)
     aws.done()
+
+
+# -- review findings: busy resources, recursion intent, endpoints, the region -------------
+
+
+def test_a_mapping_in_conflict_is_retried_with_backoff_then_confirmed(aws: Aws) -> None:
+    backend = aws.backend()
+    for _ in range(2):  # Lambda: "another operation is in progress" (HTTP 409)
+        aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)
+    aws.ok("lambda", "update_event_source_mapping", {"UUID": DLQ_UUID}, UUID=DLQ_UUID, Enabled=True)
+    aws.ok("lambda", "get_event_source_mapping", {"UUID": DLQ_UUID, "State": "Enabled"})
+    backend.set_mapping(FUNCTION, DLQ, True)
+    assert aws.clock.slept[:2] == [1.0, 2.0]  # backoff on the backend's clock
+    aws.done()
+
+
+def test_a_mapping_busy_past_the_bound_fails_naming_it_and_the_way_out(aws: Aws) -> None:
+    backend = aws.backend(params=AwsParams(busy_timeout=10))
+    for _ in range(5):  # waits 1, 2, 4, then the 3 s left: 10 s
+        aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)
+    with pytest.raises(AwsCallError) as caught:
+        backend.set_mapping(FUNCTION, DLQ, False)
+    message = str(caught.value)
+    assert DLQ_UUID in message and "still busy" in message
+    assert f"invoke kill-switch --stage {STAGE}" in message
+    assert aws.clock.t - 1_700_000_000.0 == pytest.approx(10)
+    aws.done()
+
+
+def test_the_kill_switch_waits_out_a_conflict_and_shows_the_wait(aws: Aws) -> None:
+    from looplab.backends.aws import Busy
+
+    for _ in range(5):  # a deploy is updating the function: waits 1, 2, 4, 8, 15 s
+        aws.error("lambda", "put_function_concurrency", "ResourceConflictException", 409)
+    aws.ok(
+        "lambda",
+        "put_function_concurrency",
+        {"ReservedConcurrentExecutions": 0},
+        FunctionName=FN_NAME,
+        ReservedConcurrentExecutions=0,
+    )
+    aws.error("lambda", "update_event_source_mapping", "ResourceInUseException")
+    for uuid in (DLQ_UUID, MAIN_UUID):
+        aws.ok("lambda", "update_event_source_mapping", {"UUID": uuid}, UUID=uuid, Enabled=False)
+    for url in (DLQ_URL, QUEUE_URL):
+        aws.ok("sqs", "purge_queue", {}, QueueUrl=url)
+    notes: list[str] = []
+    busy = Busy(aws.calls, aws.clock.now, aws.clock.sleep, progress=notes.append)
+    actions = kill_switch(aws.calls, aws.record, busy=busy)
+    assert all(a.ok for a in actions), [a.result for a in actions if not a.ok]
+    assert aws.clock.slept == [1.0, 2.0, 4.0, 8.0, 15.0, 1.0]
+    assert notes and "PutFunctionConcurrency" in notes[0] and "ResourceConflict" in notes[0]
+    aws.done()
+
+
+def test_the_kill_switch_never_gives_up_silently_on_a_busy_mapping(aws: Aws) -> None:
+    from looplab.backends.aws import Busy
+
+    aws.ok(
+        "lambda",
+        "put_function_concurrency",
+        {"ReservedConcurrentExecutions": 0},
+        FunctionName=FN_NAME,
+        ReservedConcurrentExecutions=0,
+    )
+    for _ in range(5):
+        aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)
+    aws.ok(
+        "lambda", "update_event_source_mapping", {"UUID": MAIN_UUID}, UUID=MAIN_UUID, Enabled=False
+    )
+    for url in (DLQ_URL, QUEUE_URL):
+        aws.ok("sqs", "purge_queue", {}, QueueUrl=url)
+    busy = Busy(aws.calls, aws.clock.now, aws.clock.sleep, AwsParams(busy_timeout=10))
+    actions = kill_switch(aws.calls, aws.record, busy=busy)
+    failed = [a for a in actions if not a.ok]
+    assert len(failed) == 1 and DLQ_UUID in failed[0].resource
+    assert "still busy" in failed[0].result and "Lambda console" in failed[0].result
+    assert sum(a.ok for a in actions) == 4  # the other mapping and the purges still ran
+    aws.done()
+
+
+def test_the_budget_s_brake_waits_out_a_busy_mapping(aws: Aws) -> None:
+    backend = aws.backend(budget=10, params=QUIET)
+    aws.ok("logs", "filter_log_events", _starts(12, aws.clock.t))
+    aws.ok(
+        "lambda",
+        "put_function_concurrency",
+        {"ReservedConcurrentExecutions": 0},
+        FunctionName=FN_NAME,
+        ReservedConcurrentExecutions=0,
+    )
+    for uuid, state in ((DLQ_UUID, "Disabled"), (MAIN_UUID, "Updating")):
+        aws.ok("lambda", "get_event_source_mapping", {"UUID": uuid, "State": state})
+        if uuid == MAIN_UUID:
+            aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)
+        aws.ok("lambda", "update_event_source_mapping", {"UUID": uuid}, UUID=uuid, Enabled=False)
+    actions = backend.brake()
+    assert all(a["ok"] for a in actions), actions
+    aws.done()
+
+
+def test_a_recursion_put_whose_reply_is_lost_is_still_restored_and_journalled(aws: Aws) -> None:
+    backend = aws.backend(allow_recursion=True)
+    # AWS applied the Allow, but the reply never came (the call failed after retries).
+    aws.error("lambda", "put_function_recursion_config", "ServiceException", 500)
+    with pytest.raises(AwsCallError):
+        backend.set_recursion(FUNCTION, "Allow")
+    aws.ok(
+        "lambda",
+        "put_function_recursion_config",
+        {"RecursiveLoop": "Terminate"},
+        FunctionName=FN_NAME,
+        RecursiveLoop="Terminate",
+    )
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
+    aws.ok("lambda", "get_function_recursion_config", {"RecursiveLoop": "Terminate"})
+    done = backend.finish()["recursion"]
+    assert done["restored_to_terminate"] == [FUNCTION]
+    assert done["asked"] == [
+        {"function": FUNCTION, "mode": "Allow", "confirmed": False},
+        {"function": FUNCTION, "mode": "Terminate", "confirmed": True},
+    ]
+    aws.done()
+
+
+def _no_aws_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name in [n for n in __import__("os").environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def test_per_service_endpoints_are_journalled_and_judged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from looplab.backends.aws import open_calls
+
+    _no_aws_config(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:5999")
+    record = StackRecord.from_dict(fake_record(), "unit.json")
+    calls, origin = open_calls(record)
+    assert calls.endpoint_url is None and origin == "AWS default endpoints"
+    assert calls.endpoints()["lambda"] == "http://127.0.0.1:5999"
+    assert calls.emulated("lambda") and not calls.emulated("sqs")
+    # The emulator rail: an endpoint without the recursion-config API (404) is tolerated
+    # only where the lambda client does not talk to AWS.
+    stub = Stubber(calls.client("lambda"))
+    stub.add_client_error("get_function_recursion_config", "404", "Not Found", 404)
+    stub.activate()
+    backend = AwsBackend(record, calls, ManualClock(), mappings=MAPPINGS, verify=False)
+    backend._check_deployed_recursion()
+    assert "no recursion-config API" in backend.recursion.deployed[FUNCTION]
+    info = backend.describe()
+    assert info["endpoints"]["lambda"] == "http://127.0.0.1:5999"
+    assert info["endpoints"]["sqs"].endswith(".amazonaws.com")
+    stub.assert_no_pending_responses()
+
+
+def test_the_region_configured_is_judged_not_the_record_s_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from looplab.backends.aws import open_calls
+
+    _no_aws_config(monkeypatch, tmp_path)
+    record = StackRecord.from_dict(fake_record(), "unit.json")
+    # botocore reads AWS_DEFAULT_REGION (and the profile); AWS_REGION is honoured first.
+    for name, region in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-west-2")):
+        monkeypatch.setenv(name, region)
+        calls, _ = open_calls(record)
+        stub = Stubber(calls.client("sts"))  # nothing scripted: any call fails the test
+        stub.activate()
+        with pytest.raises(GuardError) as caught:
+            check_identity(calls, record)
+        message = str(caught.value)
+        assert f"region {region} (from {name}" in message
+        assert f"recorded in {REGION}" in message and f"AWS_REGION={REGION}" in message
+
+
+def test_no_region_configured_uses_the_record_s_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from looplab.backends.aws import open_calls
+
+    _no_aws_config(monkeypatch, tmp_path)
+    record = StackRecord.from_dict(fake_record(), "unit.json")
+    calls, _ = open_calls(record)
+    assert calls.region == REGION and calls.configured_region is None
+    stub = Stubber(calls.client("sts"))
+    stub.add_response(
+        "get_caller_identity", {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/op"}
+    )
+    stub.activate()
+    check_identity(calls, record)
+    backend = AwsBackend(record, calls, ManualClock(), mappings=MAPPINGS, verify=False)
+    assert backend.describe()["region_from"] == "the stack record (no region configured)"
+
+
+def test_a_brake_cut_short_still_leaves_the_trip_in_the_journal(aws: Aws) -> None:
+    from looplab.backends.aws import Busy
+    from looplab.backends.aws._budget import InvocationBudget
+
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the brake waits out a busy function
+
+    aws.error("lambda", "put_function_concurrency", "ResourceConflictException", 409)
+    budget = InvocationBudget(10)
+    with pytest.raises(KeyboardInterrupt):
+        budget.trip(aws.calls, aws.record, 5.0, 12, Busy(aws.calls, aws.clock.now, interrupted))
+    # The cap may be on: after finally the journal must say the budget tripped (and keep it).
+    after = budget.after_finally(aws.calls, aws.record, 12, queues_empty=False)
+    assert after["tripped"] is True and after["invocations_at_trip"] == 12
+    assert "left at 0" in after["concurrency_cap"]
+    aws.done()
+
+
+def test_the_journal_says_when_only_a_per_service_setting_moves_an_endpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from looplab.backends.aws import open_calls
+
+    _no_aws_config(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:5998")
+    record = StackRecord.from_dict(fake_record(), "unit.json")
+    calls, origin = open_calls(record)
+    backend = AwsBackend(
+        record, calls, ManualClock(), mappings=MAPPINGS, verify=False, endpoint_origin=origin
+    )
+    info = backend.describe()
+    assert "AWS default endpoints" not in info["endpoint_from"]
+    assert "sqs" in info["endpoint_from"]

@@ -72,23 +72,50 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
                     "TopicArn": {"Ref": "Topic"},
                     "Protocol": "lambda",
                     "Endpoint": {"Fn::GetAtt": ["F", "Arn"]},
+                    "FilterPolicy": {"kind": ["loop"]},
                 },
             },
         },
-        "Resources.Sub",
-        "SNS subscription",
+        "Resources.Sub.Properties.FilterPolicy",
+        "filter policies are not modelled",
     ),
     "topic-subscription-property": (
         {
             "Topic": {
                 "Type": "AWS::SNS::Topic",
                 "Properties": {
-                    "Subscription": [{"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["Q", "Arn"]}}]
+                    "Subscription": [{"Protocol": "https", "Endpoint": "https://example.com/"}]
                 },
             }
         },
-        "Resources.Topic.Properties.Subscription",
-        "SNS is not modelled",
+        "Resources.Topic.Properties.Subscription[0]",
+        "SNS protocol 'https' is not modelled",
+    ),
+    "fifo-topic": (
+        {
+            "FifoTopic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"TopicName": "t.fifo", "FifoTopic": True},
+            }
+        },
+        "Resources.FifoTopic",
+        "FIFO topics are not modelled",
+    ),
+    "subscription-redrive": (
+        {
+            "RTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "rt"}},
+            "RedriveSub": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {
+                    "TopicArn": {"Ref": "RTopic"},
+                    "Protocol": "sqs",
+                    "Endpoint": {"Fn::GetAtt": ["Q", "Arn"]},
+                    "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Q", "Arn"]}},
+                },
+            },
+        },
+        "Resources.RedriveSub.Properties.RedrivePolicy",
+        "RedrivePolicy",
     ),
     "s3-notification": (
         {
@@ -225,7 +252,7 @@ def test_scenario_and_dry_refuse_with_exit_2_and_no_traceback(
     )
     err = _stderr(capsys)
     assert code == cli.EXIT_BAD_INPUT
-    assert "Resources.Sub: AWS::SNS::Subscription" in err
+    assert "Resources.Sub.Properties.FilterPolicy: subscription filter policies" in err
     assert "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # nothing ran
 

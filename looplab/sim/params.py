@@ -211,6 +211,13 @@ class SimParams:
     destination when one is configured, and documents conditions only for retries and age
     ("RetriesExhausted", "EventAgeExceeded"). Inferred: the error code Lambda returns
     for the stop."""
+    # -- sns (issue 13) --
+    sns_delivery_delay: float = 0.030
+    """Seconds from an accepted Publish to SNS handing the notification to each
+    subscription (Lambda's asynchronous queue, an SQS queue). Inferred: AWS documents no
+    delivery latency for SNS; tens of milliseconds is what published traces of SNS to
+    Lambda and SQS show. Every subscription gets the same delay (fan-out is parallel)."""
+    # -- end sns (issue 13) --
 
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from looplab._cfn import TemplateError
-from looplab.stack import Stack
+from looplab.stack import Stack, SubscriptionSpec
 
 __all__ = ["Refusal", "UnsupportedTemplate", "check_stack", "refusals"]
 
@@ -48,8 +48,6 @@ class UnsupportedTemplate(TemplateError):
 # Whole resources that deliver events to a function (or to a queue) through a service the
 # simulator does not model. The loops AWS detects include SNS and S3 (since 2024).
 _RESOURCES: dict[str, str] = {
-    "AWS::SNS::Subscription": "an SNS subscription delivers the topic's messages to its "
-    "endpoint (a function or a queue): SNS is not modelled",
     "AWS::Lambda::Url": "a function URL invokes the function over HTTPS: not modelled",
     "AWS::Events::Rule": "an EventBridge rule delivers events to its targets: EventBridge "
     "is not modelled",
@@ -73,8 +71,6 @@ _RESOURCES: dict[str, str] = {
 _PROPERTIES: dict[tuple[str, str], str] = {
     ("AWS::S3::Bucket", "NotificationConfiguration"): "S3 notifications deliver bucket "
     "events to functions, queues and topics: S3 is not modelled",
-    ("AWS::SNS::Topic", "Subscription"): "an SNS subscription delivers the topic's messages "
-    "to its endpoint: SNS is not modelled",
     ("AWS::Cognito::UserPool", "LambdaConfig"): "Cognito triggers invoke functions: not modelled",
     ("AWS::Lambda::EventSourceMapping", "FilterCriteria"): "on AWS, messages that match no "
     "filter are deleted unseen; ignoring the filter would run the function on them",
@@ -158,6 +154,14 @@ def _modelled(stack: Stack, logical_id: str, kind: str, where: str) -> list[Refu
                 "which runs Python handlers",
             )
         )
+    # -- sns (issue 13) --
+    topic = stack.topics.get(logical_id)
+    if topic is not None and topic.fifo:
+        out.append(Refusal(where, "FIFO topics are not modelled (standard topics only)"))
+    for sub in stack.subscriptions.values():
+        if sub.path == where or sub.path.startswith(f"{where}.Properties.Subscription["):
+            out.extend(_subscription(sub))
+    # -- end sns (issue 13) --
     other = stack.other_mappings.get(logical_id)
     if other is not None:
         service = other.event_source.split(":")[2] if other.event_source.count(":") >= 5 else ""
@@ -189,3 +193,37 @@ def _modelled(stack: Stack, logical_id: str, kind: str, where: str) -> list[Refu
                 )
             )
     return out
+
+
+# -- sns (issue 13) --
+def _subscription(sub: SubscriptionSpec) -> list[Refusal]:
+    """What an SNS subscription uses that the SNS model does not cover."""
+    out: list[Refusal] = []
+    where = sub.path
+    if sub.protocol not in ("lambda", "sqs"):
+        out.append(
+            Refusal(
+                where,
+                f"SNS protocol {sub.protocol!r} is not modelled (lambda and sqs subscriptions "
+                "only): its deliveries would silently never happen",
+            )
+        )
+    if sub.filter_policy:
+        out.append(
+            Refusal(
+                f"{where}.Properties.FilterPolicy",  # inline subscriptions cannot have one
+                "subscription filter policies are not modelled: on AWS a message matching no "
+                "filter is never delivered; ignoring the filter would deliver it",
+            )
+        )
+    if sub.redrive_target_arn:
+        out.append(
+            Refusal(
+                f"{where}.Properties.RedrivePolicy",
+                "a subscription's dead-letter queue (RedrivePolicy) is not modelled",
+            )
+        )
+    return out
+
+
+# -- end sns (issue 13) --

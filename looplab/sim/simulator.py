@@ -40,6 +40,7 @@ from looplab.sim.services import (
 from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import InvokeApi, LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi
+from looplab.sim.services.sns import SnsApi, SnsModel
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
@@ -148,6 +149,28 @@ class Simulator:
         self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock)
         self.services["lambda"] = LambdaApi(control, self.clock.now, self._invocations)
         # -- end asynchronous invocation --
+        # -- sns (issue 13) --
+        self.sns = SnsModel(
+            self.clock,
+            self.rng,
+            self.metrics,
+            self.params.sns_delivery_delay,
+            stack.region,
+            stack.account_id,
+            invoke=self.async_invoke.submit,  # a Lambda subscription is an async invoke
+            enqueue=lambda queue, body, attributes, trace, sender: self.sqs.send(
+                self.queues[queue],
+                body,
+                trace_header=trace,
+                message_attributes=attributes,
+                sender_id=sender,
+            ),
+        )
+        self.sns.add_stack(stack.topics.values(), stack.subscriptions.values())
+        if event_log is not None:
+            self.sns.on_event = self._event
+        self.services["sns"] = SnsApi(self.sns)
+        # -- end sns (issue 13) --
         bridge.ensure_installed()
         self.closed = False
         bridge.opened(self)
@@ -350,8 +373,25 @@ class Simulator:
             if arn == function.spec.arn or arn.startswith(f"{function.spec.arn}:"):
                 self.async_invoke.submit(logical_id, json.loads(body), trace_header, source)
                 return
+        topic = self.sns.topics.get(arn)  # -- sns (issue 13): a topic publishes it --
+        if topic is not None:
+            self.sns.publish(topic, body, trace_header=trace_header)
+            return
         # A target outside the stack leaves the simulated account: recorded, not run.
         self._event("deliver-out", f"{arn} from {source}")
+
+    # -- sns (issue 13) --
+
+    def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
+        """Publish to ``topic`` (logical ID) as a client outside Lambda (no trace header:
+        each publish starts its own chain); String ``attributes``. Returns the MessageId."""
+        shaped = {
+            name: {"DataType": "String", "StringValue": value}
+            for name, value in (attributes or {}).items()
+        }
+        return self.sns.publish(self.sns.named(topic), message, attributes=shaped)
+
+    # -- end sns (issue 13) --
 
     def _sqs_sender(self, call: Call) -> str:
         # SQS's SenderId for a role is "<role id>:<session>"; Lambda's session is the function.

@@ -12,6 +12,7 @@ Public surface:
 from looplab.backends.aws._account_guard import GuardError, check_identity
 from looplab.backends.aws._backend import AwsBackend
 from looplab.backends.aws._budget import BudgetSpent
+from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock, RealClock, SimulatorClock
 from looplab.backends.aws._endpoint import resolve_endpoint
@@ -28,6 +29,7 @@ __all__ = [
     "AwsCallError",
     "AwsParams",
     "BudgetSpent",
+    "Busy",
     "Calls",
     "Clock",
     "GuardError",

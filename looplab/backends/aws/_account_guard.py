@@ -31,6 +31,14 @@ class GuardError(StackRecordError):
 
 def check_identity(calls: Calls, record: StackRecord) -> dict[str, str]:
     """The caller's identity, once it is known to be the record's account and region."""
+    configured = calls.configured_region
+    if configured is not None and configured != record.region:
+        raise GuardError(
+            f"refusing to run: your AWS configuration says region {configured} "
+            f"(from {calls.region_origin}), but the stack {record.stack_name} was recorded in "
+            f"{record.region} ({record.path}); set AWS_REGION={record.region} "
+            "(or AWS_DEFAULT_REGION, or the profile's region), or redeploy in this region"
+        )
     identity = calls("sts", "GetCallerIdentity", "the current credentials")
     account, arn = str(identity.get("Account", "")), str(identity.get("Arn", ""))
     if account != record.account:
@@ -38,11 +46,6 @@ def check_identity(calls: Calls, record: StackRecord) -> dict[str, str]:
             f"refusing to run: the current credentials are for account {account} ({arn}), "
             f"but the stack {record.stack_name} was recorded in account {record.account} "
             f"({record.path}); switch credentials (AWS_PROFILE) or redeploy in this account"
-        )
-    if calls.region != record.region:
-        raise GuardError(
-            f"refusing to run: the region is {calls.region}, but the stack {record.stack_name} "
-            f"was recorded in {record.region}; set AWS_REGION={record.region} (or redeploy)"
         )
     return {"account": account, "arn": arn, "user_id": str(identity.get("UserId", ""))}
 

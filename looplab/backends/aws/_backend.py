@@ -15,6 +15,7 @@ from typing import Any
 
 from looplab.backends.aws._account_guard import GuardError, check_identity, check_stack
 from looplab.backends.aws._budget import InvocationBudget
+from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock
 from looplab.backends.aws._observe import Observer, Stability
@@ -77,6 +78,10 @@ class AwsBackend:
         if verify:
             self._check_deployed_recursion()
         self.budget = InvocationBudget(budget)
+        # Busy resources are waited out on the clock; the brake's own waits use the raw
+        # clock (a budget check inside the brake would trip it again).
+        self._busy = Busy(calls, clock.now, self._sleep, self.params)
+        self._brake_busy = Busy(calls, clock.now, clock.sleep, self.params)
         self.observer = Observer(
             calls,
             record,
@@ -114,7 +119,7 @@ class AwsBackend:
         self._last_budget_check = now
         count = self.observer.starts(self.started)
         if self.budget.exceeded(count):
-            spent = self.budget.trip(self.calls, self.record, now, count)
+            spent = self.budget.trip(self.calls, self.record, now, count, self._brake_busy)
             # Let what was already running finish before finally purges the queues.
             self.clock.sleep(self._longest_timeout() + self.params.brake_quiet_seconds)
             raise spent
@@ -217,18 +222,10 @@ class AwsBackend:
         self.budget.asked(lid, enabled)  # what the release after a trip must respect
         resource = f"{lid} ({uuid})"
         want = "Enabled" if enabled else "Disabled"
+        # Lambda refuses an update while the mapping is mid-transition (ResourceInUse or
+        # ResourceConflict): the busy retry waits it out, bounded, then names the mapping.
+        self._busy.call("lambda", "UpdateEventSourceMapping", resource, UUID=uuid, Enabled=enabled)
         end = self.clock.now() + self.params.mapping_timeout
-        while True:
-            try:
-                self.calls(
-                    "lambda", "UpdateEventSourceMapping", resource, UUID=uuid, Enabled=enabled
-                )
-                break
-            except AwsCallError as exc:
-                # Lambda refuses an update while the mapping is mid-transition: wait for it.
-                if exc.code != "ResourceInUseException" or self.clock.now() >= end:
-                    raise
-                self._sleep(self.params.mapping_poll_seconds)
         state = "?"
         while self.clock.now() < end:
             state = self.calls("lambda", "GetEventSourceMapping", resource, UUID=uuid)["State"]
@@ -244,14 +241,17 @@ class AwsBackend:
     def set_recursion(self, function: str, mode: RecursiveLoop) -> None:
         self.recursion.check(function, mode)
         name = self.record.function_name(function)
-        self.calls(
+        # The intent is recorded before the Put: a Put that AWS applied but whose reply
+        # never came (timeout, Ctrl-C, a crash) still leaves finish() restoring Terminate.
+        self.recursion.intend(function, mode)
+        self._busy.call(
             "lambda", "PutFunctionRecursionConfig", name, FunctionName=name, RecursiveLoop=mode
         )
-        self.recursion.applied(function, mode)
         end = self.clock.now() + self.params.recursion_timeout
         while True:
             got = self._recursion_of(function)
             if got == mode:
+                self.recursion.confirmed(function, mode)
                 return
             if self.clock.now() >= end:
                 raise BackendError(
@@ -270,7 +270,7 @@ class AwsBackend:
             except AwsCallError as exc:
                 # An emulator without the recursion-config API (moto answers 404); AWS itself
                 # always answers, and any other failure refuses the run.
-                if self.calls.endpoint_url is None or exc.code != "404":
+                if not self.calls.emulated("lambda") or exc.code != "404":
                     raise
                 mode = "unknown (the endpoint has no recursion-config API)"
             self.recursion.deployed[function] = mode
@@ -367,6 +367,15 @@ class AwsBackend:
     # -- the journal's view and the rails after finally ----------------------------------
 
     def describe(self) -> dict[str, Any]:
+        endpoints = self.calls.endpoints()
+        moved = sorted(s for s in endpoints if self.calls.emulated(s))
+        origin = self.endpoint_origin
+        if moved and self.calls.endpoint_url is None:
+            # No global override, yet some client does not talk to AWS: say which.
+            origin = (
+                "per-service settings (AWS_ENDPOINT_URL_<SERVICE> or the profile) for "
+                + ", ".join(moved)
+            )
         return {
             "kind": "aws",
             "account": self.record.account,
@@ -376,7 +385,11 @@ class AwsBackend:
             "stack_record": self.record.path,
             "recorded_at": self.record.recorded_at,
             "endpoint": self.calls.endpoint_url,
-            "endpoint_from": self.endpoint_origin,
+            "endpoint_from": origin,
+            # Where each client really sends (AWS_ENDPOINT_URL_<SERVICE>, a profile's
+            # endpoint_url or services section apply per service, not via --endpoint-url).
+            "endpoints": endpoints,
+            "region_from": self.calls.region_origin,
             "identity_arn": self.identity.get("arn"),
             "allow_recursion": self.recursion.allow,
             "invocation_budget": self.budget.limit,
@@ -387,7 +400,7 @@ class AwsBackend:
         same actions, journal entry and release after finally as a budget trip (once)."""
         if self.budget.tripped_at is None:
             count = self.observer.starts(self.started)
-            self.budget.trip(self.calls, self.record, self.clock.now(), count)
+            self.budget.trip(self.calls, self.record, self.clock.now(), count, self._brake_busy)
         return list(self.budget.brake_actions)
 
     def finish(self) -> dict[str, Any]:
@@ -409,6 +422,8 @@ class AwsBackend:
             except BackendError as exc:
                 left[function] = f"unknown ({exc})"
         out["recursion"] = {"restored_to_terminate": restored, "left": left}
+        if self.recursion.history:  # every Put asked, and whether a Get confirmed it
+            out["recursion"]["asked"] = [dict(e) for e in self.recursion.history]
         if self.recursion.deployed:  # what the stack had when the run opened it
             out["recursion"]["deployed"] = dict(self.recursion.deployed)
         if errors:
@@ -417,7 +432,9 @@ class AwsBackend:
             try:
                 empty = self.budget.tripped_at is not None and self._stays_empty()
                 count = self.observer.starts(self.started)
-                out["budget"] = self.budget.after_finally(self.calls, self.record, count, empty)
+                out["budget"] = self.budget.after_finally(
+                    self.calls, self.record, count, empty, self._brake_busy
+                )
             except BackendError as exc:
                 out["budget"] = {"error": str(exc)}
         out["metric_requests"] = self.observer.metric_calls

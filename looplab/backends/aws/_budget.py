@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from looplab.backends.aws._busy import Busy, real_time
 from looplab.backends.aws._calls import Calls
 from looplab.backends.aws._kill_switch import brake, release_cap, release_hint
 from looplab.backends.aws._record import StackRecord
@@ -48,9 +49,14 @@ class InvocationBudget:
         self.last_count = count
         return self.limit is not None and self.tripped_at is None and count >= self.limit
 
-    def trip(self, calls: Calls, record: StackRecord, now: float, count: int) -> BudgetSpent:
-        self.brake_actions = [a.to_json() for a in brake(calls, record, self.mappings_before)]
+    def trip(
+        self, calls: Calls, record: StackRecord, now: float, count: int, busy: Busy | None = None
+    ) -> BudgetSpent:
+        # Tripped before the brake acts: a brake cut short (Ctrl-C during a busy wait) may
+        # have capped the functions, and the journal and the release must know it.
         self.tripped_at, self.count_at_trip = now, count
+        actions = brake(calls, record, self.mappings_before, busy)
+        self.brake_actions = [a.to_json() for a in actions]
         failed = [a["action"] + " " + a["resource"] for a in self.brake_actions if not a["ok"]]
         tail = f"; brake FAILED for {', '.join(failed)}" if failed else ""
         return BudgetSpent(
@@ -59,7 +65,12 @@ class InvocationBudget:
         )
 
     def after_finally(
-        self, calls: Calls, record: StackRecord, final_count: int, queues_empty: bool
+        self,
+        calls: Calls,
+        record: StackRecord,
+        final_count: int,
+        queues_empty: bool,
+        busy: Busy | None = None,
     ) -> dict[str, Any]:
         if self.tripped_at is None:
             return {"limit": self.limit, "tripped": False, "invocations_seen": self.last_count}
@@ -79,14 +90,15 @@ class InvocationBudget:
                 f"empty it, then release with: {release_hint(record)}"
             )
             return out
-        released = [a.to_json() for a in release_cap(calls, record)]
+        busy = real_time(calls, busy)
+        released = [a.to_json() for a in release_cap(calls, record, busy)]
         restored = []
         left = {lid: s for lid, s in self.requested.items() if s == "Disabled"}
         for lid, state in self.mappings_before.items():
             if state in ("Enabled", "Enabling") and lid not in left:
                 uuid = record.mapping_uuid(lid)
                 try:
-                    calls("lambda", "UpdateEventSourceMapping", lid, UUID=uuid, Enabled=True)
+                    busy.call("lambda", "UpdateEventSourceMapping", lid, UUID=uuid, Enabled=True)
                     restored.append(lid)
                 except BackendError as exc:
                     out.setdefault("restore_errors", []).append(str(exc))

@@ -9,6 +9,7 @@ errors are retried with backoff before they surface here).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
 from botocore import xform_name
 from botocore.config import Config
@@ -26,6 +27,8 @@ __all__ = ["SERVICES", "AwsCallError", "Calls"]
 
 SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts")
 
+# AWS's own endpoint hosts (commercial, China, the dual-stack api.aws names).
+_AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _THROTTLED = {
@@ -59,9 +62,15 @@ class Calls:
         max_attempts: int = 5,
         stage: str = "dev",
         clients: dict[str, Any] | None = None,
+        configured_region: str | None = None,
+        region_origin: str = "given",
     ) -> None:
+        """``region``: the clients' region (the stack record's). ``configured_region``: what
+        the user's configuration resolves to (None: none configured), judged by the guard."""
         self.session = session
         self.region = region
+        self.configured_region = region if region_origin == "given" else configured_region
+        self.region_origin = region_origin
         self.endpoint_url = endpoint_url
         self.stage = stage
         self._config = Config(
@@ -83,6 +92,16 @@ class Calls:
             except NoRegionError as exc:  # pragma: no cover - region is always given
                 raise BackendError(f"no AWS region for {service}: {exc}") from exc
         return self._clients[service]
+
+    def endpoints(self) -> dict[str, str]:
+        """Each service's real endpoint, as botocore resolved it (global override,
+        AWS_ENDPOINT_URL_<SERVICE>, a profile's endpoint_url or services section)."""
+        return {s: str(self.client(s).meta.endpoint_url) for s in SERVICES}
+
+    def emulated(self, service: str) -> bool:
+        """True when ``service``'s client does not talk to AWS's own endpoints."""
+        host = urlparse(str(self.client(service).meta.endpoint_url)).hostname or ""
+        return not host.endswith(_AWS_HOSTS)
 
     def __call__(self, service: str, operation: str, resource: str, **params: Any) -> Any:
         """Run ``service:operation`` on ``resource``; raise AwsCallError with a fix."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from looplab.backends.aws._busy import Busy, real_time
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._record import StackRecord
 
@@ -28,9 +29,12 @@ class Action:
         return asdict(self)
 
 
-def _attempt(calls: Calls, service: str, operation: str, resource: str, **params: object) -> Action:
+# A resource busy with another operation is waited out (bounded, on ``busy``'s clock),
+# never skipped: a brake that gave up on the first ResourceConflictException would leave a
+# mapping on, and the failure after the bound is that action's result, in red.
+def _attempt(busy: Busy, service: str, operation: str, resource: str, **params: object) -> Action:
     try:
-        calls(service, operation, resource, **params)
+        busy.call(service, operation, resource, **params)
     except AwsCallError as exc:
         if operation == "PurgeQueue" and exc.code.endswith("PurgeQueueInProgress"):
             return Action(f"{service}:{operation}", resource, "ok (a purge was already running)")
@@ -38,15 +42,22 @@ def _attempt(calls: Calls, service: str, operation: str, resource: str, **params
     return Action(f"{service}:{operation}", resource, "ok")
 
 
-def brake(calls: Calls, record: StackRecord, states: dict[str, str] | None = None) -> list[Action]:
+def brake(
+    calls: Calls,
+    record: StackRecord,
+    states: dict[str, str] | None = None,
+    busy: Busy | None = None,
+) -> list[Action]:
     """Concurrency 0 first (it stops every new invocation at once), then every mapping off.
 
     ``states``, when given, receives each mapping's State as it was before (read after the
-    concurrency cap, so the brake is not delayed), so a release can restore it.
+    concurrency cap, so the brake is not delayed), so a release can restore it. ``busy``
+    waits out ResourceConflictException on the caller's clock (default: real time).
     """
+    busy = real_time(calls, busy)
     actions = [
         _attempt(
-            calls,
+            busy,
             "lambda",
             "PutFunctionConcurrency",
             record.function_name(lid),
@@ -64,7 +75,7 @@ def brake(calls: Calls, record: StackRecord, states: dict[str, str] | None = Non
                 states[lid] = f"unknown ({exc.code})"
         actions.append(
             _attempt(
-                calls,
+                busy,
                 "lambda",
                 "UpdateEventSourceMapping",
                 f"{lid} ({uuid})",
@@ -75,17 +86,19 @@ def brake(calls: Calls, record: StackRecord, states: dict[str, str] | None = Non
     return actions
 
 
-def purge_all(calls: Calls, record: StackRecord) -> list[Action]:
+def purge_all(calls: Calls, record: StackRecord, busy: Busy | None = None) -> list[Action]:
+    busy = real_time(calls, busy)
     return [
-        _attempt(calls, "sqs", "PurgeQueue", record.queue_url(lid), QueueUrl=record.queue_url(lid))
+        _attempt(busy, "sqs", "PurgeQueue", record.queue_url(lid), QueueUrl=record.queue_url(lid))
         for lid in record.queues
     ]
 
 
-def release_cap(calls: Calls, record: StackRecord) -> list[Action]:
+def release_cap(calls: Calls, record: StackRecord, busy: Busy | None = None) -> list[Action]:
+    busy = real_time(calls, busy)
     return [
         _attempt(
-            calls,
+            busy,
             "lambda",
             "DeleteFunctionConcurrency",
             record.function_name(lid),
@@ -95,11 +108,14 @@ def release_cap(calls: Calls, record: StackRecord) -> list[Action]:
     ]
 
 
-def kill_switch(calls: Calls, record: StackRecord, release: bool = False) -> list[Action]:
+def kill_switch(
+    calls: Calls, record: StackRecord, release: bool = False, busy: Busy | None = None
+) -> list[Action]:
     """The whole switch (or its release); the caller prints each action and its result."""
+    busy = real_time(calls, busy)
     if release:
-        return release_cap(calls, record)
-    return brake(calls, record) + purge_all(calls, record)
+        return release_cap(calls, record, busy)
+    return brake(calls, record, busy=busy) + purge_all(calls, record, busy)
 
 
 def release_hint(record: StackRecord) -> str:

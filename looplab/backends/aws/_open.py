@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,25 @@ def open_calls(
     import boto3
 
     endpoint, origin = resolve_endpoint(endpoint_url)
-    session = session or boto3.Session(region_name=record.region)
-    region = session.region_name or record.region
+    # No region_name here: the guard must see what the user's configuration resolves to,
+    # not the record's own region echoed back. botocore reads AWS_DEFAULT_REGION and the
+    # profile's region; AWS_REGION (what the AWS CLI v2, the other SDKs and serverless
+    # read, and what overrides AWS_DEFAULT_REGION there) is honoured too, first.
+    given = session is not None
+    session = session or boto3.Session()
+    env_region = None if given else os.environ.get("AWS_REGION")
+    configured = env_region or session.region_name
+    if env_region:
+        region_origin = "AWS_REGION"
+    elif configured:
+        region_origin = "the session" if given else "AWS_DEFAULT_REGION or the profile's region"
+    else:
+        region_origin = "the stack record (no region configured)"
     calls = Calls(
         session,
-        region=region,
+        region=record.region,
+        configured_region=configured,
+        region_origin=region_origin,
         endpoint_url=endpoint,
         max_attempts=(params or AwsParams()).max_attempts,
         stage=record.stage,

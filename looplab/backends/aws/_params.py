@@ -47,5 +47,14 @@ class AwsParams:
     purge_settle_seconds: float = 60.0
     # CloudWatch period for every query (Lambda and SQS publish 1-minute metrics).
     period: int = 60
+    # ResourceConflictException / ResourceInUseException ("another operation is in
+    # progress": a mapping mid-transition, a concurrent function update) are not retried by
+    # botocore. Lambda documents no duration; a mapping transition normally takes seconds,
+    # and Terraform waits up to 10 minutes for one: retry with doubling backoff from
+    # busy_first_delay to busy_max_delay for busy_timeout, saying so after busy_progress_after.
+    busy_first_delay: float = 1.0
+    busy_max_delay: float = 15.0
+    busy_timeout: float = 300.0
+    busy_progress_after: float = 10.0
     # botocore's "standard" retry mode (throttling and transient errors, with backoff).
     max_attempts: int = 5
