@@ -40,6 +40,10 @@ from looplab.sim.services import (
 from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi
+from looplab.sim.services.s3 import Bucket, S3Api, S3Model, StoredObject
+from looplab.sim.services.s3 import event_matches as s3_event_matches
+from looplab.sim.services.s3 import event_record as s3_event_record
+from looplab.sim.services.s3 import key_matches as s3_key_matches
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
@@ -139,6 +143,7 @@ class Simulator:
             "logs": LogsApi(self.logs, self.clock, self.params),
         }
         """The service table the bridge routes through, by botocore service name."""
+        self._init_s3()  # -- s3 (issue 13) --
         bridge.ensure_installed()
         self.closed = False
         bridge.opened(self)
@@ -307,6 +312,76 @@ class Simulator:
         spec = self.functions[function].spec
         role = spec.role.rsplit("/", 1)[-1] or f"{spec.name}-role"
         return role, spec.name
+
+    # -- s3 (issue 13) --
+
+    def _init_s3(self) -> None:
+        self.s3 = S3Model(self.clock, self.stack.buckets)
+        """S3: the stack's buckets (by bucket name) and their objects."""
+        self.s3.on_event = self._on_s3_event
+        self.services["s3"] = S3Api(self.s3, self._s3_principal)
+        self._s3_requests = 0
+
+    def put_object(
+        self, bucket: str, key: str, body: str | bytes, trace_header: str | None = None
+    ) -> None:
+        """PutObject into ``bucket`` (logical ID) as the experimenter: its notifications
+        start a new chain unless ``trace_header`` continues one."""
+        spec = self.stack.buckets.get(bucket)
+        if spec is None:
+            valid = ", ".join(sorted(self.stack.buckets)) or "(none)"
+            raise KeyError(f"no bucket {bucket!r} in the stack; its buckets: {valid}")
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        self.s3.put(
+            spec.name, key, data, trace_header=trace_header, principal=self._s3_principal(Call())
+        )
+
+    def _s3_principal(self, call: Call) -> str:
+        return f"AWS:{self._sqs_sender(call)}"
+
+    def _on_s3_event(
+        self,
+        bucket: Bucket,
+        event: str,
+        obj: StoredObject,
+        trace_header: str | None,
+        principal: str | None,
+    ) -> None:
+        # S3 carries the writing request's X-Amzn-Trace-Id into the notification, so
+        # Lambda's loop detection follows Lambda -> S3 -> Lambda (AWS, invocation-recursion,
+        # "Supported AWS services": Amazon S3, since October 2024).
+        self._s3_requests += 1
+        request_id = f"{self._s3_requests:016X}"
+        for note in bucket.spec.notifications:
+            if note.kind != "lambda":
+                continue  # queue and topic notifications are refused (refusals.py)
+            if not (s3_event_matches(note.event, event) and s3_key_matches(note, obj.key)):
+                continue
+            if note.target is None:  # a function outside the stack: recorded, not run
+                self._event("deliver-out", f"{note.target_arn} from {bucket.spec.arn}")
+                continue
+            payload = s3_event_record(
+                bucket,
+                event,
+                obj,
+                note,
+                region=self.stack.region,
+                when=self.clock.now,
+                principal=principal or self._s3_principal(Call()),
+                request_id=request_id,
+            )
+            self._event("s3-notify", f"{bucket.spec.logical_id} {event} {obj.key} -> {note.target}")
+            low, high = self.params.s3_notification_delay
+            self.clock.after(
+                self.rng.uniform(low, high),
+                self.async_invoke.submit,
+                note.target,
+                payload,
+                trace_header,
+                bucket.spec.arn,
+            )
+
+    # -- end s3 (issue 13) --
 
     # -- wiring --------------------------------------------------------------------------
 
