@@ -40,10 +40,7 @@ from looplab.sim.services import (
 from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi
-from looplab.sim.services.s3 import Bucket, S3Api, S3Model, StoredObject
-from looplab.sim.services.s3 import event_matches as s3_event_matches
-from looplab.sim.services.s3 import event_record as s3_event_record
-from looplab.sim.services.s3 import key_matches as s3_key_matches
+from looplab.sim.services.s3 import Notifier, S3Api, S3Model
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
@@ -318,9 +315,16 @@ class Simulator:
     def _init_s3(self) -> None:
         self.s3 = S3Model(self.clock, self.stack.buckets)
         """S3: the stack's buckets (by bucket name) and their objects."""
-        self.s3.on_event = self._on_s3_event
+        self.s3.on_event = Notifier(
+            self.clock,
+            self.rng,
+            self.params.s3_notification_delay,
+            self.stack.region,
+            # Looked up per event: whatever AsyncQueue the simulator holds then.
+            lambda *args: self.async_invoke.submit(*args),
+            self._event,
+        )
         self.services["s3"] = S3Api(self.s3, self._s3_principal)
-        self._s3_requests = 0
 
     def put_object(
         self, bucket: str, key: str, body: str | bytes, trace_header: str | None = None
@@ -337,49 +341,8 @@ class Simulator:
         )
 
     def _s3_principal(self, call: Call) -> str:
+        # S3's userIdentity.principalId: "AWS:" and the caller's unique ID (SQS's SenderId).
         return f"AWS:{self._sqs_sender(call)}"
-
-    def _on_s3_event(
-        self,
-        bucket: Bucket,
-        event: str,
-        obj: StoredObject,
-        trace_header: str | None,
-        principal: str | None,
-    ) -> None:
-        # S3 carries the writing request's X-Amzn-Trace-Id into the notification, so
-        # Lambda's loop detection follows Lambda -> S3 -> Lambda (AWS, invocation-recursion,
-        # "Supported AWS services": Amazon S3, since October 2024).
-        self._s3_requests += 1
-        request_id = f"{self._s3_requests:016X}"
-        for note in bucket.spec.notifications:
-            if note.kind != "lambda":
-                continue  # queue and topic notifications are refused (refusals.py)
-            if not (s3_event_matches(note.event, event) and s3_key_matches(note, obj.key)):
-                continue
-            if note.target is None:  # a function outside the stack: recorded, not run
-                self._event("deliver-out", f"{note.target_arn} from {bucket.spec.arn}")
-                continue
-            payload = s3_event_record(
-                bucket,
-                event,
-                obj,
-                note,
-                region=self.stack.region,
-                when=self.clock.now,
-                principal=principal or self._s3_principal(Call()),
-                request_id=request_id,
-            )
-            self._event("s3-notify", f"{bucket.spec.logical_id} {event} {obj.key} -> {note.target}")
-            low, high = self.params.s3_notification_delay
-            self.clock.after(
-                self.rng.uniform(low, high),
-                self.async_invoke.submit,
-                note.target,
-                payload,
-                trace_header,
-                bucket.spec.arn,
-            )
 
     # -- end s3 (issue 13) --
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
+from random import Random
 from typing import Any
 from urllib.parse import quote_plus
 
+from looplab.sim.clock import Clock
 from looplab.sim.services.s3.model import Bucket, StoredObject
 from looplab.stack import NotificationSpec
 
-__all__ = ["event_matches", "event_record", "key_matches"]
+__all__ = ["Notifier", "event_matches", "event_record", "key_matches"]
+
+Submit = Callable[[str, dict[str, Any], "str | None", str], str]
+"""``AsyncQueue.submit(function, payload, trace_header, source)``."""
 
 _OWNER = "A3LOOPLABOWNER"  # the bucket owner's canonical-user principal, as S3 abbreviates it
 
@@ -81,3 +87,63 @@ def event_record(
         },
     }
     return {"Records": [record]}
+
+
+class Notifier:
+    """``S3Model.on_event``: sends each write's matching notifications to Lambda's
+    asynchronous queue after ``delay`` (a uniform range), with the trace header of the
+    request that wrote: S3 carries it into the event, so Lambda's loop detection follows
+    Lambda -> S3 -> Lambda (AWS, invocation-recursion, "Supported AWS services": Amazon S3,
+    since October 2024)."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        rng: Random,
+        delay: tuple[float, float],
+        region: str,
+        submit: Submit,
+        log: Callable[[str, str], None],
+    ) -> None:
+        self.clock, self.rng, self.delay, self.region = clock, rng, delay, region
+        self.submit, self.log = submit, log
+        self._requests = 0
+
+    def __call__(
+        self,
+        bucket: Bucket,
+        event: str,
+        obj: StoredObject,
+        trace_header: str | None,
+        principal: str | None,
+    ) -> None:
+        self._requests += 1
+        request_id = f"{self._requests:016X}"
+        for note in bucket.spec.notifications:
+            if note.kind != "lambda":
+                continue  # queue and topic notifications are refused (refusals.py)
+            if not (event_matches(note.event, event) and key_matches(note, obj.key)):
+                continue
+            if note.target is None:  # a function outside the stack: recorded, not run
+                self.log("deliver-out", f"{note.target_arn} from {bucket.spec.arn}")
+                continue
+            payload = event_record(
+                bucket,
+                event,
+                obj,
+                note,
+                region=self.region,
+                when=self.clock.now,
+                principal=principal or "AWS:AIDALOOPLABSEEDER",
+                request_id=request_id,
+            )
+            self.log("s3-notify", f"{bucket.spec.logical_id} {event} {obj.key} -> {note.target}")
+            low, high = self.delay
+            self.clock.after(
+                self.rng.uniform(low, high),
+                self.submit,
+                note.target,
+                payload,
+                trace_header,
+                bucket.spec.arn,
+            )
