@@ -106,6 +106,18 @@ def test_copy_object_across_buckets_keeps_body_and_metadata(s3: Any) -> None:
     with pytest.raises(ClientError) as exc:
         s3.copy_object(Bucket="other-bkt", Key="c", CopySource="data-bkt/missing")
     assert code(exc) == ("NoSuchKey", 404)
+    # S3 refuses a copy onto itself that changes nothing; REPLACE makes it legal.
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket="other-bkt", Key="copy", CopySource="other-bkt/copy")
+    assert code(exc) == ("InvalidRequest", 400)
+    s3.copy_object(
+        Bucket="other-bkt",
+        Key="copy",
+        CopySource="other-bkt/copy",
+        MetadataDirective="REPLACE",
+        Metadata={"k": "new"},
+    )
+    assert s3.head_object(Bucket="other-bkt", Key="copy")["Metadata"] == {"k": "new"}
 
 
 def test_delete_object_and_delete_objects(s3: Any) -> None:

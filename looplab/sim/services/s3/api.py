@@ -81,6 +81,13 @@ class S3Api:
         bucket, key = _copy_source(params["CopySource"])
         source = self.model.get(bucket, key)
         replace = params.get("MetadataDirective", "COPY") == "REPLACE"
+        if (bucket, key) == (params["Bucket"], params["Key"]) and not replace:
+            raise ServiceError(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to "
+                "itself without changing the object's metadata, storage class, website "
+                "redirect location or encryption attributes.",
+            )
         obj = self.model.put(
             params["Bucket"],
             params["Key"],
