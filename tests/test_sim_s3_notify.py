@@ -261,3 +261,27 @@ def test_a_handler_reads_the_object_through_its_streaming_body(tmp_path: Path) -
         sim.advance(5)
         lines = [e.message for e in sim.logs.events() if e.message.startswith("READ ")]
     assert lines == ["READ payload text"]
+
+
+def test_a_topic_notification_is_refused_by_its_path(tmp_path: Path) -> None:
+    from looplab.sim import refusals
+
+    template = {
+        "Resources": {
+            "T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "t"}},
+            "B": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "NotificationConfiguration": {
+                        "TopicConfigurations": [
+                            {"Event": "s3:ObjectCreated:*", "Topic": {"Ref": "T"}}
+                        ]
+                    }
+                },
+            },
+        }
+    }
+    stack = Stack.from_template(template, code_dir=tmp_path, stage="test")
+    found = [str(r) for r in refusals(stack)]
+    path = "Resources.B.Properties.NotificationConfiguration.TopicConfigurations[0]"
+    assert any(r.startswith(f"{path}: S3 topic notifications are not modelled") for r in found)
