@@ -117,25 +117,38 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Resources.RedriveSub.Properties.RedrivePolicy",
         "RedrivePolicy",
     ),
-    "s3-notification": (
+    # -- s3 (issue 13): lambda notifications are modelled; queue and EventBridge are not --
+    "s3-queue-notification": (
         {
-            "Bucket": {
+            "QBucket": {
                 "Type": "AWS::S3::Bucket",
                 "Properties": {
                     "NotificationConfiguration": {
-                        "LambdaConfigurations": [
-                            {
-                                "Event": "s3:ObjectCreated:*",
-                                "Function": {"Fn::GetAtt": ["F", "Arn"]},
-                            }
+                        "QueueConfigurations": [
+                            {"Event": "s3:ObjectCreated:*", "Queue": {"Fn::GetAtt": ["Q", "Arn"]}}
                         ]
                     }
                 },
             }
         },
-        "Resources.Bucket.Properties.NotificationConfiguration",
-        "S3 notifications",
+        "Resources.QBucket.Properties.NotificationConfiguration.QueueConfigurations[0]",
+        "S3 queue notifications are not modelled",
     ),
+    "s3-eventbridge-notification": (
+        {
+            "EBucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "NotificationConfiguration": {
+                        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+                    }
+                },
+            }
+        },
+        "Resources.EBucket.Properties.NotificationConfiguration.EventBridgeConfiguration",
+        "(EventBridge)",
+    ),
+    # -- end s3 (issue 13) --
     "events-permission": (
         {
             "Allow": {

@@ -219,6 +219,14 @@ class SimParams:
     Lambda and SQS show. Every subscription gets the same delay (fan-out is parallel)."""
     # -- end sns (issue 13) --
 
+    # -- s3 (issue 13) --
+    s3_notification_delay: tuple[float, float] = (0.050, 0.500)
+    """Seconds from a write (PutObject, CopyObject, DeleteObject) to S3 handing its event
+    notification to Lambda's asynchronous queue (uniform range). AWS: "typically delivered
+    in seconds but can sometimes take a minute or longer" (S3 user guide,
+    EventNotifications). Inferred: sub-second for the common case."""
+    # -- end s3 (issue 13) --
+
     def with_overrides(self, **overrides: Any) -> SimParams:
         unknown = set(overrides) - set(self.__dataclass_fields__)
         if unknown:

@@ -69,8 +69,6 @@ _RESOURCES: dict[str, str] = {
 
 # (type, property) -> why; the property's presence is refused.
 _PROPERTIES: dict[tuple[str, str], str] = {
-    ("AWS::S3::Bucket", "NotificationConfiguration"): "S3 notifications deliver bucket "
-    "events to functions, queues and topics: S3 is not modelled",
     ("AWS::Cognito::UserPool", "LambdaConfig"): "Cognito triggers invoke functions: not modelled",
     ("AWS::Lambda::EventSourceMapping", "FilterCriteria"): "on AWS, messages that match no "
     "filter are deleted unseen; ignoring the filter would run the function on them",
@@ -145,6 +143,26 @@ def _modelled(stack: Stack, logical_id: str, kind: str, where: str) -> list[Refu
     queue = stack.queues.get(logical_id)
     if queue is not None and queue.fifo:
         out.append(Refusal(where, "FIFO queues are not modelled (standard queues only)"))
+    # -- s3 (issue 13) --
+    bucket = stack.buckets.get(logical_id)
+    if bucket is not None:
+        for note in bucket.notifications:
+            if note.kind != "lambda":
+                out.append(
+                    Refusal(
+                        note.path,
+                        f"S3 {note.kind} notifications are not modelled (the simulator "
+                        "delivers S3 events to functions only: LambdaConfigurations)",
+                    )
+                )
+        out.extend(
+            Refusal(
+                path,
+                "S3 notifications other than LambdaConfigurations (EventBridge) are not modelled",
+            )
+            for path in bucket.other_notifications
+        )
+    # -- end s3 (issue 13) --
     function = stack.functions.get(logical_id)
     if function is not None and not function.runtime.startswith("python"):
         out.append(

@@ -40,6 +40,7 @@ from looplab.sim.services import (
 from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import InvokeApi, LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi
+from looplab.sim.services.s3 import Notifier, S3Api, S3Model
 from looplab.sim.services.sns import SnsApi, SnsModel
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
@@ -171,6 +172,7 @@ class Simulator:
             self.sns.on_event = self._event
         self.services["sns"] = SnsApi(self.sns)
         # -- end sns (issue 13) --
+        self._init_s3()  # -- s3 (issue 13) --
         bridge.ensure_installed()
         self.closed = False
         bridge.opened(self)
@@ -403,6 +405,42 @@ class Simulator:
         spec = self.functions[function].spec
         role = spec.role.rsplit("/", 1)[-1] or f"{spec.name}-role"
         return role, spec.name
+
+    # -- s3 (issue 13) --
+
+    def _init_s3(self) -> None:
+        self.s3 = S3Model(self.clock, self.stack.buckets)
+        """S3: the stack's buckets (by bucket name) and their objects."""
+        self.s3.on_event = Notifier(
+            self.clock,
+            self.rng,
+            self.params.s3_notification_delay,
+            self.stack.region,
+            # Looked up per event: whatever AsyncQueue the simulator holds then.
+            lambda *args: self.async_invoke.submit(*args),
+            self._event,
+        )
+        self.services["s3"] = S3Api(self.s3, self._s3_principal)
+
+    def put_object(
+        self, bucket: str, key: str, body: str | bytes, trace_header: str | None = None
+    ) -> None:
+        """PutObject into ``bucket`` (logical ID) as the experimenter: its notifications
+        start a new chain unless ``trace_header`` continues one."""
+        spec = self.stack.buckets.get(bucket)
+        if spec is None:
+            valid = ", ".join(sorted(self.stack.buckets)) or "(none)"
+            raise KeyError(f"no bucket {bucket!r} in the stack; its buckets: {valid}")
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        self.s3.put(
+            spec.name, key, data, trace_header=trace_header, principal=self._s3_principal(Call())
+        )
+
+    def _s3_principal(self, call: Call) -> str:
+        # S3's userIdentity.principalId: "AWS:" and the caller's unique ID (SQS's SenderId).
+        return f"AWS:{self._sqs_sender(call)}"
+
+    # -- end s3 (issue 13) --
 
     # -- wiring --------------------------------------------------------------------------
 
