@@ -293,14 +293,12 @@ class TimelineSource(Protocol):
 
 __all__ = [
     "ASYNC_METRICS",
-    "TOPIC_METRICS",
-    "AsyncCounts",
-    "InvocationType",
-    "TopicCounts",
     "FUNCTION_FIELDS",
     "FUNCTION_METRICS",
     "SOURCE_FIELDS",
     "SOURCE_METRICS",
+    "TOPIC_METRICS",
+    "AsyncCounts",
     "Backend",
     "BackendError",
     "DrainedMessage",
@@ -308,6 +306,7 @@ __all__ = [
     "FunctionCounts",
     "FunctionLogEvent",
     "InvocationRecord",
+    "InvocationType",
     "MetricPoint",
     "Observations",
     "Provenance",
@@ -315,5 +314,6 @@ __all__ = [
     "RecursiveLoop",
     "SourceCounts",
     "TimelineSource",
+    "TopicCounts",
     "invocations",
 ]

@@ -24,7 +24,7 @@ from looplab.backends.base import BackendError
 
 __all__ = ["SERVICES", "AwsCallError", "Calls"]
 
-SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts")
+SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts", "sns", "s3")
 
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
