@@ -148,6 +148,7 @@ class _Run:
             "scenario": scenario.name,
             "description": scenario.description,
             "scenario_file": scenario.file,
+            "stack": scenario.stack,
             "backend": backend.name,
             "stage": stage,
             "parameters": dict(scenario.parameters),
