@@ -176,3 +176,57 @@ def test_shipped_file_has_a_scenario_per_shape() -> None:
         if sfile.shape(name) != "sqs":
             scenario = build_scenario(sfile, name, [], {"sqs": fake_stack()})
             assert "invocation-recursion" in scenario.description
+
+
+def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
+    from looplab import cli
+    from looplab import stack as stack_module
+
+    (tmp_path / "scenarios.yaml").write_text(GOOD)
+    built: list[tuple[str, object]] = []
+    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
+
+    def factory(stack: object, seed: int, **_: object) -> object:
+        from _fakes import FakeBackend
+
+        built.append(("backend", stack))
+        return FakeBackend()
+
+    monkeypatch.setitem(cli.BACKENDS, "fake", factory)
+
+    def load_stack(project, stage, region, params, config="serverless.yml"):
+        built.append(("config", config))
+        return fake_stack()
+
+    monkeypatch.setattr(stack_module, "load_stack", load_stack)
+    return built
+
+
+def test_invoke_scenario_compiles_the_shapes_own_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from looplab import cli
+
+    built = _project(tmp_path, monkeypatch)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "s3.yml").write_text("service: s3\n")
+    code = cli.scenario_command(
+        "on-s3", backend="fake", project=tmp_path, results=tmp_path / "results"
+    )
+    assert code == 0
+    assert ("config", "stacks/s3.yml") in built
+    [journal] = (tmp_path / "results" / "runs").glob("*/journal.json")
+    assert '"stack": "s3"' in journal.read_text()
+
+
+def test_a_shape_whose_config_is_missing_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from looplab import cli
+
+    built = _project(tmp_path, monkeypatch)
+    code = cli.scenario_command("on-sns", backend="fake", project=tmp_path)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "stack 'sns'" in err and "stacks/sns.yml is missing" in err
+    assert built == []  # nothing compiled, no backend built
