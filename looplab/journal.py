@@ -7,6 +7,11 @@ metric series) and what defines the run (stack, template hash, simulator paramet
 looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
 simply have no timeline.
 
+Issue 13 (still version 2, the fields are optional): ``stack`` names the loop shape the
+run ran on (absent: ``sqs``, the post's stack), and ``observations`` carries
+``async_by_function`` (function logical ID -> ASYNC_FIELDS) and ``by_topic`` (topic
+logical ID -> TOPIC_FIELDS): what Lambda's asynchronous queue and SNS counted.
+
 Tables inside the timeline are columnar (``{"columns": [...], "rows": [[...], ...]}``):
 100,000 invocations as objects with repeated keys would be three times the size.
 """
@@ -19,6 +24,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
+    "ASYNC_FIELDS",
+    "DEFAULT_STACK",
     "DROP_COLUMNS",
     "INVOCATION_COLUMNS",
     "INVOCATION_LIMIT",
@@ -27,6 +34,7 @@ __all__ = [
     "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "STATUSES",
+    "TOPIC_FIELDS",
     "Drop",
     "Invocation",
     "JournalError",
@@ -41,6 +49,14 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 2
+DEFAULT_STACK = "sqs"
+ASYNC_FIELDS = (
+    "async_events_received",
+    "async_events_dropped",
+    "dead_letter_errors",
+    "destination_delivery_failures",
+)
+TOPIC_FIELDS = ("published", "delivered", "failed")
 READABLE_VERSIONS = (1, 2)
 
 Status = Literal["running", "completed", "failed", "aborted", "interrupted"]
@@ -183,6 +199,15 @@ class RunRecord:
     timeline: Timeline
     definition: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    stack: str = DEFAULT_STACK  # the loop shape (issue 13)
+
+    def async_counts(self) -> dict[str, dict[str, int]]:
+        """Per function logical ID, the asynchronous-invocation counts (ASYNC_FIELDS)."""
+        return _counts(self.observations.get("async_by_function"), ASYNC_FIELDS)
+
+    def topic_counts(self) -> dict[str, dict[str, int]]:
+        """Per topic logical ID, the SNS counts (TOPIC_FIELDS)."""
+        return _counts(self.observations.get("by_topic"), TOPIC_FIELDS)
 
     @property
     def run(self) -> str:
@@ -267,7 +292,18 @@ def _record(path: Path, doc: dict[str, Any], version: int) -> RunRecord:
         timeline=timeline,
         definition=dict(doc.get("definition") or {}),
         raw=doc,
+        stack=doc["stack"] if isinstance(doc.get("stack"), str) else DEFAULT_STACK,
     )
+
+
+def _counts(table: Any, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    if not isinstance(table, dict):
+        return {}
+    return {
+        str(key): {n: int(row.get(n) or 0) for n in names}
+        for key, row in table.items()
+        if isinstance(row, dict)
+    }
 
 
 def _rows(table: dict[str, Any] | None, columns: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from looplab.backends.base import (
+    AsyncCounts,
     BackendError,
     DrainedMessage,
     FunctionCounts,
@@ -25,9 +26,11 @@ from looplab.backends.base import (
     Observations,
     QueueState,
     SourceCounts,
+    TopicCounts,
 )
 
 QUEUE, DLQ, FUNCTION = "Queue", "DeadLetterQueue", "RecursiveLambdaFunction"
+TOPIC, BUCKET = "LoopTopic", "LoopBucket"
 
 
 def fake_stack() -> SimpleNamespace:
@@ -42,7 +45,11 @@ def fake_stack() -> SimpleNamespace:
             function=FUNCTION, source_queue=DLQ, enabled=False
         ),
     }
-    return SimpleNamespace(queues=queues, functions=functions, mappings=mappings)
+    topics = {TOPIC: SimpleNamespace(name="loop-topic")}
+    buckets = {BUCKET: SimpleNamespace(name="loop-bucket")}
+    return SimpleNamespace(
+        queues=queues, functions=functions, mappings=mappings, topics=topics, buckets=buckets
+    )
 
 
 @dataclass
@@ -77,6 +84,13 @@ class FakeBackend:
         self.counts: dict[str, SourceCounts] = {}
         self.counters_sent: list[int] = []
         self._ids = 0
+        # The other loop shapes, played as the post's: a chain started by publish,
+        # put-object or an Event invoke runs ``threshold`` asynchronous invocations of the
+        # function, then its next event is dropped (counted as AsyncEventsDropped here,
+        # the toy's choice), and, when a DLQ is wired, sent there.
+        self.async_counts = AsyncCounts()
+        self.topic = TopicCounts()
+        self.objects: dict[tuple[str, str], str] = {}
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -102,6 +116,43 @@ class FakeBackend:
     def purge(self, queue: str) -> None:
         self._call("purge")
         self.messages = {k: m for k, m in self.messages.items() if m.queue != queue}
+
+    def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
+        self._call("publish")
+        if topic != TOPIC:
+            raise BackendError(f"unknown topic {topic}")
+        hops = self._async_chain(message)
+        self.topic.published += hops + 1  # the step's publish, then one per invocation
+        self.topic.delivered += hops + 1  # the last one reaches Lambda, which drops it
+        self._ids += 1
+        return f"sns-{self._ids}"
+
+    def put_object(self, bucket: str, key: str, body: str | bytes) -> None:
+        self._call("put_object")
+        if bucket != BUCKET:
+            raise BackendError(f"unknown bucket {bucket}")
+        self.objects[(bucket, key)] = body if isinstance(body, str) else body.decode()
+        self._async_chain(self.objects[(bucket, key)])
+
+    def invoke(self, function: str, payload: Any, invocation_type: str = "Event") -> dict[str, Any]:
+        self._call("invoke")
+        if function != FUNCTION:
+            raise BackendError(f"unknown function {function}")
+        if invocation_type == "Event":
+            self._async_chain(json.dumps(payload))
+            return {"StatusCode": 202}
+        self.function.invocations += 1
+        return {"StatusCode": 200, "Payload": {"counter": payload.get("counter", 0) + 1}}
+
+    def _async_chain(self, body: str) -> int:
+        start = json.loads(body).get("counter", 0)
+        hops = self.threshold
+        self.function.invocations += hops
+        self.function.recursive_invocations_dropped += 1
+        self.async_counts.async_events_received += hops + 1
+        self.async_counts.async_events_dropped += 1
+        self.counters_sent += list(range(start + 1, start + hops + 1))
+        return hops
 
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
         self._call("set_mapping")
@@ -172,6 +223,8 @@ class FakeBackend:
             by_source={k: SourceCounts(**vars(v)) for k, v in self.counts.items()},
             counters_sent=list(self.counters_sent),
             log_streams=["stream-1"] if total.invocations else [],
+            async_by_function={FUNCTION: AsyncCounts(**vars(self.async_counts))},
+            by_topic={TOPIC: TopicCounts(**vars(self.topic))},
         )
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:

@@ -116,7 +116,9 @@ def test_list_and_validate(built: list[FakeBackend]) -> None:
     assert "counter=5" in text
     out = console()
     assert cli.validate_command(ROOT / "scenarios.yaml", console=out) == 0
-    assert "4 scenarios match the compiled stack" in out.export_text()
+    text = out.export_text()
+    assert "9 scenarios match the compiled stack" in text
+    assert "5 on other loop shapes match their logical IDs" in text
 
 
 def test_python_dash_m_entry_point(tmp_path: Path) -> None:

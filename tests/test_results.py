@@ -243,7 +243,8 @@ def test_the_html_is_self_contained(collected: Path) -> None:
     assert [r for r in parser.refs if not r[2].startswith("data:")] == []
     assert "link" not in parser.tags and "script" not in parser.tags
     assert "@import" not in text and "url(" not in text
-    assert text.count("<table>") == 8  # a run table and a comparison per scenario
+    # a run table and a comparison per scenario, and the Loop shapes table
+    assert text.count("<table>") == 9
 
 
 def test_collecting_never_changes_a_journal(results: Path) -> None:

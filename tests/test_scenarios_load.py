@@ -155,7 +155,8 @@ def test_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
 
 def test_the_shipped_file_validates_against_the_fake_stack() -> None:
     sfile = validate_file(ROOT / "scenarios.yaml", fake_stack())
-    assert sfile.names == ["loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"]
+    post = [n for n in sfile.names if sfile.shape(n) == "sqs"]
+    assert post == ["loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"]
     for name in sfile.names:
         scenario = build_scenario(sfile, name, [], fake_stack())
         assert isinstance(scenario.steps[0], Purge), f"{name} must start from a clean state"

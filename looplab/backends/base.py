@@ -93,6 +93,39 @@ class SourceCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass
+class AsyncCounts:
+    """A function's asynchronous-invocation metrics (AWS/Lambda by FunctionName): what
+    Lambda's internal queue took in, dropped, and failed to hand to a DLQ or destination."""
+
+    async_events_received: int = 0
+    async_events_dropped: int = 0
+    dead_letter_errors: int = 0
+    destination_delivery_failures: int = 0
+
+
+@dataclass
+class TopicCounts:
+    """A topic's AWS/SNS metrics (dimension TopicName)."""
+
+    published: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+ASYNC_METRICS = {
+    "async_events_received": "AsyncEventsReceived",
+    "async_events_dropped": "AsyncEventsDropped",
+    "dead_letter_errors": "DeadLetterErrors",
+    "destination_delivery_failures": "DestinationDeliveryFailures",
+}
+TOPIC_METRICS = {
+    "published": "NumberOfMessagesPublished",
+    "delivered": "NumberOfNotificationsDelivered",
+    "failed": "NumberOfNotificationsFailed",
+}
+InvocationType = Literal["Event", "RequestResponse"]
+
 FUNCTION_FIELDS = ("invocations", "errors", "recursive_invocations_dropped", "throttles")
 SOURCE_FIELDS = ("polled_events", "invoked_events", "failed_invoke_events", "deleted_events")
 # Backend figure -> the CloudWatch metric it is read from (both backends use these names).
@@ -136,6 +169,10 @@ class Observations:
     throttles: int = 0
     by_function: dict[str, FunctionCounts] = field(default_factory=dict)
     by_source: dict[str, SourceCounts] = field(default_factory=dict)
+    # Keyed by function / topic logical ID; a backend that cannot read them leaves them empty
+    # (a condition on a missing figure then fails as "not observed", never as zero).
+    async_by_function: dict[str, AsyncCounts] = field(default_factory=dict)
+    by_topic: dict[str, TopicCounts] = field(default_factory=dict)
     counters_sent: list[int] = field(default_factory=list)
     log_streams: list[str] = field(default_factory=list)
     provenance: dict[str, Provenance] = field(default_factory=dict)
@@ -171,6 +208,18 @@ class Backend(Protocol):
         """Send ``count`` messages from outside any function (each starts a new chain)."""
 
     def purge(self, queue: str) -> None: ...
+
+    def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
+        """Publish to an SNS topic from outside any function (a new chain); the MessageId."""
+
+    def put_object(self, bucket: str, key: str, body: str | bytes) -> None:
+        """Put an object into a bucket from outside any function (a new chain)."""
+
+    def invoke(
+        self, function: str, payload: Any, invocation_type: InvocationType = "Event"
+    ) -> dict[str, Any]:
+        """Invoke a function from outside any function: {"StatusCode": 202} for Event;
+        {"StatusCode": 200, "Payload": ..., "FunctionError"?: ...} for RequestResponse."""
 
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None: ...
 
@@ -243,10 +292,13 @@ class TimelineSource(Protocol):
 
 
 __all__ = [
+    "ASYNC_METRICS",
     "FUNCTION_FIELDS",
     "FUNCTION_METRICS",
     "SOURCE_FIELDS",
     "SOURCE_METRICS",
+    "TOPIC_METRICS",
+    "AsyncCounts",
     "Backend",
     "BackendError",
     "DrainedMessage",
@@ -254,6 +306,7 @@ __all__ = [
     "FunctionCounts",
     "FunctionLogEvent",
     "InvocationRecord",
+    "InvocationType",
     "MetricPoint",
     "Observations",
     "Provenance",
@@ -261,5 +314,6 @@ __all__ = [
     "RecursiveLoop",
     "SourceCounts",
     "TimelineSource",
+    "TopicCounts",
     "invocations",
 ]

@@ -4,8 +4,10 @@ It never knows which backend it drives; the CLI builds the backend and hands it 
 """
 
 from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir
+from looplab.engine._listener import Listener
 from looplab.engine._probe import counter_of
-from looplab.engine._runner import Listener, RunResult, RunSetupError, run_scenario
+from looplab.engine._result import RunResult, RunSetupError
+from looplab.engine._runner import run_scenario
 from looplab.engine._signals import Interrupted, SignalGuard
 
 __all__ = [

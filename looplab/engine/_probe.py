@@ -19,10 +19,12 @@ from looplab.backends.base import (
     SourceCounts,
 )
 from looplab.scenarios import (
+    ASYNC_METRICS,
     MAPPING_METRICS,
     OBSERVATION_METRICS,
     QUEUE_METRICS,
     RUN_METRICS,
+    TOPIC_METRICS,
     Condition,
 )
 
@@ -94,6 +96,8 @@ class Probe:
                 counts = obs.by_function.get(cond.function, FunctionCounts())
                 return Reading(getattr(counts, metric))
             return Reading(getattr(obs, metric))
+        if metric in ASYNC_METRICS or metric in TOPIC_METRICS:
+            return self._shape_metric(cond)
         if metric in QUEUE_METRICS:
             return self._queue_metric(cond)
         if metric.startswith("drained"):
@@ -106,6 +110,24 @@ class Probe:
         if metric == "log_streams":
             return Reading(len(obs.log_streams))
         raise ValueError(f"metric {metric!r} has no reader")  # the validator prevents this
+
+    def _shape_metric(self, cond: Condition) -> Reading:
+        """An async (per function, or all) or topic metric; a backend that does not read
+        them leaves them out, and the check fails as not observed rather than as zero."""
+        obs = self.observations()
+        if cond.metric in TOPIC_METRICS:
+            topic = obs.by_topic.get(cond.topic or "")
+            if topic is None:
+                return Reading(None, f"the backend reported no SNS metrics for {cond.topic}")
+            return Reading(getattr(topic, cond.metric))
+        if cond.function is not None:
+            counts = obs.async_by_function.get(cond.function)
+            if counts is None:
+                return Reading(None, f"the backend reported no async metrics for {cond.function}")
+            return Reading(getattr(counts, cond.metric))
+        if not obs.async_by_function:
+            return Reading(None, "the backend reported no asynchronous-invocation metrics")
+        return Reading(sum(getattr(c, cond.metric) for c in obs.async_by_function.values()))
 
     def _queue_metric(self, cond: Condition) -> Reading:
         assert cond.queue is not None
@@ -179,6 +201,8 @@ class Probe:
             "throttles": obs.throttles,
             "by_function": {k: asdict(v) for k, v in obs.by_function.items()},
             "by_source": {k: asdict(v) for k, v in obs.by_source.items()},
+            "async_by_function": {k: asdict(v) for k, v in obs.async_by_function.items()},
+            "by_topic": {k: asdict(v) for k, v in obs.by_topic.items()},
             "max_counter_sent": max(obs.counters_sent) if obs.counters_sent else None,
             # Bounded (this section is rewritten after every step); the timeline has them all.
             "counters_sent": list(obs.counters_sent[:COUNTERS_LISTED]),
@@ -222,6 +246,10 @@ def _minus(now: Observations, base: Observations) -> Observations:
         throttles=now.throttles - base.throttles,
         by_function={k: counts(v, base.by_function.get(k)) for k, v in now.by_function.items()},
         by_source={k: counts(v, base.by_source.get(k)) for k, v in now.by_source.items()},
+        async_by_function={
+            k: counts(v, base.async_by_function.get(k)) for k, v in now.async_by_function.items()
+        },
+        by_topic={k: counts(v, base.by_topic.get(k)) for k, v in now.by_topic.items()},
         counters_sent=after(list(now.counters_sent), list(base.counters_sent)),
         # A stream is an execution environment: count the ones that appeared during the run.
         log_streams=[s for s in now.log_streams if s not in seen],

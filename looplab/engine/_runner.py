@@ -11,78 +11,28 @@ cleanup turns exit 0 into 1 and says why in ``reason``.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import looplab
 from looplab.backends.base import Backend
-from looplab.engine._definition import run_definition
-from looplab.engine._journal import SCHEMA_VERSION, Journal, run_dir, utc_now
+from looplab.engine._document import new_document
+from looplab.engine._journal import Journal, run_dir, utc_now
+from looplab.engine._listener import GuardedListener, Listener, Quiet
 from looplab.engine._probe import Probe
 from looplab.engine._recorder import Recorder
+from looplab.engine._result import (
+    EXIT_CODES,
+    RunResult,
+    RunSetupError,
+    backend_call,
+    finally_stop_warning,
+    timeout_warning,
+)
 from looplab.engine._signals import Interrupted, SignalGuard
 from looplab.engine._steps import Outcome, StepContext, execute
 from looplab.engine._stopwatch import StopConditionMet, StopWatch
 from looplab.scenarios import Scenario, Step
-
-EXIT_CODES = {"completed": 0, "failed": 1, "aborted": 1}
-
-
-class Listener(Protocol):
-    """What a console (or a test) hears while a run goes on. Every method is optional."""
-
-    def run_started(self, scenario: Scenario, journal: Path) -> None: ...
-    def step_started(self, phase: str, index: int, total: int, step: Step) -> None: ...
-    def step_progress(self, done: float, total: float) -> None: ...
-    def step_finished(self, phase: str, record: dict[str, Any]) -> None: ...
-    def run_finished(self, doc: dict[str, Any]) -> None: ...
-
-
-class _Quiet:
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
-
-
-class RunSetupError(Exception):
-    """The run could not start at all (e.g. its folder cannot be made); no journal exists."""
-
-
-class _Guarded:
-    """Calls the listener, but a broken console must never cost a run its ``finally``.
-
-    After a listener fails it is not called again, except ``run_finished``: the user must see
-    how the run ended even when a live line could not be drawn.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.failure: str | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name, None)
-
-        def call(*args: Any, **kwargs: Any) -> None:
-            if method is None or (self.failure is not None and name != "run_finished"):
-                return
-            try:
-                method(*args, **kwargs)
-            except Exception as exc:
-                self.failure = self.failure or f"{name}: {type(exc).__name__}: {exc}"
-
-        return call
-
-
-@dataclass
-class RunResult:
-    status: str
-    journal_path: Path
-    doc: dict[str, Any] = field(repr=False)
-    exit_code: int = 0
-    journal_error: str | None = None  # the journal's last write failed (disk full, ...)
 
 
 def run_scenario(
@@ -112,7 +62,7 @@ def run_scenario(
         seed,
         stage,
         queues,
-        _Guarded(listener or _Quiet()),
+        GuardedListener(listener or Quiet()),
         stack,
         overrides,
     ).run()
@@ -143,36 +93,7 @@ class _Run:
         self.exit_code: int | None = None
         self.journal_error: str | None = None
         self.outcome = "running"
-        doc = {
-            "schema_version": SCHEMA_VERSION,
-            "scenario": scenario.name,
-            "description": scenario.description,
-            "scenario_file": scenario.file,
-            "backend": backend.name,
-            "stage": stage,
-            "parameters": dict(scenario.parameters),
-            "seed": seed,
-            "status": "running",
-            "phase": "steps",
-            "reason": None,
-            "warnings": [],
-            "started_at": utc_now(),
-            "ended_at": None,
-            # Who writes this journal: a reader tells a live run from a dead one by them.
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "looplab_version": looplab.__version__,
-            "definition": run_definition(stack, backend, overrides),
-            "clock": {"start": self.start_clock, "elapsed": 0.0, "wall_seconds": 0.0},
-            "stop_when": [c.to_json() for c in scenario.stop_when],
-            "steps": [],
-            "finally": [],
-            "expectations": [],
-            "observations": {},
-            "observations_after_finally": None,
-            "cleanup": None,
-            "timeline": None,  # written once, at the end (see looplab.journal)
-        }
+        doc = new_document(scenario, backend, stage, seed, stack, overrides, self.start_clock)
         try:
             folder = run_dir(results, scenario.name, backend.name)
         except OSError as exc:
@@ -323,7 +244,7 @@ class _Run:
         for entry in outcome.output.get("expectations", []):
             self.doc["expectations"].append({"step": record["index"], "phase": phase, **entry})
         if outcome.status == "timeout":
-            self.doc["warnings"].append(_timeout_warning(phase, record))
+            self.doc["warnings"].append(timeout_warning(phase, record))
         self._refresh(phase)
         self.journal.seal(record)  # finished: never serialised again
         self._sample()
@@ -366,9 +287,9 @@ class _Run:
         with contextlib.suppress(Exception):
             self.watch.disarm()
         for hit in self.watch.finally_hits:
-            self.doc["warnings"].append(_finally_stop_warning(hit))
+            self.doc["warnings"].append(finally_stop_warning(hit))
         # The backend's own rails after finally (restore protection, release a budget's cap).
-        self.doc["backend_finish"] = _backend_call(self.backend.finish)
+        self.doc["backend_finish"] = backend_call(self.backend.finish)
         if self.outcome == "running":  # cannot happen, but never leave "running" behind
             self._set_status("aborted", self.doc["reason"] or "the run ended unexpectedly")
         if self.listener.failure:
@@ -462,35 +383,5 @@ class _Run:
             self.journal.write()
 
 
-def _timeout_warning(phase: str, record: dict[str, Any]) -> str:
-    output = record["output"] or {}
-    unmet = [c.get("reason", c["check"]) for c in output.get("conditions", []) if not c["passed"]]
-    where = f"{phase} {record['index'] + 1} (line {record['line']})"
-    return (
-        f"{where}: {record['summary']} timed out after {output.get('waited', 0):.0f} s; "
-        f"not met: {'; '.join(unmet) or 'nothing recorded'}; the run went on"
-    )
-
-
-def _finally_stop_warning(hit: dict[str, Any]) -> str:
-    brake = hit["brake"]
-    if brake.get("by"):
-        did = f"braked by the {brake['by']} backend's rail"
-    elif brake.get("applied"):
-        did = f"braked ({len(brake.get('actions', []))} actions)"
-    else:
-        did = f"not braked ({brake.get('why') or brake.get('error')})"
-    what = hit.get("reason") or f"{hit['check']} (actual {hit['actual']})"
-    return f"finally: stop condition met at {hit['at']:.3f} s: {what}; {did}; cleanup went on"
-
-
 class _Stop(Exception):
     """Internal: unwinds the step loop after a stop condition (status already set)."""
-
-
-def _backend_call(method: Any) -> dict[str, Any]:
-    """A backend's describe()/finish(), whose failure is recorded rather than fatal."""
-    try:
-        return dict(method() or {})
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}"}

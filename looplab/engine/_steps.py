@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,10 @@ from looplab.scenarios import (
     Disconnect,
     Drain,
     Expect,
+    Invoke,
+    Publish,
     Purge,
+    PutObject,
     Recursion,
     Seed,
     Snapshot,
@@ -160,6 +164,24 @@ def _expect(step: Expect, ctx: StepContext) -> Outcome:
     return Outcome("ok" if passed else "failed", {"expectations": results})
 
 
+def _publish(step: Publish, ctx: StepContext) -> Outcome:
+    attributes = dict(step.attributes) or None
+    message_id = ctx.backend.publish(step.topic, step.body, attributes)
+    return Outcome("ok", {"topic": step.topic, "body": step.body, "message_id": message_id})
+
+
+def _put_object(step: PutObject, ctx: StepContext) -> Outcome:
+    ctx.backend.put_object(step.bucket, step.key, step.body)
+    return Outcome("ok", {"bucket": step.bucket, "key": step.key})
+
+
+def _invoke(step: Invoke, ctx: StepContext) -> Outcome:
+    reply = ctx.backend.invoke(step.function, json.loads(step.payload), step.type)
+    # A function error in a RequestResponse call is the step's finding, not the run's
+    # failure (a looping chain's synchronous call is expected to fail): it is recorded.
+    return Outcome("ok", {"function": step.function, "type": step.type, "reply": reply})
+
+
 _HANDLERS: dict[type, Callable[[Any, StepContext], Outcome]] = {
     Purge: _purge,
     Seed: _seed,
@@ -170,4 +192,7 @@ _HANDLERS: dict[type, Callable[[Any, StepContext], Outcome]] = {
     Disconnect: _connect,
     Recursion: _recursion,
     Expect: _expect,
+    Publish: _publish,
+    PutObject: _put_object,
+    Invoke: _invoke,
 }

@@ -36,6 +36,18 @@ TABLE_COLUMNS = (
     ("simulated_seconds", "simulated s"),
 )
 BACKENDS = ("local", "aws")
+# The "Loop shapes" table: each run beside the others, by the shape it ran on.
+SHAPE_COLUMNS = (
+    ("stack", "stack"),
+    ("scenario", "scenario"),
+    ("backend", "backend"),
+    ("run", "run"),
+    ("invocations", "invocations"),
+    ("drops", "drops"),
+    ("per_function", "where the chain stopped (per function)"),
+    ("reached", "reached a DLQ / destination"),
+)
+SHAPE_ORDER = ("sqs", "sns", "sns-sqs", "s3", "lambda", "chain")
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("looplab.results", "templates"),
@@ -96,7 +108,22 @@ def render(
                 "images": images,
             }
         )
+    shapes = [
+        _cells(r)
+        for r in sorted(
+            runs,
+            key=lambda r: (
+                SHAPE_ORDER.index(r.stack) if r.stack in SHAPE_ORDER else len(SHAPE_ORDER),
+                r.stack,
+                r.scenario,
+                r.backend,
+                r.run,
+            ),
+        )
+    ]
     context: dict[str, Any] = {
+        "shape_columns": SHAPE_COLUMNS,
+        "shapes": shapes,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "count": len(runs),
         "columns": TABLE_COLUMNS,

@@ -12,7 +12,7 @@ import socket
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from looplab.journal import RunRecord
+from looplab.journal import DEFAULT_STACK, RunRecord
 
 __all__ = ["RUNS_CSV_COLUMNS", "RunSummary", "summarise"]
 
@@ -42,6 +42,10 @@ class RunSummary:
     pending: str  # "no", "yes" (CloudWatch had not settled), "collected" (collected.json)
     reason: str
     journal: str  # path of the journal, relative to the results folder
+    # The loop shapes (issue 13): where each chain stopped and where the stopped event went.
+    stack: str = DEFAULT_STACK  # the loop shape the run ran on
+    per_function: str = ""  # "<function> <invocations> ran, <drops> dropped", "; "-joined
+    reached: str = ""  # "<queue>: <n> (counter <c>)" per queue drained or holding messages
 
     def row(self) -> dict[str, Any]:
         """The runs.csv row: None is an empty cell."""
@@ -52,7 +56,9 @@ class RunSummary:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSummary:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        # A field added since the cache was written takes its default (or the entry is
+        # re-read: a required one missing raises TypeError, which the cache treats so).
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 RUNS_CSV_COLUMNS = tuple(f.name for f in fields(RunSummary))
@@ -101,7 +107,57 @@ def summarise(
         pending=pending,
         reason=str(record.reason or ""),
         journal=journal,
+        stack=record.stack,
+        per_function=_per_function(obs),
+        reached=_reached(record, obs),
     )
+
+
+def _per_function(obs: dict[str, Any]) -> str:
+    parts = []
+    for lid, counts in sorted((obs.get("by_function") or {}).items()):
+        if not isinstance(counts, dict):
+            continue
+        ran = _int(counts.get("invocations"), 0)
+        dropped = _int(counts.get("recursive_invocations_dropped"), 0)
+        if ran or dropped:
+            parts.append(f"{lid} {ran} ran, {dropped} dropped")
+    return "; ".join(parts)
+
+
+def _reached(record: RunRecord, obs: dict[str, Any]) -> str:
+    """Where stopped events ended: every queue the run drained, with the highest counter,
+    else every DLQ / destination queue still holding messages at the end."""
+    parts = []
+    drained = obs.get("drained") or {}
+    for queue, messages in sorted(drained.items()):
+        if not isinstance(messages, list) or not messages:
+            continue
+        counters = [m.get("counter") for m in messages if isinstance(m.get("counter"), int)]
+        top = f" (counter {max(counters)})" if counters else ""
+        parts.append(f"{queue}: {len(messages)}{top}")
+    for queue, state in sorted((obs.get("queues") or {}).items()):
+        if queue in drained or not isinstance(state, dict) or not _is_dead_end(record, queue):
+            continue
+        held = sum(_int(state.get(k), 0) or 0 for k in ("visible", "in_flight", "delayed"))
+        if held:
+            parts.append(f"{queue}: {held} held")
+    failures = []
+    for lid, counts in sorted(record.async_counts().items()):
+        for name, label in (
+            ("dead_letter_errors", "DLQ send failed"),
+            ("destination_delivery_failures", "destination failed"),
+        ):
+            if counts[name]:
+                failures.append(f"{lid}: {counts[name]} {label}")
+    return "; ".join(parts + failures)
+
+
+def _is_dead_end(record: RunRecord, queue: str) -> bool:
+    """A queue stopped events go to: a redrive target, or named as a DLQ or destination."""
+    queues = ((record.definition.get("stack") or {}).get("queues")) or {}
+    targets = {q.get("redrive_target") for q in queues.values() if isinstance(q, dict)}
+    return queue in targets or any(w in queue for w in ("DeadLetter", "Failure", "Dlq", "DLQ"))
 
 
 def _status(record: RunRecord) -> str:

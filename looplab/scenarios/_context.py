@@ -36,6 +36,8 @@ class StackNames:
     mapping_ids: frozenset[str] = frozenset()
     # function logical ID -> its environment as compiled (for parameters read from the stack)
     environments: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+    topics: frozenset[str] = frozenset()
+    buckets: frozenset[str] = frozenset()
 
     @classmethod
     def from_stack(cls, stack: Any) -> StackNames:
@@ -51,11 +53,23 @@ class StackNames:
                 lid: {str(k): str(v) for k, v in (getattr(spec, "environment", None) or {}).items()}
                 for lid, spec in stack.functions.items()
             },
+            # Fakes and older stacks may lack them: a shape without topics has none.
+            topics=frozenset(getattr(stack, "topics", None) or ()),
+            buckets=frozenset(getattr(stack, "buckets", None) or ()),
         )
 
     @property
     def all_ids(self) -> frozenset[str]:
-        return self.queues | self.functions | self.mapping_ids
+        return self.queues | self.functions | self.mapping_ids | self.topics | self.buckets
+
+    def of_kind(self, kind: str) -> frozenset[str]:
+        """The logical IDs a ``kind`` ("queue", "function", "topic", "bucket") may name."""
+        return {
+            "queue": self.queues,
+            "function": self.functions,
+            "topic": self.topics,
+            "bucket": self.buckets,
+        }[kind]
 
 
 class Unresolved(str):
@@ -87,7 +101,8 @@ class Context:
         self.problems.append(Problem(self.file, line, prefix + message))
 
     def resolve(self, name: Any, kind: str, line: int) -> str | None:
-        """An alias or logical ID of ``kind`` ("queue" or "function") -> logical ID."""
+        """An alias or logical ID of ``kind`` ("queue", "function", "topic", "bucket") ->
+        logical ID."""
         if unresolved(name):
             return None
         if not isinstance(name, str) or not name:
@@ -99,7 +114,7 @@ class Context:
                 return target
             self.error(line, unknown(kind, name, [*self.aliases, *self.aliases.values()]))
             return None
-        known = self.stack.queues if kind == "queue" else self.stack.functions
+        known = self.stack.of_kind(kind)
         if target in known:
             return target
         options = [*known, *(a for a, t in self.aliases.items() if t in known)]

@@ -22,7 +22,24 @@ MAPPING_METRICS = ("polled_events", "invoked_events", "failed_invoke_events", "d
 QUEUE_METRICS = ("visible", "in_flight", "delayed", "total")
 DRAIN_METRICS = ("drained", "drained_counter", "drained_receive_count")
 RUN_METRICS = ("max_counter_sent", "log_streams")
-METRICS = OBSERVATION_METRICS + MAPPING_METRICS + QUEUE_METRICS + DRAIN_METRICS + RUN_METRICS
+# - async metrics: AWS/Lambda by FunctionName for asynchronous invocation (optional
+#   `function:`); topic metrics: AWS/SNS by TopicName (`topic:` required).
+ASYNC_METRICS = (
+    "async_events_received",
+    "async_events_dropped",
+    "dead_letter_errors",
+    "destination_delivery_failures",
+)
+TOPIC_METRICS = ("published", "delivered", "failed")
+METRICS = (
+    OBSERVATION_METRICS
+    + MAPPING_METRICS
+    + QUEUE_METRICS
+    + DRAIN_METRICS
+    + RUN_METRICS
+    + ASYNC_METRICS
+    + TOPIC_METRICS
+)
 
 METRIC_HELP = {
     "invocations": "Lambda Invocations since the run started (all functions, or `function:`)",
@@ -42,6 +59,13 @@ METRIC_HELP = {
     "drained_receive_count": "the highest receive count among the messages drained from a queue",
     "max_counter_sent": "the highest counter the handler logged as sent",
     "log_streams": "how many log streams (execution environments) appeared since the run started",
+    "async_events_received": "AsyncEventsReceived: events queued for asynchronous invocation",
+    "async_events_dropped": "AsyncEventsDropped: asynchronous events dropped without running",
+    "dead_letter_errors": "DeadLetterErrors: events Lambda failed to send to the function's DLQ",
+    "destination_delivery_failures": "DestinationDeliveryFailures: failed sends to a destination",
+    "published": "NumberOfMessagesPublished of the `topic:`",
+    "delivered": "NumberOfNotificationsDelivered of the `topic:` (to its subscriptions)",
+    "failed": "NumberOfNotificationsFailed of the `topic:`",
 }
 
 
@@ -58,6 +82,7 @@ class Condition:
     snapshot: str | None = None
     note: str | None = None
     line: int = 0
+    topic: str | None = None
 
     def subject(self) -> str:
         """e.g. ``invoked_events[source=DeadLetterQueue]``."""
@@ -68,6 +93,7 @@ class Condition:
                 ("function", self.function),
                 ("source", self.source),
                 ("snapshot", self.snapshot),
+                ("topic", self.topic),
             )
             if v is not None
         ]
@@ -223,8 +249,71 @@ class Expect(Step):
         return f"expect {len(self.checks)} check{'s' if len(self.checks) != 1 else ''}"
 
 
+@dataclass(frozen=True)
+class Publish(Step):
+    """SNS Publish to ``topic`` from outside any function (each starts a new chain)."""
+
+    kind: ClassVar[str] = "publish"
+    topic: str
+    body: str
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    def args(self) -> dict[str, Any]:
+        out = super().args()
+        if self.attributes:
+            out["attributes"] = dict(self.attributes)
+        return out
+
+    def summary(self) -> str:
+        return f"publish {self.topic} {self.body}"
+
+
+@dataclass(frozen=True)
+class PutObject(Step):
+    """S3 PutObject into ``bucket`` from outside any function."""
+
+    kind: ClassVar[str] = "put-object"
+    bucket: str
+    key: str
+    body: str
+
+    def summary(self) -> str:
+        return f"put-object {self.bucket}/{self.key}"
+
+
+InvocationType = Literal["Event", "RequestResponse"]
+INVOCATION_TYPES: tuple[InvocationType, ...] = ("Event", "RequestResponse")
+
+
+@dataclass(frozen=True)
+class Invoke(Step):
+    """Lambda Invoke of ``function`` from outside any function; ``payload`` is JSON text."""
+
+    kind: ClassVar[str] = "invoke"
+    function: str
+    payload: str
+    type: InvocationType = "Event"
+
+    def summary(self) -> str:
+        return f"invoke {self.function} ({self.type}) {self.payload}"
+
+
 STEP_TYPES: dict[str, type[Step]] = {
-    t.kind: t for t in (Purge, Seed, Wait, Drain, Snapshot, Connect, Disconnect, Recursion, Expect)
+    t.kind: t
+    for t in (
+        Purge,
+        Seed,
+        Wait,
+        Drain,
+        Snapshot,
+        Connect,
+        Disconnect,
+        Recursion,
+        Expect,
+        Publish,
+        PutObject,
+        Invoke,
+    )
 }
 
 
@@ -247,6 +336,7 @@ class Scenario:
     stop_when: tuple[Condition, ...] = ()
     file: str = ""
     line: int = 0
+    stack: str = "sqs"  # the loop shape it runs on (looplab.scenarios.SHAPES)
 
     def queues(self) -> list[str]:
         """Every queue the scenario names, in first-use order."""

@@ -12,12 +12,14 @@ from looplab.scenarios._context import Context, short, type_name, unresolved
 from looplab.scenarios._errors import unknown
 from looplab.scenarios._load import LList, LMap
 from looplab.scenarios._model import (
+    ASYNC_METRICS,
     DRAIN_METRICS,
     MAPPING_METRICS,
     METRICS,
     OBSERVATION_METRICS,
     QUEUE_METRICS,
     STEP_TYPES,
+    TOPIC_METRICS,
     Condition,
     Connect,
     Disconnect,
@@ -30,9 +32,19 @@ from looplab.scenarios._model import (
     Step,
     Wait,
 )
+from looplab.scenarios._steps_shapes import SHAPE_CHECKS
 
 COMPARATORS = ("equals", "at_least", "at_most", "between")
-CONDITION_KEYS = ("metric", "queue", "function", "source", "snapshot", "note", *COMPARATORS)
+CONDITION_KEYS = (
+    "metric",
+    "queue",
+    "function",
+    "source",
+    "snapshot",
+    "topic",
+    "note",
+    *COMPARATORS,
+)
 EXAMPLE = "e.g. '- wait: {seconds: 120}'"
 
 
@@ -259,16 +271,18 @@ def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> di
     """Which of queue / function / source / snapshot a metric takes, checked and resolved."""
     wants_queue = metric in QUEUE_METRICS or metric in DRAIN_METRICS
     allowed = {"queue"} if wants_queue else set()
-    if metric in OBSERVATION_METRICS:
+    if metric in OBSERVATION_METRICS or metric in ASYNC_METRICS:
         # AWS's function metrics have no source dimension: per source, read a mapping metric.
         allowed = {"function"}
     if metric in MAPPING_METRICS:
         allowed = {"source"}  # summed over the mappings from that queue
+    if metric in TOPIC_METRICS:
+        allowed = {"topic"}
     if metric in QUEUE_METRICS:
         allowed.add("snapshot")
     out: dict[str, str | None] = {}
     ok = True
-    for key in ("queue", "function", "source", "snapshot"):
+    for key in ("queue", "function", "source", "snapshot", "topic"):
         if key not in cond:
             continue
         if key not in allowed:
@@ -295,10 +309,14 @@ def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> di
                 ok = False
             out[key] = cond[key]
             continue
-        out[key] = ctx.resolve(cond[key], "function" if key == "function" else "queue", line)
+        kind = {"function": "function", "topic": "topic"}.get(key, "queue")
+        out[key] = ctx.resolve(cond[key], kind, line)
         ok = ok and out[key] is not None
     if wants_queue and "queue" not in cond:
         ctx.error(cond.line, f"metric {metric!r} needs a 'queue'")
+        ok = False
+    if metric in TOPIC_METRICS and "topic" not in cond:
+        ctx.error(cond.line, f"metric {metric!r} needs a 'topic'")
         ok = False
     if metric in MAPPING_METRICS and "source" not in cond:
         ctx.error(cond.line, f"metric {metric!r} needs a 'source' (the queue of a mapping)")
@@ -315,4 +333,5 @@ _CHECKS = {
     "connect": _mapping_step("connect"),
     "disconnect": _mapping_step("disconnect"),
     "recursion": _recursion,
+    **SHAPE_CHECKS,
 }

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from looplab.scenarios._context import Context, StackNames, Unresolved, type_name
+from looplab.scenarios._context import Context, StackNames, Unresolved, type_name, unresolved
 from looplab.scenarios._errors import Problem, ScenarioError, unknown
 from looplab.scenarios._load import LList, LMap, load_yaml
 from looplab.scenarios._model import Parameter, Scenario, Step
+from looplab.scenarios._shapes import DEFAULT_SHAPE, SHAPES
 from looplab.scenarios._stack_ref import FROM_STACK_KEYS, StackRef, read_stack_ref
 from looplab.scenarios._steps_check import check_condition, check_step
 
 TOP_KEYS = ("version", "aliases", "scenarios")
-SCENARIO_KEYS = ("description", "parameters", "steps", "finally", "stop_when")
+SCENARIO_KEYS = ("description", "stack", "parameters", "steps", "finally", "stop_when")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: "$" allows a final newline
 PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REF_RE = re.compile(r"\$\{([^}]*)\}")
@@ -46,6 +48,13 @@ class ScenarioFile:
         text = body.get("description") if isinstance(body, LMap) else None
         return " ".join(text.split()) if isinstance(text, str) else ""
 
+    def shape(self, name: str) -> str:
+        """The loop shape the scenario names (``stack:``), or the default; an unknown one is
+        returned as written (validation reports it)."""
+        body = self.raw.get(name)
+        shape = body.get("stack", DEFAULT_SHAPE) if isinstance(body, LMap) else DEFAULT_SHAPE
+        return shape if isinstance(shape, str) else DEFAULT_SHAPE
+
     def parameters(self, name: str) -> list[Parameter]:
         body = self.raw.get(name)
         params = body.get("parameters") if isinstance(body, LMap) else None
@@ -64,7 +73,12 @@ class ScenarioFile:
 
 
 def load_file(path: Path, stack: Any = None) -> tuple[ScenarioFile | None, list[Problem]]:
-    """Read the file and check its top level (version, aliases, scenario names)."""
+    """Read the file and check its top level (version, aliases, scenario names).
+
+    ``stack`` is the post's compiled stack (shape ``sqs``), or a mapping of shape name ->
+    compiled stack; a scenario on a shape with no stack given is checked against the
+    shape's contract names (looplab.scenarios._shapes), one on ``sqs`` against the aliases.
+    """
     tree, problems = load_yaml(path)
     ctx = Context(str(path), stack=_names(stack), problems=problems)
     if problems:
@@ -124,7 +138,36 @@ def build_scenario(
 
 
 def _names(stack: Any) -> StackNames | None:
-    return None if stack is None else StackNames.from_stack(stack)
+    """Every name the aliases may target: one stack's, or all shapes' together."""
+    if not isinstance(stack, Mapping):
+        return None if stack is None else StackNames.from_stack(stack)
+    each = [_shape_names(shape, stack) or SHAPES[shape].names for shape in SHAPES]
+    return StackNames(
+        **{
+            f: frozenset().union(*(getattr(n, f) for n in each))
+            for f in ("queues", "functions", "mappings", "mapping_ids", "topics", "buckets")
+        }
+    )
+
+
+def _shape_names(shape: str, stack: Any) -> StackNames | None:
+    """The names a scenario on ``shape`` is checked against (see load_file)."""
+    given = stack.get(shape) if isinstance(stack, Mapping) else None
+    if not isinstance(stack, Mapping) and shape == DEFAULT_SHAPE:
+        given = stack
+    if given is not None:
+        return StackNames.from_stack(given)
+    return None if shape == DEFAULT_SHAPE else SHAPES[shape].names
+
+
+def _shape(ctx: Context, body: LMap) -> str | None:
+    shape = body.get("stack", DEFAULT_SHAPE)
+    if unresolved(shape):
+        return None
+    if shape not in SHAPES:
+        ctx.error(body.line_of("stack"), unknown("stack (loop shape)", shape, SHAPES))
+        return None
+    return shape
 
 
 def _aliases(ctx: Context, raw: Any, line: int) -> dict[str, str]:
@@ -151,11 +194,15 @@ def _aliases(ctx: Context, raw: Any, line: int) -> dict[str, str]:
 def _build(
     sfile: ScenarioFile, name: str, overrides: list[str] | dict[str, str], stack: Any
 ) -> tuple[Scenario | None, list[Problem]]:
-    ctx = Context(str(sfile.path), aliases=sfile.aliases, stack=_names(stack))
+    ctx = Context(str(sfile.path), aliases=sfile.aliases)
     ctx.where = f"scenario {name!r}"
     body = ctx.mapping(sfile.raw[name], f"scenario {name!r}", sfile.raw.line_of(name))
     if body is None:
         return None, ctx.problems
+    shape = _shape(ctx, body)
+    if shape is None:
+        return None, ctx.problems
+    ctx.stack = _shape_names(shape, stack)
     ctx.keys(body, SCENARIO_KEYS, ("description", "steps"), "a scenario")
     description = body.get("description")
     if "description" in body and not isinstance(description, str):
@@ -180,6 +227,7 @@ def _build(
         stop_when=tuple(stop),
         file=str(sfile.path),
         line=body.line,
+        stack=shape,
     )
     return scenario, []
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from looplab.backends import Backend, BackendError, Observations, QueueState, SourceCounts
+from looplab.backends.base import AsyncCounts, TopicCounts
 
 QUEUE, DLQ, FUNCTION = "Queue", "DeadLetterQueue", "RecursiveLambdaFunction"
 
@@ -111,3 +112,29 @@ def test_settle_describe_and_finish(backend: Any) -> None:
     if backend.kind == "aws-moto":
         pytest.skip("finish() reads the recursion config, which moto lacks")
     assert isinstance(backend.finish(), dict)
+
+
+# -- the loop shapes' steps (issue 13) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("publish", ("NoSuchTopic", '{"counter": 0}')),
+        ("put_object", ("NoSuchBucket", "loop/0.json", '{"counter": 0}')),
+        ("invoke", ("NoSuchFunction", {"counter": 0})),
+    ],
+)
+def test_a_shape_step_on_an_unknown_name_is_a_backend_error(
+    backend: Any, call: str, args: tuple[Any, ...]
+) -> None:
+    with pytest.raises(BackendError) as info:
+        getattr(backend, call)(*args)
+    assert args[0] in str(info.value)
+
+
+def test_async_and_topic_counts_are_typed_and_per_stack_name(backend: Any) -> None:
+    obs = backend.observations(since=backend.now())
+    assert set(obs.async_by_function) <= {FUNCTION}
+    assert all(isinstance(v, AsyncCounts) for v in obs.async_by_function.values())
+    assert all(isinstance(v, TopicCounts) for v in obs.by_topic.values())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from looplab.backends.aws import _shape_steps
 from looplab.backends.aws._account_guard import GuardError, check_identity, check_stack
 from looplab.backends.aws._budget import InvocationBudget
 from looplab.backends.aws._busy import Busy
@@ -209,6 +210,15 @@ class AwsBackend:
             self.calls("sqs", "PurgeQueue", url, QueueUrl=url)
         self._purged_at[queue] = self.clock.now()
         self._queue_cache.pop(queue, None)
+
+    def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
+        return _shape_steps.publish(self.record, self.calls, topic, message, attributes)
+
+    def put_object(self, bucket: str, key: str, body: str | bytes) -> None:
+        _shape_steps.put_object(self.record, self.calls, bucket, key, body)
+
+    def invoke(self, function: str, payload: Any, invocation_type: str = "Event") -> dict[str, Any]:
+        return _shape_steps.invoke(self.record, self.calls, function, payload, invocation_type)
 
     def _mapping_id(self, function: str, source_queue: str) -> str:
         for lid, (fn, source) in self.mappings.items():

@@ -25,7 +25,7 @@ from looplab.backends.base import BackendError
 
 __all__ = ["SERVICES", "AwsCallError", "Calls"]
 
-SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts")
+SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts", "sns", "s3")
 
 # AWS's own endpoint hosts (commercial, China, the dual-stack api.aws names).
 _AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")

@@ -169,6 +169,9 @@ function validateScenarios(doc, template, file) {
   }
   for (const [scenarioName, scenario] of Object.entries(scenarios)) {
     if (!isMapping(scenario)) continue; // the Python loader reports the shape
+    // A scenario on another loop shape (`stack: sns`, issue 13) names that shape's stack,
+    // not this one: looplab.scenarios checks it against its own.
+    if (scenario.stack !== undefined && scenario.stack !== 'sqs') continue;
     // stop_when holds conditions that name queues and functions exactly as steps do.
     for (const section of ['steps', 'finally', 'stop_when']) {
       const steps = scenario[section];
