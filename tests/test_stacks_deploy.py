@@ -21,7 +21,7 @@ from looplab.deploy import SHAPES, DeployError, deploy, remove, stack_file
 class Recorder:
     def __init__(self, project: Path) -> None:
         self.project = project
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any], list[str]]] = []
 
     def run(self, command: str, **kwargs: Any) -> None:
         # The shape's config sits at the project root only while the command runs.

@@ -1,4 +1,4 @@
-"""The loop shapes' handlers with botocore's Stubber: counter + 1 out, the cap, bad input skipped."""
+"""The loop shapes' handlers with botocore's Stubber: counter + 1 out, the cap, bad input."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_sns_reads_raw_sqs_records_of_the_sns_sqs_shape(sns, capsys):
 
 
 def test_sns_stops_at_the_cap(sns, capsys):
-    module, stub = sns  # no response queued: a publish would raise
+    module, _ = sns  # no response queued: a publish would raise
     module.handler(sns_event(json.dumps({"counter": 5})), None)
     assert "Counter is 5, exiting" in capsys.readouterr().out
 
@@ -97,7 +97,7 @@ def test_sns_stops_at_the_cap(sns, capsys):
     ["not json", "[1]", json.dumps({"counter": "7"}), json.dumps({"counter": True}), None],
 )
 def test_sns_skips_bad_messages(sns, capsys, message):
-    module, stub = sns
+    module, _ = sns
     result = module.handler(sns_event(message), None)
     assert result["body"] == "Nothing to do"
     assert "Skipping message m0" in capsys.readouterr().out
