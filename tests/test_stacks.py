@@ -142,3 +142,15 @@ def test_the_config_is_in_the_cache_key():
     assert a != b
     assert "LoopTopic" in json.loads((a / TEMPLATE_NAME).read_text())["Resources"]
     assert "LoopTopic" not in json.loads((b / TEMPLATE_NAME).read_text())["Resources"]
+
+
+def test_load_stack_reads_each_shape_by_its_config(packaged):
+    from looplab.stack import load_stack
+
+    shape, _, template = packaged
+    stack = load_stack(PROJECT_DIR, STAGE, REGION, config=SHAPES[shape])
+    assert stack.name == f"looplab-{shape}-{STAGE}"
+    functions = {
+        k for k, v in template["Resources"].items() if v["Type"] == "AWS::Lambda::Function"
+    }
+    assert set(stack.functions) == functions
