@@ -17,26 +17,37 @@ from looplab.cli import DEFAULTS
         "stage": "Stage to deploy (default: dev)",
         "region": "AWS region (default: eu-central-1)",
         "param": "A stack parameter as key=value, e.g. dlqTrigger=true (repeatable)",
+        "shape": "Loop shape: sqs (serverless.yml, default), sns, sns-sqs, s3, lambda, chain",
     },
     iterable=["param"],
 )
-def deploy(c, stage="dev", region="eu-central-1", param=None):
-    """Deploy the experiment stack to AWS with osls (npx sls deploy)."""
+def deploy(c, stage="dev", region="eu-central-1", param=None, shape="sqs"):
+    """Deploy a loop shape's stack to AWS with osls (npx sls deploy)."""
     from looplab.deploy import DeployError
     from looplab.deploy import deploy as run_deploy
 
     try:
-        run_deploy(c, stage=stage, region=region, params=param or [])
-    except DeployError as exc:  # bad input (a --param that is not key=value): no traceback
+        run_deploy(c, stage=stage, region=region, params=param or [], shape=shape)
+    except DeployError as exc:  # bad input (a --param or --shape): no traceback
         raise Exit(f"error: {exc}", code=2) from None
 
 
-@task(help={"stage": "Stage to remove (default: dev)", "region": "AWS region"})
-def remove(c, stage="dev", region="eu-central-1"):
-    """Remove the experiment stack (the plugin disables every mapping first)."""
+@task(
+    help={
+        "stage": "Stage to remove (default: dev)",
+        "region": "AWS region",
+        "shape": "Loop shape: sqs (serverless.yml, default), sns, sns-sqs, s3, lambda, chain",
+    }
+)
+def remove(c, stage="dev", region="eu-central-1", shape="sqs"):
+    """Remove a loop shape's stack (the plugin disables every mapping first)."""
+    from looplab.deploy import DeployError
     from looplab.deploy import remove as run_remove
 
-    run_remove(c, stage=stage, region=region)
+    try:
+        run_remove(c, stage=stage, region=region, shape=shape)
+    except DeployError as exc:
+        raise Exit(f"error: {exc}", code=2) from None
 
 
 def _looplab(c, key, given=None):

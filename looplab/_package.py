@@ -35,8 +35,16 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["TEMPLATE_NAME", "PackageError", "compiled_template", "is_compiled"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "TEMPLATE_NAME",
+    "PackageError",
+    "compiled_template",
+    "config_at_root",
+    "is_compiled",
+]
 
+DEFAULT_CONFIG = "serverless.yml"  # the post's stack (shape sqs)
 TEMPLATE_NAME = "cloudformation-template-update-stack.json"
 # What never shapes the package: dependencies, looplab's own code, tests, results, caches
 # (and scenarios.yaml, which looplab's packaging does not check: see _run_sls_package).
@@ -54,20 +62,32 @@ class PackageError(RuntimeError):
 
 
 def is_compiled(
-    project_dir: Path, stage: str, region: str, params: dict[str, str] | None = None
+    project_dir: Path,
+    stage: str,
+    region: str,
+    params: dict[str, str] | None = None,
+    config: str = DEFAULT_CONFIG,
 ) -> bool:
     """Whether the cache already holds a sound entry for these inputs (no compile needed)."""
     params = dict(sorted((params or {}).items()))
-    key = _input_hash(project_dir, stage, region, params)
+    key = _input_hash(project_dir, stage, region, params, config)
     return _sound(_cache(project_dir) / key)
 
 
 def compiled_template(
-    project_dir: Path, stage: str, region: str, params: dict[str, str] | None = None
+    project_dir: Path,
+    stage: str,
+    region: str,
+    params: dict[str, str] | None = None,
+    config: str = DEFAULT_CONFIG,
 ) -> Path:
-    """Return the directory holding the compiled template (and ``code/``), packaging if needed."""
+    """Return the directory holding the compiled template (and ``code/``), packaging if needed.
+
+    ``config`` is the osls config relative to ``project_dir`` (``serverless.yml``, or a loop
+    shape's ``stacks/<shape>.yml``); it is part of the cache key.
+    """
     params = dict(sorted((params or {}).items()))
-    key = _input_hash(project_dir, stage, region, params)
+    key = _input_hash(project_dir, stage, region, params, config)
     cache = _cache(project_dir)
     out = cache / key
     if _sound(out):
@@ -82,7 +102,7 @@ def compiled_template(
         try:
             work = _private_copy(project_dir, tmp / "project")
             built = tmp / "out"
-            _run_sls_package(project_dir, work, built, stage, region, params)
+            _run_sls_package(project_dir, work, built, stage, region, params, config)
             for artifact in built.glob("*.zip"):
                 with zipfile.ZipFile(artifact) as zf:
                     zf.extractall(built / "code")
@@ -165,15 +185,42 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return hook
 
 
+def config_at_root(work: Path, config: str) -> str:
+    """Put ``config`` where osls accepts it and return its name there.
+
+    osls refuses a ``--config`` outside the service folder (NESTED_CUSTOM_CONFIGURATION_PATH:
+    paths in a config resolve against the working directory), so a shape's
+    ``stacks/<shape>.yml`` is copied to the root of ``work`` as a hidden file (hidden files
+    are never package inputs) whose paths then resolve against the project root.
+    """
+    if Path(config).parent == Path("."):
+        return config
+    source = work / config
+    if not source.is_file():
+        raise PackageError(f"osls config {config} not found in {work}")
+    name = f".looplab-{Path(config).name}"
+    shutil.copy2(source, work / name)
+    return name
+
+
 def _run_sls_package(
-    project_dir: Path, work: Path, out: Path, stage: str, region: str, params: dict[str, str]
+    project_dir: Path,
+    work: Path,
+    out: Path,
+    stage: str,
+    region: str,
+    params: dict[str, str],
+    config: str = DEFAULT_CONFIG,
 ) -> None:
     sls = project_dir / "node_modules" / ".bin" / "sls"
     if not sls.exists():
         raise PackageError(
             f"{sls} not found: run `npm ci` in {project_dir} first (osls compiles the stack)."
         )
-    cmd = [str(sls), "package", "--stage", stage, "--region", region, "--package", str(out)]
+    if not (project_dir / config).is_file():
+        raise PackageError(f"osls config {config} not found in {project_dir}")
+    cmd = [str(sls), "package", "--config", config_at_root(work, config)]
+    cmd += ["--stage", stage, "--region", region, "--package", str(out)]
     cmd += [f"--param={k}={v}" for k, v in params.items()]
     env = {
         **os.environ,
@@ -216,13 +263,19 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
             continue
 
 
-def _input_hash(project_dir: Path, stage: str, region: str, params: dict[str, str]) -> str:
+def _input_hash(
+    project_dir: Path,
+    stage: str,
+    region: str,
+    params: dict[str, str],
+    config: str = DEFAULT_CONFIG,
+) -> str:
     """Everything that can change the package: the project's files (package patterns may
-    reach any of them), the environment variables serverless.yml reads, the options."""
-    config = project_dir / "serverless.yml"
-    names = sorted(set(_ENV_REFERENCE.findall(config.read_text()))) if config.is_file() else []
+    reach any of them), which config, the environment variables it reads, the options."""
+    path = project_dir / config
+    names = sorted(set(_ENV_REFERENCE.findall(path.read_text()))) if path.is_file() else []
     env = {name: os.environ.get(name) for name in names}
-    digest = hashlib.sha256(json.dumps([stage, region, params, env]).encode())
+    digest = hashlib.sha256(json.dumps([stage, region, params, env, config]).encode())
     for path in sorted(_project_files(project_dir)):
         digest.update(str(path.relative_to(project_dir)).encode())
         digest.update(path.read_bytes())

@@ -1,21 +1,53 @@
-"""Deploy and remove the experiment stack on AWS: thin wrappers around ``npx sls``.
+"""Deploy and remove a stack on AWS: thin wrappers around ``npx sls``.
 
 The work happens in osls and in the project's plugin (serverless-plugins/experiment-hooks):
-after a deploy it records the stack in ``.looplab/stacks/<stage>.json``; before a remove it
-disables every event source mapping. These wrappers only build the command line and say
-clearly what is missing, because a bare ``npx sls`` without ``node_modules`` would try to
-download a *different* package called ``sls`` from the registry.
+after a deploy it records the stack in ``.looplab/stacks/`` (see :func:`stack_file`); before
+a remove it disables every event source mapping. These wrappers only build the command line
+and say clearly what is missing, because a bare ``npx sls`` without ``node_modules`` would try
+to download a *different* package called ``sls`` from the registry.
+
+A stack is one of the loop shapes in :data:`SHAPES`: the post's ``sqs`` (serverless.yml) or
+one of stacks/<shape>.yml. osls accepts ``--config`` only for a file at the root of the
+service folder, so a shape's config is copied to a hidden file at the project root for the
+command and removed afterwards; its paths are written relative to the project root.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+__all__ = [
+    "DEFAULT_SHAPE",
+    "SHAPES",
+    "DeployError",
+    "config_for_shape",
+    "deploy",
+    "remove",
+    "sls_command",
+    "stack_file",
+]
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9]*=.*$")
+
+DEFAULT_SHAPE = "sqs"
+# Shape name -> osls config (relative to the project); stacks/README.md has their logical IDs.
+SHAPES: dict[str, str] = {
+    "sqs": "serverless.yml",
+    "sns": "stacks/sns.yml",
+    "sns-sqs": "stacks/sns-sqs.yml",
+    "s3": "stacks/s3.yml",
+    "lambda": "stacks/lambda.yml",
+    "chain": "stacks/chain.yml",
+}
+# The service name of each shape's config: it names the CloudFormation stack and the file.
+_SERVICES = {name: "looplab" if name == "sqs" else f"looplab-{name}" for name in SHAPES}
 
 
 class Runner(Protocol):
@@ -28,9 +60,37 @@ class DeployError(RuntimeError):
     """The deploy could not be started; the message says what to do."""
 
 
-def sls_command(action: str, stage: str, region: str, params: list[str] | None = None) -> list[str]:
+def config_for_shape(shape: str) -> str:
+    """The osls config of ``shape``; a name not in :data:`SHAPES` is refused with the list."""
+    try:
+        return SHAPES[shape]
+    except KeyError:
+        raise DeployError(
+            f"unknown shape {shape!r}: valid shapes are {', '.join(SHAPES)}"
+        ) from None
+
+
+def stack_file(project_dir: Path, shape: str, stage: str) -> Path:
+    """Where the plugin records a deployed shape: the post's stack keeps ``<stage>.json``,
+    the others ``<service>-<stage>.json`` (e.g. ``looplab-sns-dev.json``)."""
+    config_for_shape(shape)
+    service = _SERVICES[shape]
+    name = f"{stage}.json" if service == "looplab" else f"{service}-{stage}.json"
+    return project_dir / ".looplab" / "stacks" / name
+
+
+def sls_command(
+    action: str,
+    stage: str,
+    region: str,
+    params: list[str] | None = None,
+    config: str | None = None,
+) -> list[str]:
     """The ``npx sls`` argument list for ``action`` (deploy / remove)."""
-    cmd = ["npx", "--no", "sls", action, "--stage", stage, "--region", region]
+    cmd = ["npx", "--no", "sls", action]
+    if config is not None:
+        cmd += ["--config", config]
+    cmd += ["--stage", stage, "--region", region]
     for param in params or []:
         if not _PARAM.match(param):
             raise DeployError(
@@ -48,17 +108,60 @@ def _check_node_modules(project_dir: Path) -> None:
         )
 
 
+@contextlib.contextmanager
+def _root_config(project_dir: Path, shape: str) -> Iterator[str | None]:
+    """The ``--config`` value for ``shape`` (None: the default serverless.yml), with the
+    shape's config copied to the project root for as long as the command runs."""
+    config = config_for_shape(shape)
+    if shape == DEFAULT_SHAPE:
+        yield None
+        return
+    source = project_dir / config
+    if not source.is_file():
+        raise DeployError(f"{source} not found: the {shape!r} shape's osls config")
+    target = project_dir / f".looplab-{source.name}"
+    shutil.copy2(source, target)
+    try:
+        yield target.name
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _run(c: Runner, project_dir: Path, cmd: list[str], shape: str) -> None:
+    line = f"cd {shlex.quote(str(project_dir))} && {shlex.join(cmd)}"
+    if shape == DEFAULT_SHAPE:
+        c.run(line, pty=False)
+    else:
+        # scenarios.yaml describes the post's stack; looplab's own validator checks a
+        # shape's scenarios against its stack when they run.
+        c.run(line, pty=False, env={"LOOPLAB_SKIP_SCENARIOS_CHECK": "1"})
+
+
 def deploy(
-    c: Runner, stage: str, region: str, params: list[str], project_dir: Path = PROJECT_DIR
+    c: Runner,
+    stage: str,
+    region: str,
+    params: list[str],
+    project_dir: Path = PROJECT_DIR,
+    shape: str = DEFAULT_SHAPE,
 ) -> None:
-    """Deploy the stack with osls; the plugin then writes .looplab/stacks/<stage>.json."""
+    """Deploy a shape's stack with osls; the plugin then writes :func:`stack_file`."""
+    config_for_shape(shape)
     _check_node_modules(project_dir)
-    cmd = sls_command("deploy", stage, region, params)
-    c.run(f"cd {shlex.quote(str(project_dir))} && {shlex.join(cmd)}", pty=False)
+    with _root_config(project_dir, shape) as config:
+        cmd = sls_command("deploy", stage, region, params, config)
+        _run(c, project_dir, cmd, shape)
 
 
-def remove(c: Runner, stage: str, region: str, project_dir: Path = PROJECT_DIR) -> None:
-    """Remove the stack; the plugin disables every mapping first and deletes the stack file."""
+def remove(
+    c: Runner,
+    stage: str,
+    region: str,
+    project_dir: Path = PROJECT_DIR,
+    shape: str = DEFAULT_SHAPE,
+) -> None:
+    """Remove a shape's stack; the plugin disables every mapping first, then deletes its file."""
+    config_for_shape(shape)
     _check_node_modules(project_dir)
-    cmd = sls_command("remove", stage, region)
-    c.run(f"cd {shlex.quote(str(project_dir))} && {shlex.join(cmd)}", pty=False)
+    with _root_config(project_dir, shape) as config:
+        _run(c, project_dir, sls_command("remove", stage, region, config=config), shape)

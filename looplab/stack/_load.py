@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from looplab._package import TEMPLATE_NAME, compiled_template
+from looplab._package import DEFAULT_CONFIG, TEMPLATE_NAME, compiled_template
 from looplab.stack._builder import build_stack
 from looplab.stack._specs import DEFAULT_REGION, Stack
 
@@ -17,10 +17,15 @@ def load_stack(
     stage: str = "dev",
     region: str = DEFAULT_REGION,
     params: dict[str, str] | None = None,
+    config: str = DEFAULT_CONFIG,
 ) -> Stack:
-    """Compile serverless.yml (cached) and read the stack from the compiled template."""
+    """Compile ``config`` (cached) and read the stack from the compiled template.
+
+    ``config`` is relative to ``project_dir``: serverless.yml (the post's stack) or a loop
+    shape's ``stacks/<shape>.yml`` (looplab.deploy.SHAPES maps shape names to them).
+    """
     project_dir = Path(project_dir).resolve()
-    out = compiled_template(project_dir, stage, region, params)
+    out = compiled_template(project_dir, stage, region, params, config)
     template = json.loads((out / TEMPLATE_NAME).read_text())
     code_dir = out / "code" if (out / "code").is_dir() else project_dir
     service = _service_name(out) or "looplab"

@@ -3,7 +3,8 @@
 // looplab's Serverless plugin: where the stack meets the experiments.
 //
 //   after deploy     record stack name, stage, region, account, outputs and resources in
-//                    .looplab/stacks/<stage>.json (the aws backend reads it)
+//                    .looplab/stacks/<stage>.json (the aws backend reads it; a loop shape's
+//                    service other than looplab: <service>-<stage>.json)
 //   before remove    disable every event source mapping of the stack, and confirm; a
 //                    failure is retried, then reported, and never aborts the removal
 //   after remove     delete the stack file
@@ -79,7 +80,7 @@ class ExperimentHooks {
   }
 
   get stackFile() {
-    return stackFilePath(this.servicePath, this.stage);
+    return stackFilePath(this.servicePath, this.stage, this.serverless.service.service);
   }
 
   async awsConfig() {
