@@ -78,9 +78,9 @@ SHAPES: dict[str, Shape] = {
             "chain",
             "stacks/chain.yml",
             _names(
-                ("Q1", "Q2", "Q1DeadLetterQueue", "Q2DeadLetterQueue"),
+                ("FirstQueue", "SecondQueue", "FirstDeadLetterQueue", "SecondDeadLetterQueue"),
                 ("FirstLambdaFunction", "SecondLambdaFunction"),
-                (("FirstLambdaFunction", "Q1"), ("SecondLambdaFunction", "Q2")),
+                (("FirstLambdaFunction", "FirstQueue"), ("SecondLambdaFunction", "SecondQueue")),
             ),
         ),
     )
