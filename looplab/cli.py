@@ -9,7 +9,6 @@ expectations after it decide); it is listed as a warning in the summary and the 
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -176,10 +175,6 @@ def load_shape_stack(
         return load_stack_for(project, stage, params) if params else load_stack_for(project, stage)
     if not (project / config).is_file():
         raise BadInput(f"the scenario runs on stack {shape!r}, whose config {config} is missing")
-    # load_stack(project_dir, stage, region, params, config=...) compiles another config;
-    # a looplab whose load_stack predates it can only say so.
-    if "config" not in inspect.signature(stack.load_stack).parameters:
-        raise BadInput(f"this looplab compiles only serverless.yml; stack {shape!r} needs {config}")
     try:
         return stack.load_stack(project, stage, stack.DEFAULT_REGION, params, config=config)
     except stack.TemplateError as exc:

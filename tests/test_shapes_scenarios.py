@@ -1,0 +1,45 @@
+"""Every loop shape's shipped scenario, end to end on the simulator: scenarios.yaml ->
+looplab.cli -> the shape's own osls config compiled by `sls package` -> the simulator
+(SNS, S3, asynchronous invocation, SQS) -> the journal, with the AWS-documented outcome:
+the chain stops after about 16 invocations and the stopped event reaches the DLQ or
+on-failure destination the stack configures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from looplab import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# scenario -> (function, where the stopped event must end up, or None when it is redriven)
+SHAPES = {
+    "sns-loop": ("RelayLambdaFunction", "RelayDeadLetterQueue"),
+    "sns-sqs-loop": ("RelayLambdaFunction", None),
+    "s3-loop": ("RelayLambdaFunction", "RelayFailureQueue"),
+    "lambda-loop": ("RelayLambdaFunction", "RelayFailureQueue"),
+    "chain-loop": ("FirstLambdaFunction", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_each_shape_stops_and_its_stopped_event_lands(name: str, tmp_path: Path) -> None:
+    code = cli.main(["scenario", "--name", name, "--results", str(tmp_path)])
+    assert code == 0
+    (journal,) = tmp_path.glob("runs/*/journal.json")
+    doc = json.loads(journal.read_text())
+    assert doc["status"] == "completed"
+    assert doc["stack"] == name.removesuffix("-loop")
+    checks = doc["expectations"]
+    assert checks and all(c["passed"] for c in checks)
+    function, landing = SHAPES[name]
+    # The simulator's threshold is exact (16 per function per chain; SimParams).
+    ran = doc["observations"]["by_function"][function]
+    assert (ran["invocations"], ran["recursive_invocations_dropped"]) == (16, 1)
+    if landing is not None:
+        assert {"check": f"drained[queue={landing}]", "actual": 1, "passed": True}.items() <= next(
+            c for c in checks if c["check"] == f"drained[queue={landing}]"
+        ).items()
