@@ -71,7 +71,8 @@ def open_backend(
     ``stack`` is the compiled template (looplab.stack.Stack): it says which mapping joins
     which queue to which function; the record gives their physical IDs.
     """
-    record = record or StackRecord.load(project, stage)
+    # A loop shape's stack is its own service with its own record (stack.service).
+    record = record or StackRecord.load(project, stage, getattr(stack, "service", "looplab"))
     calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url, params=params)
     mappings = {lid: (m.function, m.source_queue) for lid, m in stack.mappings.items()}
     return AwsBackend(

@@ -28,8 +28,15 @@ class StackRecordError(BackendError):
     """The record is missing, unreadable or does not match the deployed stack (exit 2)."""
 
 
-def record_path(project: Path | str, stage: str) -> Path:
-    return Path(project) / ".looplab" / "stacks" / f"{stage}.json"
+POST_SERVICE = "looplab"
+"""The post's stack's service; every other loop shape is ``looplab-<shape>``."""
+
+
+def record_path(project: Path | str, stage: str, service: str = POST_SERVICE) -> Path:
+    """Where the plugin records a deploy (looplab.deploy.stack_file): the post's stack at
+    ``<stage>.json`` (as ever), every other shape at ``<service>-<stage>.json``."""
+    name = f"{stage}.json" if service == POST_SERVICE else f"{service}-{stage}.json"
+    return Path(project) / ".looplab" / "stacks" / name
 
 
 def refresh_command(stage: str, region: str | None) -> str:
@@ -86,8 +93,14 @@ class StackRecord:
         )
 
     @classmethod
-    def load(cls, project: Path | str, stage: str) -> StackRecord:
-        path = record_path(project, stage)
+    def load(cls, project: Path | str, stage: str, service: str = POST_SERVICE) -> StackRecord:
+        path = record_path(project, stage, service)
+        if not path.is_file() and service != POST_SERVICE:
+            shape = service.removeprefix(f"{POST_SERVICE}-")
+            raise StackRecordError(
+                f"no stack record of loop shape {shape!r} for stage {stage!r} ({path}): "
+                f"deploy it with `invoke deploy --shape {shape} --stage {stage}`"
+            )
         if not path.is_file():
             raise StackRecordError(
                 f"no stack record for stage {stage!r} ({path}): deploy the stack with "
