@@ -115,6 +115,9 @@ class Probe:
         """An async (per function, or all) or topic metric; a backend that does not read
         them leaves them out, and the check fails as not observed rather than as zero."""
         obs = self.observations()
+        if cond.metric in obs.pending() and cond.op not in _SAFE_WHEN_PENDING:
+            where = obs.provenance[cond.metric].source
+            return Reading(None, f"{cond.subject()} has not settled yet ({where})")
         if cond.metric in TOPIC_METRICS:
             topic = obs.by_topic.get(cond.topic or "")
             if topic is None:

@@ -19,19 +19,24 @@ from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._record import StackRecord
 from looplab.backends.base import (
+    ASYNC_METRICS,
     FUNCTION_METRICS,
     SOURCE_METRICS,
+    TOPIC_METRICS,
+    AsyncCounts,
     FunctionCounts,
     FunctionLogEvent,
     MetricPoint,
     Observations,
     Provenance,
     SourceCounts,
+    TopicCounts,
 )
 from looplab.journal import metric_query
 
 __all__ = ["Observer", "Stability"]
 
+_LAMBDA, _SNS, _TOPIC = "AWS/Lambda", "AWS/SNS", "AWS::SNS::Topic"
 _SENT = re.compile(r"^Sending count (-?\d+)")
 _START = re.compile(r"^START RequestId: ")
 
@@ -84,14 +89,21 @@ class Observer:
 
     # -- metrics -------------------------------------------------------------------------
 
-    def _queries(self) -> list[tuple[str, str, str, str, str]]:
-        """(id, metric, dimension, value, key) for every metric a poll reads."""
+    def _queries(self) -> list[tuple[str, str, str, str, str, str]]:
+        """(id, namespace, metric, dimension, value, key) for every metric a poll reads."""
         out = []
         for i, lid in enumerate(self.record.functions):
             name = self.record.function_name(lid)
-            for field_name, metric in FUNCTION_METRICS.items():
+            for field_name, metric in {**FUNCTION_METRICS, **ASYNC_METRICS}.items():
                 out.append(
-                    (f"f{i}_{field_name}", metric, "FunctionName", name, f"f:{lid}:{field_name}")
+                    (
+                        f"f{i}_{field_name}",
+                        _LAMBDA,
+                        metric,
+                        "FunctionName",
+                        name,
+                        f"f:{lid}:{field_name}",
+                    )
                 )
         for i, lid in enumerate(self.record.mappings):
             uuid = self.record.mapping_uuid(lid)
@@ -99,11 +111,19 @@ class Observer:
                 out.append(
                     (
                         f"m{i}_{field_name}",
+                        _LAMBDA,
                         metric,
                         "EventSourceMappingUUID",
                         uuid,
                         f"m:{lid}:{field_name}",
                     )
+                )
+        for i, lid in enumerate(self.record.of_type(_TOPIC)):
+            # A topic's physical ID is its ARN; AWS/SNS names it by TopicName.
+            name = self.record.resources[lid]["physicalId"].rsplit(":", 1)[-1]
+            for field_name, metric in TOPIC_METRICS.items():
+                out.append(
+                    (f"t{i}_{field_name}", _SNS, metric, "TopicName", name, f"t:{lid}:{field_name}")
                 )
         return out
 
@@ -147,12 +167,12 @@ class Observer:
             return cached[2]
         specs = self._queries()
         queries = [
-            _query(qid, metric, dim, value, "Sum", self.params.period)
-            for qid, metric, dim, value, _ in specs
+            _query(qid, metric, dim, value, "Sum", self.params.period, ns)
+            for qid, ns, metric, dim, value, _ in specs
         ]
         start, end = self._window(since, now)
         data = self._get_metric_data(queries, start, end) if queries else {}
-        totals = {key: sum(v for _, v in data.get(qid, [])) for qid, _, _, _, key in specs}
+        totals = {key: sum(v for _, v in data.get(qid, [])) for qid, _, _, _, _, key in specs}
         self._metrics_cache = (since, now, totals)
         return totals
 
@@ -249,12 +269,30 @@ class Observer:
             counts = SourceCounts(**{f: int(totals.get(f"m:{lid}:{f}", 0)) for f in SOURCE_METRICS})
             source = self.mapping_sources.get(lid, lid)
             obs.by_source.setdefault(source, SourceCounts()).add(counts)
+        for lid in self.record.functions:
+            obs.async_by_function[lid] = AsyncCounts(
+                **{f: int(totals.get(f"f:{lid}:{f}", 0)) for f in ASYNC_METRICS}
+            )
+        for lid in self.record.of_type(_TOPIC):
+            obs.by_topic[lid] = TopicCounts(
+                **{f: int(totals.get(f"t:{lid}:{f}", 0)) for f in TOPIC_METRICS}
+            )
         for f, metric in FUNCTION_METRICS.items():
             value = (getattr(obs, f), tuple(getattr(c, f) for c in obs.by_function.values()))
             settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
             obs.provenance[f] = Provenance(
                 f"cloudwatch:AWS/Lambda {metric} by FunctionName", settled
             )
+        for f, metric in ASYNC_METRICS.items():
+            value = tuple(sorted((k, getattr(c, f)) for k, c in obs.async_by_function.items()))
+            settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
+            obs.provenance[f] = Provenance(
+                f"cloudwatch:AWS/Lambda {metric} by FunctionName", settled
+            )
+        for f, metric in TOPIC_METRICS.items():
+            value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_topic.items()))
+            settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
+            obs.provenance[f] = Provenance(f"cloudwatch:AWS/SNS {metric} by TopicName", settled)
         for f, metric in SOURCE_METRICS.items():
             value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_source.items()))
             settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
@@ -288,8 +326,8 @@ class Observer:
     def series(self, since: float, until: float) -> list[MetricPoint]:
         specs = self._queries()
         queries = [
-            _query(qid, metric, dim, value, "Sum", self.params.period)
-            for qid, metric, dim, value, _ in specs
+            _query(qid, metric, dim, value, "Sum", self.params.period, ns)
+            for qid, ns, metric, dim, value, _ in specs
         ]
         sqs = []
         for i, lid in enumerate(self.record.queues):
@@ -303,8 +341,8 @@ class Observer:
         start, end = self._window(since, until)
         data = self._get_metric_data(queries, start, end)
         points = []
-        for qid, metric, _dim, value, _ in specs:
-            points += [MetricPoint("AWS/Lambda", metric, value, t, v) for t, v in data.get(qid, [])]
+        for qid, ns, metric, _dim, value, _ in specs:
+            points += [MetricPoint(ns, metric, value, t, v) for t, v in data.get(qid, [])]
         for qid, metric, name in sqs:
             points += [MetricPoint("AWS/SQS", metric, name, t, v) for t, v in data.get(qid, [])]
         return sorted(points, key=lambda p: (p.namespace, p.metric, p.resource, p.minute))

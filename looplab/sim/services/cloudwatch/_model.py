@@ -18,6 +18,7 @@ STATS: tuple[Stat, ...] = ("Sum", "SampleCount", "Average", "Minimum", "Maximum"
 
 LAMBDA = "AWS/Lambda"
 SQS = "AWS/SQS"
+SNS = "AWS/SNS"
 
 # metric -> unit, per (namespace, dimension name) it is published under (AWS's metric pages:
 # "Lambda function metrics", "Event source mapping metrics", "Available CloudWatch metrics
@@ -29,6 +30,18 @@ FUNCTION_METRICS = {
     "RecursiveInvocationsDropped": "Count",
     "ConcurrentExecutions": "Count",
     "Duration": "Milliseconds",
+    # Asynchronous invocation (Lambda's "Asynchronous invocation metrics").
+    "AsyncEventsReceived": "Count",
+    "AsyncEventAge": "Milliseconds",
+    "AsyncEventsDropped": "Count",
+    "DeadLetterErrors": "Count",
+    "DestinationDeliveryFailures": "Count",
+}
+TOPIC_METRICS = {  # SNS's "Amazon SNS metrics", dimension TopicName
+    "NumberOfMessagesPublished": "Count",
+    "NumberOfNotificationsDelivered": "Count",
+    "NumberOfNotificationsFailed": "Count",
+    "PublishSize": "Bytes",
 }
 MAPPING_METRICS = {
     "PolledEventCount": "Count",
@@ -51,6 +64,7 @@ CATALOG: dict[tuple[str, str | None], dict[str, str]] = {
     (LAMBDA, None): FUNCTION_METRICS,  # Lambda's account-level series, no dimension
     (LAMBDA, "EventSourceMappingUUID"): MAPPING_METRICS,
     (SQS, "QueueName"): QUEUE_METRICS,
+    (SNS, "TopicName"): TOPIC_METRICS,
 }
 
 # Counters an active queue publishes every minute, zero or not ("AWS/SQS" metrics are
