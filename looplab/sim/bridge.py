@@ -17,6 +17,11 @@ the call's context), else the one whose clock is running handler code. While any
 simulator is open and neither applies, the call is REFUSED with an error naming it: a
 local simulation must never reach a real account. With no simulator open, the bridge
 returns None and botocore carries on (the deploy tests talk to moto that way).
+
+A session made before the handlers were installed never emits them, so the last line of
+defence is botocore's own network send (``Endpoint._send``): while any simulator is open it
+raises ``LooplabRefused`` instead of opening a connection. Bridged calls never get there
+(``before-call`` short-circuits them), so routing is unchanged.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import gc
 import weakref
 from typing import Any, Protocol
 
-from botocore import handlers
+from botocore import endpoint, handlers
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 
 from looplab.sim.services import ServiceError, error_reply
 
@@ -153,6 +159,33 @@ def _refuse(model: Any) -> tuple[AWSResponse, dict[str, Any]]:
 
 _NO_REQUEST = "00000000-0000-0000-0000-000000000000"
 
+
+def _guarded_send(original: Any) -> Any:
+    def _send(self: Any, request: Any) -> Any:
+        if _any_open():
+            message = (
+                f"{request.method} {request.url} refused: a looplab Simulator is open in this "
+                "process and this client predates looplab's bridge (its botocore session was "
+                "made before the first Simulator); it is not sent to the network"
+            )
+            raise ClientError(
+                {
+                    "Error": {"Code": "LooplabRefused", "Message": message},
+                    "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": _NO_REQUEST},
+                },
+                "send",
+            )
+        return original(self, request)
+
+    _send.looplab_guard = True  # type: ignore[attr-defined]
+    return _send
+
+
+def _install_send_guard() -> None:
+    if not getattr(endpoint.Endpoint._send, "looplab_guard", False):
+        endpoint.Endpoint._send = _guarded_send(endpoint.Endpoint._send)  # type: ignore[method-assign]
+
+
 _SPECS = (
     ("before-parameter-build", _stash, handlers.REGISTER_LAST),
     ("before-call", _before_call, handlers.REGISTER_LAST),
@@ -160,7 +193,9 @@ _SPECS = (
 
 
 def ensure_installed() -> None:
-    """Make every botocore session created from now on carry the bridge (idempotent)."""
+    """Make every botocore session created from now on carry the bridge, and refuse the
+    network sends of older ones while a simulator is open (idempotent)."""
+    _install_send_guard()
     for spec in _SPECS:
         if spec not in handlers.BUILTIN_HANDLERS:
             handlers.BUILTIN_HANDLERS.append(spec)

@@ -121,6 +121,7 @@ def _die_with_parent() -> None:
 
 _warm_loader: Any = None
 _warm_session: Any = None  # boto3.DEFAULT_SESSION-to-be: made once, copied by each fork
+_answering = [0.0]  # wall seconds looplab spent answering this environment's SDK calls
 
 
 def _preload() -> None:
@@ -232,7 +233,9 @@ class _Stream(io.TextIOBase):
 class LambdaContext:
     """The handler's ``context``, with awslambdaric's attributes. The remaining time counts
     on the invocation's virtual time: its start instant plus the handler's wall time so
-    far, scaled by ``SimParams.handler_time_scale``; never the host's clock."""
+    far, scaled by ``SimParams.handler_time_scale``; never the host's clock. The wall
+    seconds looplab spent answering its SDK calls (sent back with each reply) are not the
+    handler's: looplab's watchdog extends the deadline by them, so they are not counted."""
 
     def __init__(self, fields: dict[str, Any], invocation: dict[str, Any]) -> None:
         self.aws_request_id = invocation["request_id"]
@@ -249,9 +252,11 @@ class LambdaContext:
         self._start = invocation["now"]
         self._scale = invocation["scale"]
         self._wall = time.monotonic()
+        self._answered = _answering[0]
 
     def get_remaining_time_in_millis(self) -> int:
-        now = self._start + (time.monotonic() - self._wall) * self._scale
+        own = time.monotonic() - self._wall - (_answering[0] - self._answered)
+        now = self._start + own * self._scale
         return max(0, int((self._deadline - now) * 1000))
 
     def log(self, msg: object) -> None:
@@ -327,7 +332,8 @@ def _install_bridge(calls: Channel, session: Any = None) -> None:
                 # Parameters that do not pickle (a stream body): the simulator refuses the
                 # call by its name, which it can do without them.
                 calls.send(("call", (*call[:2], {}, call[3])))
-            status, parsed = calls.recv()
+            (status, parsed), spent = calls.recv()
+            _answering[0] += spent
         return AWSResponse(None, status, {}, None), parsed
 
     def refuse(request: Any, **_: Any) -> Any:

@@ -209,7 +209,8 @@ class ProcessRuntime:
                         spent = time.monotonic() - began
                         dispatched += spent
                         limit += spent
-                        env.calls.send(reply, limit)
+                        # The spent time goes back: the child's remaining time skips it too.
+                        env.calls.send((reply, spent), limit)
                     else:
                         message = _control_of(env.control.recv(limit))
                         now = time.monotonic()

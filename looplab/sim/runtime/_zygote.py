@@ -31,9 +31,17 @@ class RuntimeUnavailable(RuntimeError):
 
 
 class Zygote:
-    """looplab's end of the zygote: fork requests and exit statuses, one at a time."""
+    """looplab's end of the zygote: fork requests and exit statuses, one at a time.
 
-    def __init__(self) -> None:
+    ``reply_timeout`` bounds each wait for an answer (a fork or a reap is milliseconds; 30 s
+    means the zygote is stuck). Requests are not numbered, so after a timeout the late reply
+    would be read as the next request's: the zygote is marked broken instead, refuses every
+    further request, and :func:`the_zygote` replaces it.
+    """
+
+    def __init__(self, reply_timeout: float = 30.0) -> None:
+        self.reply_timeout = reply_timeout
+        self.broken = False
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = ours
         self.lock = threading.Lock()
@@ -57,6 +65,7 @@ class Zygote:
         try:
             data = self.sock.recv(1 << 16)
         except (OSError, TimeoutError) as exc:
+            self.broken = True  # a late reply may follow: nothing more is read from here
             raise RuntimeUnavailable(f"the environment zygote did not answer: {exc}") from exc
         if not data:
             raise RuntimeUnavailable(
@@ -64,24 +73,35 @@ class Zygote:
             )
         return pickle.loads(data)  # the zygote is looplab's own code, not a handler's
 
+    def _check(self) -> None:
+        if self.broken:
+            raise RuntimeUnavailable(
+                "the environment zygote is broken (a reply timed out); the_zygote() replaces it"
+            )
+
     def fork(self, spec: dict[str, Any], fds: list[int]) -> int:
         with self.lock:
+            self._check()
             try:
                 socket.send_fds(self.sock, [pickle.dumps(("fork", spec))], fds)
             except OSError as exc:
                 raise RuntimeUnavailable(f"the environment zygote is gone: {exc}") from exc
-            reply = self._receive(timeout=30)
+            reply = self._receive(self.reply_timeout)
         return int(reply[1])
 
     def wait(self, pid: int) -> int:
         """The exit status of a child that is dead or was just sent SIGKILL."""
         with self.lock:
-            self.sock.send(pickle.dumps(("wait", pid)))
-            return int(self._receive(timeout=30)[2])
+            self._check()
+            try:
+                self.sock.send(pickle.dumps(("wait", pid)))
+            except OSError as exc:
+                raise RuntimeUnavailable(f"the environment zygote is gone: {exc}") from exc
+            return int(self._receive(self.reply_timeout)[2])
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self.broken and self.process.poll() is None
 
     def close(self) -> None:
         self.sock.close()  # the zygote kills its environments and exits on EOF
@@ -101,6 +121,8 @@ def the_zygote() -> Zygote:
     global _current
     with _lock:
         if _current is None or not _current.alive:
+            if _current is not None:
+                _current.close()  # a broken one may still run: end it and its environments
             _current = Zygote()
         return _current
 

@@ -1,0 +1,44 @@
+"""A zygote that answers late must not have its late reply read as the next request's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from looplab.sim.runtime import _zygote
+from looplab.sim.runtime._zygote import RuntimeUnavailable, Zygote
+
+_NO_SUCH_CHILD = 0x3FFFFFF0  # the zygote answers status -1 for a pid it never forked
+
+
+def test_a_timed_out_zygote_is_broken_and_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = Zygote(reply_timeout=0.2)
+    try:
+        assert slow.reply_timeout == 0.2
+        assert slow.wait(_NO_SUCH_CHILD) == -1  # answers while running
+        os.kill(slow.process.pid, signal.SIGSTOP)  # slow on purpose
+        started = time.monotonic()
+        with pytest.raises(RuntimeUnavailable, match="did not answer"):
+            slow.wait(_NO_SUCH_CHILD)
+        assert time.monotonic() - started < 5  # the tiny timeout, not the default 30 s
+        os.kill(slow.process.pid, signal.SIGCONT)
+        time.sleep(0.3)  # its late reply is now on the socket
+        assert not slow.alive
+        with pytest.raises(RuntimeUnavailable, match="broken"):
+            slow.wait(_NO_SUCH_CHILD + 1)  # never answered by the stale reply
+        monkeypatch.setattr(_zygote, "_current", slow)
+        fresh = _zygote.the_zygote()
+        try:
+            assert fresh is not slow
+            assert fresh.alive
+            assert fresh.wait(_NO_SUCH_CHILD + 2) == -1
+            assert slow.process.poll() is not None  # the broken one was closed, not leaked
+        finally:
+            fresh.close()
+    finally:
+        if slow.process.poll() is None:
+            os.kill(slow.process.pid, signal.SIGCONT)
+        slow.close()
