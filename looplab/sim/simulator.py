@@ -14,16 +14,14 @@ entry there (an object with ``handle(operation, params, call) -> dict``).
 from __future__ import annotations
 
 import json
-import os
 import random
-import time
-import uuid
 from typing import Any, Protocol, TextIO
 
 import boto3
-import botocore.session
 
 from looplab.sim import bridge
+from looplab.sim._experimenter import experimenter_session, stack_record
+from looplab.sim._sqs_signals import count_sqs_event, sample_queues
 from looplab.sim.async_invoke import AsyncQueue
 from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
@@ -46,9 +44,6 @@ from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, Sq
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
 from looplab.stack import Stack
-
-STACK_FILE_FORMAT = 1
-"""``formatVersion`` of the stack record (serverless-plugins/experiment-hooks/lib/stack-file.js)."""
 
 
 class ServiceApi(Protocol):
@@ -133,14 +128,6 @@ class Simulator:
             self.set_recursion,
             self.set_reserved_concurrency,
         )
-        self.services: dict[str, ServiceApi] = {
-            "sqs": SqsApi(self.sqs, self._sqs_sender),
-            "lambda": LambdaApi(control, self.clock.now),
-            "sts": StsApi(stack.account_id, self._role_of),
-            "cloudwatch": CloudWatchApi(self.metrics, self.clock, self.params),
-            "logs": LogsApi(self.logs, self.clock, self.params),
-        }
-        """The service table the bridge routes through, by botocore service name."""
         # -- asynchronous invocation (issue 13) --
         # Only $LATEST runs here (no versions are published): a config of an alias or a
         # version applies to invocations the simulator never makes.
@@ -148,8 +135,15 @@ class Simulator:
             (lid, spec) for lid, spec in stack.invoke_configs.items() if spec.qualifier == "$LATEST"
         )
         self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock)
-        self.services["lambda"] = LambdaApi(control, self.clock.now, self._invocations)
         # -- end asynchronous invocation --
+        self.services: dict[str, ServiceApi] = {
+            "sqs": SqsApi(self.sqs, self._sqs_sender),
+            "lambda": LambdaApi(control, self.clock.now, self._invocations),
+            "sts": StsApi(stack.account_id, self._role_of),
+            "cloudwatch": CloudWatchApi(self.metrics, self.clock, self.params),
+            "logs": LogsApi(self.logs, self.clock, self.params),
+        }
+        """The service table the bridge routes through, by botocore service name."""
         # -- sns (issue 13) --
         self.sns = SnsModel(
             self.clock,
@@ -270,55 +264,18 @@ class Simulator:
 
     def session(self) -> boto3.Session:
         """A boto3 Session every client of which this simulator answers, at the current
-        virtual time, as the experimenter (outside any function). It reads no host
-        configuration or credentials files, and its clients share botocore's parsed models."""
-        # None of the host's AWS_PROFILE, config or credentials files: nothing to leak.
-        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-        core.set_config_variable("config_file", os.devnull)
-        core.set_config_variable("credentials_file", os.devnull)
-        if self._loader is None:
-            self._loader = core.get_component("data_loader")
-        else:
-            core.register_component("data_loader", self._loader)
-        core.register("before-parameter-build", bridge.mark(self))
-        return boto3.Session(
-            aws_access_key_id="looplab",
-            aws_secret_access_key="looplab",
-            region_name=self.stack.region,
-            botocore_session=core,
-        )
+        virtual time, as the experimenter (outside any function)."""
+        session, self._loader = experimenter_session(self, self.stack.region, self._loader)
+        return session
 
     def client(self, service: str = "sqs") -> Any:
         """A client of :meth:`session` (for tests and notebooks)."""
         return self.session().client(service)
 
     def stack_record(self) -> dict[str, Any]:
-        """The document the plugin writes to .looplab/stacks/<stage>.json after a deploy,
-        for the simulated stack (physical IDs as CloudFormation reports them)."""
-        stack = self.stack
-        stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"looplab/{stack.account_id}/{stack.name}")
-        now = self.clock.now
-        return {
-            "formatVersion": STACK_FILE_FORMAT,
-            "service": stack.service,
-            "stackName": stack.name,
-            "stackId": (
-                f"arn:aws:cloudformation:{stack.region}:{stack.account_id}:stack/"
-                f"{stack.name}/{stack_uuid}"
-            ),
-            "stackStatus": "CREATE_COMPLETE",
-            "stage": stack.stage,
-            "region": stack.region,
-            "account": stack.account_id,
-            # CloudFormation's OutputValue is always a string.
-            "outputs": {key: str(value) for key, value in stack.outputs.items()},
-            "resources": {
-                logical_id: {"type": kind, "physicalId": physical}
-                for logical_id, (kind, physical) in stack.resources.items()
-            },
-            "recordedAt": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-            + f".{int(now * 1000) % 1000:03d}Z",
-        }
+        """The document the plugin writes to .looplab/stacks/ after a deploy, for the
+        simulated stack (physical IDs as CloudFormation reports them)."""
+        return stack_record(self.stack, self.clock.now)
 
     # -- the bridge's entry point ---------------------------------------------------------
 
@@ -449,20 +406,10 @@ class Simulator:
             poller.wake()
 
     def _sample_queues(self) -> None:
-        now, gauge = self.clock.now, self.metrics.gauge
-        for queue in self.queues.values():
-            name = queue.spec.name
-            gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesVisible", name, queue.visible)
-            gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesNotVisible", name, queue.inflight)
-            gauge(now, "AWS/SQS", "ApproximateNumberOfMessagesDelayed", name, queue.delayed)
-            if queue.messages:  # reported only while the queue holds a message
-                oldest = min(m.sent for m in queue.messages.values())
-                gauge(now, "AWS/SQS", "ApproximateAgeOfOldestMessage", name, now - oldest)
+        sample_queues(self.metrics, self.clock.now, self.queues.values())
 
     def _on_sqs_event(self, kind: str, queue: Queue, message: Message) -> None:
-        metric = _SQS_METRICS.get(kind)
-        if metric:
-            self.metrics.add(self.clock.now, "AWS/SQS", metric, queue.spec.name)
+        count_sqs_event(self.metrics, self.clock.now, kind, queue)
         if self._event_log is not None:
             self._event(
                 kind,
@@ -486,10 +433,3 @@ class Simulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_SQS_METRICS = {
-    "send": "NumberOfMessagesSent",
-    "receive": "NumberOfMessagesReceived",
-    "delete": "NumberOfMessagesDeleted",
-}
