@@ -340,8 +340,10 @@ def test_one_metric_data_call_reads_every_function_and_mapping_metric(aws: Aws) 
         )
         for q in seen[0]["MetricDataQueries"]
     )
-    assert len(names) == 4 + 2 * 4
+    # Per function: its four metrics and the four asynchronous-invocation ones; per mapping four.
+    assert len(names) == (4 + 4) + 2 * 4
     assert ("RecursiveInvocationsDropped", "FunctionName") in names
+    assert ("AsyncEventsDropped", "FunctionName") in names
     assert ("InvokedEventCount", "EventSourceMappingUUID") in names
     assert obs.invocations == 16
     # The record lists mappings sorted: m0 is the DLQ's, m1 the main queue's.

@@ -160,7 +160,8 @@ def test_the_shipped_file_validates_against_the_fake_stack() -> None:
     for name in sfile.names:
         scenario = build_scenario(sfile, name, [], fake_stack())
         assert isinstance(scenario.steps[0], Purge), f"{name} must start from a clean state"
-        assert scenario.steps[0].queues == ("Queue", "DeadLetterQueue")
+        if name in post:  # a loop shape's scenario purges its own stack's queues
+            assert scenario.steps[0].queues == ("Queue", "DeadLetterQueue")
         assert isinstance(scenario.finally_[-1], Purge), f"{name} must leave a clean state"
         assert any(isinstance(s, Expect) for s in scenario.steps)
         assert sfile.description(name)
