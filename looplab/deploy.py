@@ -22,6 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from looplab.backends.aws import record_path
+from looplab.scenarios import DEFAULT_SHAPE
+from looplab.scenarios import SHAPES as _SHAPE_TABLE
+
 __all__ = [
     "DEFAULT_SHAPE",
     "SHAPES",
@@ -36,18 +40,11 @@ __all__ = [
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9]*=.*$")
 
-DEFAULT_SHAPE = "sqs"
-# Shape name -> osls config (relative to the project); stacks/README.md has their logical IDs.
-SHAPES: dict[str, str] = {
-    "sqs": "serverless.yml",
-    "sns": "stacks/sns.yml",
-    "sns-sqs": "stacks/sns-sqs.yml",
-    "s3": "stacks/s3.yml",
-    "lambda": "stacks/lambda.yml",
-    "chain": "stacks/chain.yml",
-}
+# Shape name -> osls config (relative to the project), from the one table of shapes
+# (looplab.scenarios.SHAPES, which also holds their logical IDs; stacks/README.md).
+SHAPES: dict[str, str] = {name: shape.config for name, shape in _SHAPE_TABLE.items()}
 # The service name of each shape's config: it names the CloudFormation stack and the file.
-_SERVICES = {name: "looplab" if name == "sqs" else f"looplab-{name}" for name in SHAPES}
+_SERVICES = {name: "looplab" if name == DEFAULT_SHAPE else f"looplab-{name}" for name in SHAPES}
 
 
 class Runner(Protocol):
@@ -74,9 +71,7 @@ def stack_file(project_dir: Path, shape: str, stage: str) -> Path:
     """Where the plugin records a deployed shape: the post's stack keeps ``<stage>.json``,
     the others ``<service>-<stage>.json`` (e.g. ``looplab-sns-dev.json``)."""
     config_for_shape(shape)
-    service = _SERVICES[shape]
-    name = f"{stage}.json" if service == "looplab" else f"{service}-{stage}.json"
-    return project_dir / ".looplab" / "stacks" / name
+    return record_path(project_dir, stage, _SERVICES[shape])
 
 
 def sls_command(
