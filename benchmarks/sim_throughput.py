@@ -11,18 +11,20 @@ Prints, in one run:
   ratio to the bare call (target <= 3), by wall clock and by CPU time (looplab's process
   plus the environment's, read from /proc: CPU seconds do not count the time a loaded
   machine keeps a woken process waiting for a core, which wall seconds do);
+- where a hop's CPU goes: looplab's process, the environment, and the environment's
+  botocore path run back to back inside one invocation (its cost with warm caches);
 - how long a new environment takes to be ready to import its handler (target < 15 ms);
 - the peak resident memory of a 100,000-invocation chain in looplab's process (target
   < 100 MB) and its environments (how many, and the largest's peak), measured in a child
   process so this run's own allocations do not count.
 
-With --instructions, also the instructions per hop on each side, counted by valgrind
-(looplab's process only: the environments' instructions are not counted).
+(The --instructions count under valgrind is gone: valgrind does not implement pidfd_open,
+which the process runtime uses, and looplab's process alone no longer holds a hop.)
 ``--run chain|bare`` runs one side once, for timing whole processes from outside
 (``farm-bench -n 5 -- python benchmarks/sim_throughput.py --run chain
 --vs 'python benchmarks/sim_throughput.py --run bare'``).
 
-Usage: python benchmarks/sim_throughput.py [--instructions] [--invocations-for-memory N]
+Usage: python benchmarks/sim_throughput.py [--invocations-for-memory N]
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import json
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -77,9 +78,9 @@ def _environment_cpu(sim: Simulator) -> float:
     return total
 
 
-def steady_state() -> tuple[float, float]:
+def steady_state() -> tuple[float, float, float]:
     """Seconds per invocation in the middle of a long chain, (wall, CPU of looplab's
-    process and the environments'): no cold starts (each new environment makes its own
+    process, CPU of the environments'): no cold starts (each new environment makes its own
     botocore client, ~20 ms, as on AWS)."""
     stack = load_stack(
         ROOT, stage="bench", params={"recursiveLoop": "Allow", "counterCap": "100000"}
@@ -88,13 +89,68 @@ def steady_state() -> tuple[float, float]:
         sim.send("Queue", json.dumps({"counter": 0}))
         sim.advance(5)
         before = sim.metrics.total("AWS/Lambda", "Invocations", 0)
-        cpu = time.process_time() + _environment_cpu(sim)
+        ours, theirs = time.process_time(), _environment_cpu(sim)
         started = time.perf_counter()
         sim.advance(60)
         wall = time.perf_counter() - started
-        cpu = time.process_time() + _environment_cpu(sim) - cpu
+        ours, theirs = time.process_time() - ours, _environment_cpu(sim) - theirs
         hops = sim.metrics.total("AWS/Lambda", "Invocations", 0) - before
-        return wall / hops, cpu / hops
+        return wall / hops, ours / hops, theirs / hops
+
+
+HOT_HANDLER = """\
+import json, time
+import boto3
+from botocore.stub import Stubber
+
+def handler(event, context):
+    client = boto3.client("sqs", region_name="eu-central-1")
+    stubber = Stubber(client)
+    reply = {"MessageId": "0" * 36, "MD5OfMessageBody": "0" * 32}
+    for _ in range(event["calls"]):
+        stubber.add_response("send_message", reply)
+    url = "https://sqs.eu-central-1.amazonaws.com/123456789012/bench"
+    with stubber:
+        started = time.process_time()
+        for i in range(event["calls"]):
+            client.send_message(QueueUrl=url, MessageBody=json.dumps({"counter": i}))
+        return (time.process_time() - started) / event["calls"]
+"""
+
+
+def environment_hot(calls: int = 1000) -> float:
+    """CPU seconds per SendMessage of the bare call's botocore path run back to back
+    inside one execution environment (one invocation, botocore's Stubber answering): what
+    the environment's code costs with warm caches, against what it costs once per hop."""
+    import tempfile
+
+    from looplab.sim.runtime import EnvironmentSpec, Invocation, ProcessRuntime
+
+    with tempfile.TemporaryDirectory() as code:
+        Path(code, "hot.py").write_text(HOT_HANDLER)
+        runtime = ProcessRuntime(1.0, 120.0)
+        context = {
+            "function_name": "f",
+            "invoked_function_arn": "arn:aws:lambda:eu-central-1:123456789012:function:f",
+            "memory_limit_in_mb": 512,
+            "log_group_name": "/aws/lambda/f",
+            "log_stream_name": "s",
+        }
+        credentials = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+        spec = EnvironmentSpec(credentials, Path(code), "hot.handler", 512, context)
+        try:
+            env = runtime.start(spec)
+            best = float("inf")
+            for n in range(3):
+                result = runtime.invoke(
+                    env, Invocation(f"r{n}", {"calls": calls}, None, 0.0, 600.0), _no_calls
+                )
+                if result.outcome != "success":
+                    raise SystemExit(f"the hot loop failed: {result.lines}")
+                best = min(best, float(result.value))
+        finally:
+            runtime.close()
+    return best
 
 
 def environment_start(samples: int = 30) -> tuple[float, float]:
@@ -211,71 +267,16 @@ def memory_child(invocations: int) -> None:
     )
 
 
-def instruction_run(mode: str, hops: int) -> None:
-    """What valgrind counts: ``hops`` hops of the chain, or ``hops`` bare calls."""
-    if mode == "bare":
-        _bare_handler(hops)
-    else:
-        simulated_chain(hops)
-
-
-def instructions(low: int = 300, high: int = 1300) -> dict[str, float]:
-    """Instructions per hop (sim) and per call (bare), from callgrind's totals of a short and
-    a long run of each, so start-up and cold starts cancel out. Unlike seconds, instruction
-    counts repeat exactly whatever else the machine does; they do not see cache misses."""
-    if shutil.which("valgrind") is None:
-        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
-    jobs = {
-        (mode, n): subprocess.Popen(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--callgrind-out-file=/dev/null",
-                sys.executable,
-                __file__,
-                "--instruction-run",
-                mode,
-                str(n),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for mode in ("sim", "bare")
-        for n in (low, high)
-    }
-    totals = {}
-    for key, job in jobs.items():
-        _, err = job.communicate()
-        match = re.search(r"Collected : (\d+)", err)
-        if job.returncode != 0 or match is None:
-            raise SystemExit(f"valgrind run {key} failed:\n{err[-2000:]}")
-        totals[key] = int(match.group(1))
-    return {
-        mode: (totals[(mode, high)] - totals[(mode, low)]) / (high - low)
-        for mode in ("sim", "bare")
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invocations-for-memory", type=int, default=100_000)
     parser.add_argument(
-        "--instructions",
-        action="store_true",
-        help="also count instructions per hop under valgrind (about 5 minutes)",
-    )
-    parser.add_argument(
         "--run", choices=("chain", "bare"), help="run one side once (for farm-bench)"
     )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--instruction-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         memory_child(args.child)
-        return
-    if args.instruction_run:
-        instruction_run(args.instruction_run[0], int(args.instruction_run[1]))
         return
     if args.run == "chain":
         simulated_chain(HOPS)
@@ -288,14 +289,18 @@ def main() -> None:
     bare_handler(HOPS)
     # Alternate the two and keep each one's best: this machine's speed drifts by 2x over
     # seconds, and alternating lets both sides see the same drift.
-    sims, steadies, bares = [], [], []
+    sims, steadies, bares, hots = [], [], [], []
     for _ in range(5):
         sims.append(simulated_chain(HOPS))
         steadies.append(steady_state())
         bares.append(bare_handler(HOPS))
+        hots.append(environment_hot())
     sim_wall, invocations, virtual = min(sims, key=lambda r: r[0])
-    steady_wall = min(w for w, _ in steadies)
-    steady_cpu = min(c for _, c in steadies)
+    steady_wall = min(w for w, _, _ in steadies)
+    steady_cpu = min(ours + theirs for _, ours, theirs in steadies)
+    ours_cpu = min(ours for _, ours, _ in steadies)
+    theirs_cpu = min(theirs for _, _, theirs in steadies)
+    hot_cpu = min(hots)
     bare_wall = min(w for w, _ in bares) / HOPS
     bare_cpu = min(c for _, c in bares) / HOPS
     print(
@@ -314,19 +319,17 @@ def main() -> None:
         f"(target <= 3: {'met' if ratio <= 3 else 'MISSED'}); CPU {steady_cpu * 1e6:.0f} us "
         f"(looplab + environment) vs {bare_cpu * 1e6:.0f} us, ratio {cpu_ratio:.2f}"
     )
+    print(
+        f"where a hop's CPU goes: looplab's process {ours_cpu * 1e6:.0f} us, the environment "
+        f"{theirs_cpu * 1e6:.0f} us; the environment's botocore path run back to back in "
+        f"one invocation {hot_cpu * 1e6:.0f} us per call (the same code once per hop costs "
+        f"{theirs_cpu / hot_cpu:.1f}x that: caches gone cold in between)"
+    )
     median, fastest = environment_start()
     print(
         f"new environment ready to import its handler: {median * 1e3:.1f} ms median, "
         f"{fastest * 1e3:.1f} ms min (target < 15 ms: {'met' if median < 0.015 else 'MISSED'})"
     )
-
-    if args.instructions:
-        per = instructions()
-        ir_ratio = per["sim"] / per["bare"]
-        print(
-            f"instructions per hop in looplab's process: simulator {per['sim']:,.0f}, "
-            f"bare {per['bare']:,.0f}, ratio {ir_ratio:.2f}"
-        )
 
     n = args.invocations_for_memory
     out = subprocess.run(

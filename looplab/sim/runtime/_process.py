@@ -21,8 +21,9 @@ import time
 import weakref
 from typing import Any
 
+from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
-from looplab.sim.runtime._wire import Channel, WireTimeout
+from looplab.sim.runtime._wire import Channel, ProtocolError, WireTimeout, call_of, control_of
 from looplab.sim.runtime._zygote import RuntimeUnavailable, current_zygote, the_zygote
 
 __all__ = ["ProcessRuntime", "RuntimeUnavailable"]
@@ -53,6 +54,7 @@ class _Environment:
         "alive",
         "calls",
         "control",
+        "cpu",
         "frozen",
         "inited",
         "log",
@@ -73,6 +75,7 @@ class _Environment:
         self.offset = 0  # how far looplab has read it
         self.punched = 0  # the read bytes below this no longer hold memory (_punch)
         self.alive = True
+        self.cpu = NOWHERE  # the processor it was last moved to (_affinity.py)
         self.frozen = False
         self.inited = False
         self.partial = b""
@@ -161,11 +164,18 @@ class ProcessRuntime:
 
     def invoke(self, handle: Any, invocation: Invocation, dispatch: Dispatch) -> Result:
         env: _Environment = handle
+        # Both sides on one processor while it runs: a hand-off is then a switch on the
+        # spot rather than a cross-processor wake-up (_affinity.py).
+        mask = None
+        if env.alive:
+            mask, env.cpu = pin(env.pid, env.cpu)
         try:
             return self._invoke(env, invocation, dispatch)
         except BaseException:
             self.stop(env)  # interrupted (Ctrl-C) or a fault of looplab's: never half-run
             raise
+        finally:
+            unpin(mask)
 
     def _invoke(self, env: _Environment, invocation: Invocation, dispatch: Dispatch) -> Result:
         if not env.alive:
@@ -203,7 +213,7 @@ class ProcessRuntime:
             while True:
                 for fd in self._wait(env, limit, calls_fd, control_fd):
                     if fd == calls_fd:
-                        call = _call_of(env.calls.recv(limit))
+                        call = call_of(env.calls.recv(limit))
                         began = time.monotonic()
                         reply = dispatch(*call)
                         spent = time.monotonic() - began
@@ -212,7 +222,7 @@ class ProcessRuntime:
                         # The spent time goes back: the child's remaining time skips it too.
                         env.calls.send((reply, spent), limit)
                     else:
-                        message = _control_of(env.control.recv(limit))
+                        message = control_of(env.control.recv(limit))
                         now = time.monotonic()
                         if message[0] == "inited":  # the handler's own time starts now
                             result.init_wall = now - started - dispatched
@@ -373,47 +383,3 @@ def _describe(status: int) -> str:
         return f"exit status {code}"
     word = _SIGNAL_WORDS.get(-code) or signal.Signals(-code).name
     return f"signal: {word}"
-
-
-class ProtocolError(Exception):
-    """An environment sent a message that is not one the runtime's protocol has."""
-
-
-def _call_of(message: Any) -> tuple[str, str, dict[str, Any], str | None]:
-    """``("call", (service, operation, params, trace))`` checked before it is dispatched."""
-    if (
-        isinstance(message, tuple)
-        and len(message) == 2
-        and message[0] == "call"
-        and isinstance(message[1], tuple)
-        and len(message[1]) == 4
-    ):
-        service, operation, params, trace = message[1]
-        if (
-            isinstance(service, str)
-            and isinstance(operation, str)
-            and isinstance(params, dict)
-            and (trace is None or isinstance(trace, str))
-        ):
-            return service, operation, params, trace
-    raise ProtocolError(f"not an SDK call: {_short(message)}")
-
-
-def _control_of(message: Any) -> tuple[Any, ...]:
-    """``("inited",)`` or ``("done", outcome, payload, keep)``, checked."""
-    if isinstance(message, tuple) and message[:1] == ("inited",):
-        return message
-    if (
-        isinstance(message, tuple)
-        and len(message) == 4
-        and message[0] == "done"
-        and message[1] in ("success", "error", "oom")
-        and isinstance(message[3], bool)
-    ):
-        return message
-    raise ProtocolError(f"not a runtime message: {_short(message)}")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,4 +1,5 @@
-"""looplab's end of an environment's sockets: length-prefixed pickles, read with an allow-list.
+"""looplab's end of an environment's sockets: length-prefixed pickles, read with an allow-list,
+and the check of each message against the runtime's protocol.
 
 A child is handler code: what it sends is data, never instructions. The unpickler refuses
 every global but the few value types botocore parameters hold (timestamps, decimals), so
@@ -17,6 +18,8 @@ import socket
 import struct
 import time
 from typing import Any
+
+__all__ = ["Channel", "ProtocolError", "WireTimeout", "call_of", "control_of", "loads"]
 
 _HEADER = struct.Struct("!I")
 
@@ -102,3 +105,47 @@ class Channel:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class ProtocolError(Exception):
+    """An environment sent a message that is not one the runtime's protocol has."""
+
+
+def call_of(message: Any) -> tuple[str, str, dict[str, Any], str | None]:
+    """``("call", (service, operation, params, trace))`` checked before it is dispatched."""
+    if (
+        isinstance(message, tuple)
+        and len(message) == 2
+        and message[0] == "call"
+        and isinstance(message[1], tuple)
+        and len(message[1]) == 4
+    ):
+        service, operation, params, trace = message[1]
+        if (
+            isinstance(service, str)
+            and isinstance(operation, str)
+            and isinstance(params, dict)
+            and (trace is None or isinstance(trace, str))
+        ):
+            return service, operation, params, trace
+    raise ProtocolError(f"not an SDK call: {_short(message)}")
+
+
+def control_of(message: Any) -> tuple[Any, ...]:
+    """``("inited",)`` or ``("done", outcome, payload, keep)``, checked."""
+    if isinstance(message, tuple) and message[:1] == ("inited",):
+        return message
+    if (
+        isinstance(message, tuple)
+        and len(message) == 4
+        and message[0] == "done"
+        and message[1] in ("success", "error", "oom")
+        and isinstance(message[3], bool)
+    ):
+        return message
+    raise ProtocolError(f"not a runtime message: {_short(message)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
