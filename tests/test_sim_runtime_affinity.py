@@ -96,24 +96,80 @@ def test_looplabs_thread_is_pinned_only_while_an_invocation_runs(tmp_path: Path)
     assert os.sched_getaffinity(0) == before
 
 
-def test_a_thread_allowed_one_processor_is_left_alone() -> None:
+def test_an_invocation_inside_a_handlers_call_runs_on_the_same_processor(tmp_path: Path) -> None:
+    """A synchronous Invoke from handler code runs the callee while the caller waits for
+    its reply: all three (looplab, caller, callee) on one processor, and looplab's own
+    affinity back after the outer invocation."""
+    outer_dir, inner_dir = tmp_path / "outer", tmp_path / "inner"
+    outer_dir.mkdir()
+    inner_dir.mkdir()
+    (outer_dir / "caller.py").write_text(
+        "import os, boto3\n"
+        "sqs = boto3.client('sqs', region_name='us-east-1', aws_access_key_id='x',"
+        " aws_secret_access_key='x')\n"
+        "def handler(event, context):\n"
+        "    sqs.list_queues()\n"
+        "    return sorted(os.sched_getaffinity(0))\n"
+    )
+    base = _spec(inner_dir)
+    outer = EnvironmentSpec(base.variables, outer_dir, "caller.handler", 128, base.context)
+    runtime = ProcessRuntime(1.0, 20.0)
+    before = os.sched_getaffinity(0)
+    seen: list[Any] = []
+    try:
+        inner_env = runtime.start(base)
+
+        def dispatch(*call: Any) -> tuple[int, dict[str, Any]]:
+            seen.append(sorted(os.sched_getaffinity(0)))
+            inner = runtime.invoke(inner_env, Invocation("in", {}, None, 0.0, 60.0), _no_calls)
+            seen.append(inner.value)
+            seen.append(sorted(os.sched_getaffinity(0)))
+            return 200, {"ResponseMetadata": {"HTTPStatusCode": 200}}
+
+        outer_env = runtime.start(outer)
+        result = runtime.invoke(outer_env, Invocation("out", {}, None, 0.0, 60.0), dispatch)
+        assert result.outcome == "success", result.lines
+    finally:
+        runtime.close()
+    looplab_during, callee, looplab_after_callee = seen
+    assert len(looplab_during) == 1
+    assert callee == looplab_during == looplab_after_callee == result.value
+    assert os.sched_getaffinity(0) == before
+
+
+def test_a_thread_already_on_one_processor_still_brings_the_environment_there() -> None:
+    """A thread allowed one processor (``taskset``, or an outer invocation's pinning: a
+    synchronous Invoke runs another environment inside a handler's call) has nothing to
+    give back, but the environment it invokes still moves to that processor."""
     mask = os.sched_getaffinity(0)
-    cpu = min(mask)
+    cpu = max(mask)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the stand-in environment: waits until told to go
+        os.close(write)
+        os.read(read, 1)
+        os._exit(0)
+    os.close(read)
     done: list[Any] = []
 
     def on_one_processor() -> None:
         os.sched_setaffinity(0, {cpu})
-        done.append(pin(os.getpid(), NOWHERE))
+        done.append(pin(pid, NOWHERE))
         done.append(os.sched_getaffinity(0))
 
-    worker = threading.Thread(target=on_one_processor)
-    worker.start()
-    worker.join()
-    (restore, where), after = done
-    assert restore is None and where == NOWHERE  # nothing moved, nothing to give back
-    assert after == {cpu}
-    assert os.sched_getaffinity(0) == mask  # the calling thread's own, untouched
-    unpin(None)
+    try:
+        worker = threading.Thread(target=on_one_processor)
+        worker.start()
+        worker.join()
+        (restore, where), after = done
+        assert restore is None  # nothing to give back: it was on one processor already
+        assert where == cpu and os.sched_getaffinity(pid) == {cpu}
+        assert after == {cpu}
+        assert os.sched_getaffinity(0) == mask  # the calling thread's own, untouched
+    finally:
+        os.write(write, b"x")
+        os.close(write)
+        os.waitpid(pid, 0)
 
 
 def test_a_process_that_is_gone_is_not_an_error() -> None:

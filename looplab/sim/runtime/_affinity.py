@@ -57,10 +57,11 @@ def pin(pid: int, where: int) -> tuple[set[int] | None, int]:
     if cpu < 0:
         return None, where
     try:
-        mask = os.sched_getaffinity(0)
-        if len(mask) < 2:
-            return None, where  # one processor allowed: every process is on it already
-        os.sched_setaffinity(0, (cpu,))
+        mask: set[int] | None = os.sched_getaffinity(0)
+        if len(mask) > 1:
+            os.sched_setaffinity(0, (cpu,))
+        else:
+            mask = None  # pinned already (one processor allowed, or an outer invocation's)
     except OSError:
         return None, where
     if where != cpu:

@@ -18,6 +18,11 @@ cold start costs a fork rather than ~350 ms of imports. Each child:
 
 Wire format on both sockets: a 4-byte length, then a pickle (looplab unpickles with an
 allow-list, see ``_wire.py``).
+
+One file of ~500 lines, past the house limit on purpose: it is the whole of what a
+handler's process runs besides the handler, read top to bottom as one script, and it
+imports nothing of looplab's (a sibling module would sit on the handler's ``sys.path``
+under a top-level name a function could shadow or import).
 """
 
 from __future__ import annotations
