@@ -18,7 +18,7 @@ from typing import Any
 
 from looplab._cfn import TemplateError, resolve
 from looplab.stack import _events
-from looplab.stack._events import as_bool, json_or_dict
+from looplab.stack._events import as_bool, bounded, json_or_dict
 from looplab.stack._specs import (
     DEFAULT_REGION,
     LOCAL_ACCOUNT_ID,
@@ -225,27 +225,36 @@ class _Builder:
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
         ident = self.identity[logical_id]
-        redrive = json_or_dict(props.get("RedrivePolicy"))
+        where = f"Resources.{logical_id}.Properties"
+        redrive = json_or_dict(props.get("RedrivePolicy"), f"{where}.RedrivePolicy")
         target = None
         max_receive = None
         if redrive:
             # A DLQ of another stack is allowed: redrive then leaves the simulated account.
             target = self._logical_id_of_arn(redrive.get("deadLetterTargetArn"))
-            max_receive = int(redrive.get("maxReceiveCount", 10))
+            max_receive = bounded(redrive, "maxReceiveCount", 10, 1, 1000, f"{where}.RedrivePolicy")
+        # SQS's bounds for each attribute (CreateQueue's documented ranges): outside them
+        # CloudFormation fails the deploy, so the template is refused here, by its path.
         return QueueSpec(
             logical_id=logical_id,
             name=ident["QueueName"],
             url=ident["QueueUrl"],
             arn=ident["Arn"],
-            retention_seconds=int(props.get("MessageRetentionPeriod", 345_600)),
-            visibility_timeout=int(props.get("VisibilityTimeout", 30)),
-            delay_seconds=int(props.get("DelaySeconds", 0)),
-            maximum_message_size=int(props.get("MaximumMessageSize", 1_048_576)),
-            receive_wait_seconds=int(props.get("ReceiveMessageWaitTimeSeconds", 0)),
+            retention_seconds=bounded(
+                props, "MessageRetentionPeriod", 345_600, 60, 1_209_600, where
+            ),
+            visibility_timeout=bounded(props, "VisibilityTimeout", 30, 0, 43_200, where),
+            delay_seconds=bounded(props, "DelaySeconds", 0, 0, 900, where),
+            maximum_message_size=bounded(
+                props, "MaximumMessageSize", 1_048_576, 1_024, 1_048_576, where
+            ),
+            receive_wait_seconds=bounded(props, "ReceiveMessageWaitTimeSeconds", 0, 0, 20, where),
             redrive_target=target,
             redrive_target_arn=redrive.get("deadLetterTargetArn") if redrive else None,
             max_receive_count=max_receive,
-            redrive_allow_policy=json_or_dict(props.get("RedriveAllowPolicy")),
+            redrive_allow_policy=json_or_dict(
+                props.get("RedriveAllowPolicy"), f"{where}.RedriveAllowPolicy"
+            ),
             fifo=as_bool(props.get("FifoQueue", False)),
         )
 

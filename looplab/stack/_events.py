@@ -9,9 +9,12 @@ notification is read with its template path, and the simulator decides what it r
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
+from looplab._cfn import TemplateError
 from looplab.stack._specs import (
     BucketSpec,
     EventInvokeSpec,
@@ -25,7 +28,15 @@ from looplab.stack._specs import (
 if TYPE_CHECKING:
     from looplab.stack._builder import _Builder
 
-__all__ = ["as_bool", "buckets", "invoke_configs", "json_or_dict", "subscriptions", "topic"]
+__all__ = [
+    "as_bool",
+    "bounded",
+    "buckets",
+    "invoke_configs",
+    "json_or_dict",
+    "subscriptions",
+    "topic",
+]
 
 # NotificationConfiguration key -> (kind, the entry's target property)
 _NOTIFICATION_KINDS = {
@@ -94,7 +105,7 @@ def _subscription(
 ) -> SubscriptionSpec:
     protocol = str(props.get("Protocol", "")).lower()
     endpoint = str(props.get("Endpoint", ""))
-    redrive = json_or_dict(props.get("RedrivePolicy")) or {}
+    redrive = json_or_dict(props.get("RedrivePolicy"), f"{path}.Properties.RedrivePolicy") or {}
     return SubscriptionSpec(
         logical_id=logical_id,
         path=path,
@@ -104,7 +115,7 @@ def _subscription(
         endpoint=endpoint,
         target=_target(endpoint, queues, functions),
         raw_message_delivery=as_bool(props.get("RawMessageDelivery", False)),
-        filter_policy=json_or_dict(props.get("FilterPolicy")),
+        filter_policy=json_or_dict(props.get("FilterPolicy"), f"{path}.Properties.FilterPolicy"),
         filter_policy_scope=str(props.get("FilterPolicyScope", "MessageAttributes")),
         redrive_target_arn=redrive.get("deadLetterTargetArn"),
     )
@@ -134,14 +145,15 @@ def buckets(
             kind, target_prop = _NOTIFICATION_KINDS[key]
             for i, entry in enumerate(value or []):
                 arn = str(entry.get(target_prop, ""))
-                prefix, suffix = _key_filter(entry.get("Filter"))
+                at = f"{where}.{key}[{i}]"
+                prefix, suffix = _key_filter(entry.get("Filter"), f"{at}.Filter")
                 notes.append(
                     NotificationSpec(
-                        path=f"{where}.{key}[{i}]",
+                        path=at,
                         kind=kind,
                         target_arn=arn,
                         target=topic_ids.get(arn) or _target(arn, queues, functions),
-                        event=str(entry.get("Event", "")),
+                        event=_s3_event(entry.get("Event"), f"{at}.Event"),
                         prefix=prefix,
                         suffix=suffix,
                     )
@@ -158,6 +170,8 @@ def buckets(
 
 
 def invoke_configs(b: _Builder, functions: dict[str, FunctionSpec]) -> dict[str, EventInvokeSpec]:
+    """Keyed by the function's logical ID for ``$LATEST`` (what the simulator invokes), by
+    ``<function>:<qualifier>`` for a version's or an alias's, so neither replaces the other."""
     found: dict[str, EventInvokeSpec] = {}
     for logical_id, resource in b.resources.items():
         if resource.get("Type") != "AWS::Lambda::EventInvokeConfig":
@@ -166,17 +180,36 @@ def invoke_configs(b: _Builder, functions: dict[str, FunctionSpec]) -> dict[str,
         function = _target(str(props.get("FunctionName", "")), {}, functions)
         if function is None:
             continue  # a function of another stack: nothing here invokes it
+        where = f"Resources.{logical_id}.Properties"
+        qualifier = str(props.get("Qualifier", "$LATEST"))
         destinations = props.get("DestinationConfig") or {}
-        found[function] = EventInvokeSpec(
+        # Lambda's own bounds (botocore's model: MaximumRetryAttempts 0-2,
+        # MaximumEventAgeInSeconds 60-21600): CloudFormation fails the deploy outside them.
+        found[function if qualifier == "$LATEST" else f"{function}:{qualifier}"] = EventInvokeSpec(
             logical_id=logical_id,
             function=function,
-            qualifier=str(props.get("Qualifier", "$LATEST")),
-            maximum_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
-            maximum_event_age=int(props.get("MaximumEventAgeInSeconds", 21_600)),
+            qualifier=qualifier,
+            maximum_retry_attempts=bounded(props, "MaximumRetryAttempts", 2, 0, 2, where),
+            maximum_event_age=bounded(props, "MaximumEventAgeInSeconds", 21_600, 60, 21_600, where),
             on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
             on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
         )
     return found
+
+
+def bounded(props: dict[str, Any], name: str, default: int, low: int, high: int, where: str) -> int:
+    raw = props.get(name, default)
+    try:
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError(raw)
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise TemplateError(
+            f"{where}.{name}: {raw!r} is not an integer (between {low} and {high})"
+        ) from None
+    if not low <= value <= high:
+        raise TemplateError(f"{where}.{name}: {value} is not between {low} and {high}")
+    return value
 
 
 def _target(
@@ -193,17 +226,59 @@ def _target(
     return None
 
 
-def _key_filter(raw: Any) -> tuple[str, str]:
+def _key_filter(raw: Any, where: str) -> tuple[str, str]:
     rules = ((raw or {}).get("S3Key") or {}).get("Rules") or []
-    values = {str(r.get("Name", "")).lower(): str(r.get("Value", "")) for r in rules}
+    values: dict[str, str] = {}
+    for i, rule in enumerate(rules):
+        name = str(rule.get("Name", "")).lower()  # S3 takes "Prefix" as "prefix"
+        if name not in ("prefix", "suffix"):
+            # S3 refuses the configuration (InvalidArgument, "filter rule name must be
+            # either prefix or suffix"): the deploy fails.
+            raise TemplateError(
+                f"{where}.S3Key.Rules[{i}].Name: {rule.get('Name')!r} is not a filter rule "
+                "name (allowed: prefix, suffix)"
+            )
+        values[name] = str(rule.get("Value", ""))
     return values.get("prefix", ""), values.get("suffix", "")
 
 
-def json_or_dict(value: Any) -> dict[str, Any] | None:
+@functools.cache
+def _s3_event_types() -> tuple[str, ...]:
+    """S3's notification event types, from botocore's model (the installed SDK's list)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("s3")
+    return tuple(model.shape_for("Event").enum)
+
+
+def _s3_event(raw: Any, where: str) -> str:
+    """An event type S3 accepts; any other fails the deploy ("The event is not supported
+    for notifications"), so it is an error here rather than a loop that never starts."""
+    event = str(raw if raw is not None else "")
+    known = _s3_event_types()
+    if event not in known:
+        near = difflib.get_close_matches(event, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise TemplateError(
+            f"{where}: {event!r} is not an S3 event type{hint} (allowed: {', '.join(known)})"
+        )
+    return event
+
+
+def json_or_dict(value: Any, where: str) -> dict[str, Any] | None:
+    """A policy given as a JSON string or as a mapping (CloudFormation takes both)."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return json.loads(value)
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise TemplateError(f"{where}: not JSON ({exc})") from None
+        if not isinstance(parsed, dict):
+            raise TemplateError(f"{where}: a JSON object is expected, not {type(parsed).__name__}")
+        return parsed
+    if not isinstance(value, dict):
+        raise TemplateError(f"{where}: a JSON object is expected, not {type(value).__name__}")
     return dict(value)
 
 

@@ -21,6 +21,7 @@ from botocore.response import StreamingBody
 
 from looplab.sim.services._errors import Call, ServiceError
 from looplab.sim.services._render import not_modelled
+from looplab.sim.services.s3.errors import invalid_argument
 from looplab.sim.services.s3.model import S3Model, StoredObject
 
 __all__ = ["S3Api"]
@@ -139,11 +140,16 @@ class S3Api:
             )
         bucket = params["Bucket"]
         prefix = params.get("Prefix", "")
-        max_keys = min(int(params.get("MaxKeys", _MAX_KEYS)), _MAX_KEYS)
+        asked = int(params.get("MaxKeys", _MAX_KEYS))
+        if asked < 0:
+            # botocore's model sets no minimum; S3 refuses it (max-keys is 0 to 2^31 - 1).
+            raise invalid_argument("Argument maxKeys must be an integer between 0 and 2147483647")
+        max_keys = min(asked, _MAX_KEYS)
         token = params.get("ContinuationToken")
         after = _token_key(token) if token is not None else params.get("StartAfter", "")
         found = self.model.list(bucket, prefix, after)
-        page, more = found[:max_keys], len(found) > max_keys
+        # MaxKeys 0 is an empty page that is not truncated (S3 answers it so, no token).
+        page, more = found[:max_keys], max_keys > 0 and len(found) > max_keys
         url = params.get("EncodingType") == "url"
 
         def enc(text: str) -> str:

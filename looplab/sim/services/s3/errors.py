@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from looplab.sim.services._errors import ServiceError
 
-__all__ = ["no_such_bucket", "no_such_key", "not_found"]
+__all__ = ["invalid_argument", "no_such_bucket", "no_such_key", "not_found"]
+
+
+def invalid_argument(message: str) -> ServiceError:
+    return ServiceError("InvalidArgument", message, 400)
 
 
 def no_such_bucket(bucket: str) -> ServiceError:

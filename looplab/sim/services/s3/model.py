@@ -82,7 +82,8 @@ class S3Model:
             etag=f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"',
             last_modified=self.clock.now,
             content_type=content_type or "binary/octet-stream",
-            metadata=dict(metadata or {}),
+            # x-amz-meta-* headers: S3 keeps and returns user metadata keys in lower case.
+            metadata={k.lower(): v for k, v in (metadata or {}).items()},
             sequencer=self._sequencer(),
         )
         target.objects[key] = obj

@@ -230,9 +230,9 @@ def check_message(
     ``MessageStructure=json`` publish."""
     if not message:
         raise invalid_parameter("Empty message")
-    if subject is not None and (
-        not subject or len(subject) > 100 or not subject.isascii() or "\n" in subject
-    ):
+    # "UTF-8 text with no line breaks or control characters, and less than 100
+    # characters long" (Publish's API reference): any printable Unicode is allowed.
+    if subject is not None and (not subject or len(subject) > 100 or not subject.isprintable()):
         raise invalid_parameter("Subject")
     for name, value in (attributes or {}).items():
         kind = str(value.get("DataType", ""))
