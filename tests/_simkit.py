@@ -25,6 +25,29 @@ def queue_resource(name: str, **props: Any) -> dict[str, Any]:
     return {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name, **props}}
 
 
+def sns_queue_policy(queue: str, topic: str) -> dict[str, Any]:
+    """The AWS::SQS::QueuePolicy that lets ``topic`` send to ``queue`` (logical IDs), as
+    stacks/sns-sqs.yml has it: without one SNS delivers nothing to the queue."""
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{"Ref": queue}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": topic}}},
+                    }
+                ],
+            },
+        },
+    }
+
+
 def function_resource(name: str, handler: str, env: dict[str, Any], **props: Any) -> dict:
     return {
         "Type": "AWS::Lambda::Function",

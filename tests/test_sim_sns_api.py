@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack, queue_resource
+from _simkit import build_stack, queue_resource, sns_queue_policy
 from botocore.exceptions import ClientError
 
 from looplab.sim import Simulator
@@ -25,6 +25,7 @@ ACCOUNT = "123456789012"
 def _resources() -> dict[str, Any]:
     return {
         "LoopQueue": queue_resource("loop-queue"),
+        "LoopQueuePolicy": sns_queue_policy("LoopQueue", "LoopTopic"),
         "LoopTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "loop-topic"}},
         "Other": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "other"}},
         "Sub": {

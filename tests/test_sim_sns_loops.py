@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack, function_resource, mapping_resource, queue_resource, write_handler
+from _simkit import (
+    build_stack,
+    function_resource,
+    mapping_resource,
+    queue_resource,
+    sns_queue_policy,
+    write_handler,
+)
 
 from looplab.sim import Simulator
 from looplab.sim.async_invoke import AsyncQueue
@@ -83,6 +90,7 @@ def sns_sqs_stack(tmp_path: Path, raw: bool) -> dict[str, Any]:
                 "RawMessageDelivery": raw,
             },
         },
+        "LoopQueuePolicy": sns_queue_policy("LoopQueue", "LoopTopic"),
         "Mapping": mapping_resource("LoopQueue", "RelayLambdaFunction"),
     }
 
@@ -258,6 +266,7 @@ def test_a_handlers_publish_batch_carries_its_trace_header_on_every_entry(tmp_pa
         },
         "OutTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "out"}},
         "OutQueue": queue_resource("out-queue"),
+        "OutQueuePolicy": sns_queue_policy("OutQueue", "OutTopic"),
         "OutSub": {
             "Type": "AWS::SNS::Subscription",
             "Properties": {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from looplab._cfn import TemplateError
+from looplab.sim.services.sqs.policy import unevaluable
 from looplab.stack import Stack, SubscriptionSpec
 
 __all__ = ["Refusal", "UnsupportedTemplate", "check_stack", "refusals"]
@@ -104,7 +105,30 @@ def refusals(stack: Stack) -> list[Refusal]:
         found.extend(_modelled(stack, logical_id, kind, where))
         if kind == "AWS::Lambda::Permission":
             found.extend(_permission(props, where))
+        if kind == "AWS::SQS::QueuePolicy":
+            found.extend(_queue_policy(stack, logical_id))
     return found
+
+
+def _queue_policy(stack: Stack, logical_id: str) -> list[Refusal]:
+    """A queue policy is what lets SNS deliver (looplab.sim.services.sqs.policy): a part
+    of it the simulator cannot evaluate would decide a loop either way without a word."""
+    policy = stack.queue_policies.get(logical_id)
+    if policy is None:
+        return []
+    out = [Refusal(path, what) for path, what in unevaluable(policy.document, policy.path)]
+    for other in stack.queue_policies.values():
+        shared = set(other.queues) & set(policy.queues)
+        if other.logical_id != logical_id and shared and other.logical_id < logical_id:
+            out.append(
+                Refusal(
+                    f"Resources.{logical_id}",
+                    f"{other.logical_id} sets the policy of {', '.join(sorted(shared))} too: "
+                    "each AWS::SQS::QueuePolicy replaces the queue's whole policy, in an order "
+                    "CloudFormation does not promise",
+                )
+            )
+    return out
 
 
 # -- asynchronous invocation (issue 13) --

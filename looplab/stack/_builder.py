@@ -109,6 +109,7 @@ class _Builder:
             for key, out in self.outputs_raw.items()
             if _resolvable(out.get("Value"), self.resources)
         }
+        policies = _events.queue_policies(self, queues)
         return Stack(
             name=self.stack_name,
             stage=self.stage,
@@ -126,7 +127,8 @@ class _Builder:
             other_mappings=others,
             template=self.resources,
             topics=topics,
-            subscriptions=_events.subscriptions(self, topics, queues, functions),
+            subscriptions=_events.subscriptions(self, topics, queues, functions, policies),
+            queue_policies=policies,
             buckets=_events.buckets(self, queues, functions, topics),
             invoke_configs=_events.invoke_configs(self, functions),
         )

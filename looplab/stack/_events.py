@@ -20,6 +20,7 @@ from looplab.stack._specs import (
     EventInvokeSpec,
     FunctionSpec,
     NotificationSpec,
+    QueuePolicySpec,
     QueueSpec,
     SubscriptionSpec,
     TopicSpec,
@@ -34,6 +35,7 @@ __all__ = [
     "buckets",
     "invoke_configs",
     "json_or_dict",
+    "queue_policies",
     "subscriptions",
     "topic",
 ]
@@ -55,14 +57,38 @@ def topic(identity: dict[str | None, Any], logical_id: str, props: dict[str, Any
     )
 
 
+def queue_policies(b: _Builder, queues: dict[str, QueueSpec]) -> dict[str, QueuePolicySpec]:
+    """Every ``AWS::SQS::QueuePolicy``, with the queues of this stack it names (by URL, as
+    ``!Ref`` gives them)."""
+    by_url = {q.url: q.logical_id for q in queues.values()}
+    found: dict[str, QueuePolicySpec] = {}
+    for logical_id, resource in b.resources.items():
+        if resource.get("Type") != "AWS::SQS::QueuePolicy":
+            continue
+        props = b.props(logical_id)
+        path = f"Resources.{logical_id}.Properties.PolicyDocument"
+        named = props.get("Queues") or []
+        found[logical_id] = QueuePolicySpec(
+            logical_id=logical_id,
+            path=path,
+            queues=tuple(by_url[str(u)] for u in named if str(u) in by_url),
+            document=json_or_dict(props.get("PolicyDocument"), path) or {},
+        )
+    return found
+
+
 def subscriptions(
     b: _Builder,
     topics: dict[str, TopicSpec],
     queues: dict[str, QueueSpec],
     functions: dict[str, FunctionSpec],
+    policies: dict[str, QueuePolicySpec] | None = None,
 ) -> dict[str, SubscriptionSpec]:
     """Every SNS subscription: ``AWS::SNS::Subscription`` resources and topics' inline ones."""
     found: dict[str, SubscriptionSpec] = {}
+    # The policy a queue ends up with: the last QueuePolicy naming it (two that name the
+    # same queue are refused by looplab.sim.refusals: CloudFormation promises no order).
+    policy_of = {q: p.document for p in (policies or {}).values() for q in p.queues}
     by_arn = {t.arn: t.logical_id for t in topics.values()}
     for logical_id, resource in b.resources.items():
         kind = resource.get("Type")
@@ -78,6 +104,7 @@ def subscriptions(
                     entry,
                     queues,
                     functions,
+                    policy_of,
                 )
         elif kind == "AWS::SNS::Subscription":
             props = b.props(logical_id)
@@ -90,6 +117,7 @@ def subscriptions(
                 props,
                 queues,
                 functions,
+                policy_of,
             )
     return found
 
@@ -102,9 +130,11 @@ def _subscription(
     props: dict[str, Any],
     queues: dict[str, QueueSpec],
     functions: dict[str, FunctionSpec],
+    policy_of: dict[str, dict[str, Any]],
 ) -> SubscriptionSpec:
     protocol = str(props.get("Protocol", "")).lower()
     endpoint = str(props.get("Endpoint", ""))
+    target = _target(endpoint, queues, functions)
     redrive = json_or_dict(props.get("RedrivePolicy"), f"{path}.Properties.RedrivePolicy") or {}
     return SubscriptionSpec(
         logical_id=logical_id,
@@ -113,11 +143,12 @@ def _subscription(
         topic_arn=topic_arn,
         protocol=protocol,
         endpoint=endpoint,
-        target=_target(endpoint, queues, functions),
+        target=target,
         raw_message_delivery=as_bool(props.get("RawMessageDelivery", False)),
         filter_policy=json_or_dict(props.get("FilterPolicy"), f"{path}.Properties.FilterPolicy"),
         filter_policy_scope=str(props.get("FilterPolicyScope", "MessageAttributes")),
         redrive_target_arn=redrive.get("deadLetterTargetArn"),
+        queue_policy=policy_of.get(target) if protocol == "sqs" and target else None,
     )
 
 

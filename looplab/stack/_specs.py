@@ -113,6 +113,19 @@ class SubscriptionSpec:
     filter_policy: dict[str, Any] | None = None
     filter_policy_scope: str = "MessageAttributes"
     redrive_target_arn: str | None = None  # the subscription's own DLQ (RedrivePolicy)
+    # sqs: the target queue's access policy as the template sets it (AWS::SQS::QueuePolicy),
+    # None when it has none; SNS may send only where it allows (looplab.sim.services.sqs.policy)
+    queue_policy: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class QueuePolicySpec:
+    """An ``AWS::SQS::QueuePolicy``: the access policy it sets on each of its queues."""
+
+    logical_id: str
+    path: str  # Resources.<id>.Properties.PolicyDocument
+    queues: tuple[str, ...]  # logical IDs of this stack's queues it applies to
+    document: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,7 @@ class Stack:
     """SNS subscriptions, resources and topics' inline ones, keyed by their logical_id."""
     buckets: dict[str, BucketSpec] = field(default_factory=dict)
     invoke_configs: dict[str, EventInvokeSpec] = field(default_factory=dict)
+    queue_policies: dict[str, QueuePolicySpec] = field(default_factory=dict)
     """Asynchronous invocation settings, keyed by the FUNCTION's logical ID."""
 
     def mapping_for(self, function: str, source_queue: str) -> MappingSpec:

@@ -29,6 +29,7 @@ from looplab.sim.clock import Clock
 from looplab.sim.ids import uuid
 from looplab.sim.services.sns.errors import SnsError, invalid_parameter, not_found
 from looplab.sim.services.sqs.errors import SqsError
+from looplab.sim.services.sqs.policy import sns_may_send
 from looplab.sim.signals import Metrics
 from looplab.stack import SubscriptionSpec, TopicSpec
 
@@ -205,6 +206,14 @@ class SnsModel:
                 event = lambda_event(n, subscription.arn, n.body_for("lambda"))
                 self.invoke(spec.target, event, n.trace_header, n.topic_arn)
             elif spec.protocol == "sqs":
+                if not sns_may_send(spec.queue_policy, spec.endpoint, n.topic_arn, self.account_id):
+                    # SNS's SendMessage is refused by the queue's policy: nothing arrives.
+                    self.metrics.add(self.clock.now, "AWS/SNS", "NumberOfNotificationsFailed", name)
+                    self.on_event(
+                        "sns-denied",
+                        f"{subscription.arn}: the queue's policy does not let SNS send to it",
+                    )
+                    return
                 if spec.raw_message_delivery:
                     body, attributes = n.body_for("sqs"), n.attributes or None
                 else:
