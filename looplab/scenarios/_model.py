@@ -232,23 +232,24 @@ class Snapshot(Step):
 
 
 @dataclass(frozen=True)
-class Connect(Step):
-    kind: ClassVar[str] = "connect"
+class _MappingStep(Step):
+    """A step on the event source mapping from queue ``source`` to ``function``."""
+
     function: str
     source: str
 
     def summary(self) -> str:
-        return f"connect {self.source} -> {self.function}"
+        return f"{self.kind} {self.source} -> {self.function}"
 
 
 @dataclass(frozen=True)
-class Disconnect(Step):
-    kind: ClassVar[str] = "disconnect"
-    function: str
-    source: str
+class Connect(_MappingStep):
+    kind: ClassVar[str] = "connect"
 
-    def summary(self) -> str:
-        return f"disconnect {self.source} -> {self.function}"
+
+@dataclass(frozen=True)
+class Disconnect(_MappingStep):
+    kind: ClassVar[str] = "disconnect"
 
 
 @dataclass(frozen=True)
