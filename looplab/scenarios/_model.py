@@ -11,19 +11,19 @@ from typing import Any, ClassVar, Literal
 
 Comparator = Literal["equals", "at_least", "at_most", "between"]
 
-# Metrics a condition can read, and which selector each one takes. Every metric means the
-# same on both backends, so each is one AWS can observe:
+# Metrics a condition can read. Every metric means the same on both backends, so each is
+# one AWS can observe:
 # - function metrics: AWS/Lambda by FunctionName (optional `function:`); no source dimension
-#   exists on AWS, so they take no `source:`;
+#   exists on AWS, so they take no `source:` (per source, read a mapping metric);
 # - mapping metrics: the event source mapping metrics (AWS/Lambda by EventSourceMappingUUID,
-#   MetricsConfig EventCount) of the mapping(s) from a `source:` queue, summed.
+#   MetricsConfig EventCount) of the mapping(s) from a `source:` queue, summed;
+# - async metrics: AWS/Lambda by FunctionName for asynchronous invocation (optional
+#   `function:`); topic metrics: AWS/SNS by TopicName (`topic:` required).
 OBSERVATION_METRICS = ("invocations", "errors", "recursive_invocations_dropped", "throttles")
 MAPPING_METRICS = ("polled_events", "invoked_events", "failed_invoke_events", "deleted_events")
 QUEUE_METRICS = ("visible", "in_flight", "delayed", "total")
 DRAIN_METRICS = ("drained", "drained_counter", "drained_receive_count")
 RUN_METRICS = ("max_counter_sent", "log_streams")
-# - async metrics: AWS/Lambda by FunctionName for asynchronous invocation (optional
-#   `function:`); topic metrics: AWS/SNS by TopicName (`topic:` required).
 ASYNC_METRICS = (
     "async_events_received",
     "async_events_dropped",
@@ -31,15 +31,36 @@ ASYNC_METRICS = (
     "destination_delivery_failures",
 )
 TOPIC_METRICS = ("published", "delivered", "failed")
-METRICS = (
-    OBSERVATION_METRICS
-    + MAPPING_METRICS
-    + QUEUE_METRICS
-    + DRAIN_METRICS
-    + RUN_METRICS
-    + ASYNC_METRICS
-    + TOPIC_METRICS
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """Which selectors (`queue:`, `function:`, ...) a metric takes, and the one it needs.
+
+    ``why`` is added to the missing-selector error where the selector's name alone does not
+    say what to give.
+    """
+
+    takes: frozenset[str]
+    needs: str | None = None
+    why: str = ""
+
+
+# Which selectors each group takes: the one table the validator checks every condition
+# against, in the order METRICS lists the metrics (the order `unknown metric` offers them).
+_GROUPS: tuple[tuple[tuple[str, ...], Selectors], ...] = (
+    (OBSERVATION_METRICS, Selectors(frozenset({"function"}))),
+    (MAPPING_METRICS, Selectors(frozenset({"source"}), "source", " (the queue of a mapping)")),
+    (QUEUE_METRICS, Selectors(frozenset({"queue", "snapshot"}), "queue")),
+    (DRAIN_METRICS, Selectors(frozenset({"queue"}), "queue")),
+    (RUN_METRICS, Selectors(frozenset())),
+    (ASYNC_METRICS, Selectors(frozenset({"function"}))),
+    (TOPIC_METRICS, Selectors(frozenset({"topic"}), "topic")),
 )
+METRIC_SELECTORS: dict[str, Selectors] = {
+    metric: selectors for group, selectors in _GROUPS for metric in group
+}
+METRICS = tuple(METRIC_SELECTORS)
 
 METRIC_HELP = {
     "invocations": "Lambda Invocations since the run started (all functions, or `function:`)",
@@ -211,23 +232,24 @@ class Snapshot(Step):
 
 
 @dataclass(frozen=True)
-class Connect(Step):
-    kind: ClassVar[str] = "connect"
+class _MappingStep(Step):
+    """A step on the event source mapping from queue ``source`` to ``function``."""
+
     function: str
     source: str
 
     def summary(self) -> str:
-        return f"connect {self.source} -> {self.function}"
+        return f"{self.kind} {self.source} -> {self.function}"
 
 
 @dataclass(frozen=True)
-class Disconnect(Step):
-    kind: ClassVar[str] = "disconnect"
-    function: str
-    source: str
+class Connect(_MappingStep):
+    kind: ClassVar[str] = "connect"
 
-    def summary(self) -> str:
-        return f"disconnect {self.source} -> {self.function}"
+
+@dataclass(frozen=True)
+class Disconnect(_MappingStep):
+    kind: ClassVar[str] = "disconnect"
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,9 @@ from looplab.scenarios._context import Context, short, type_name, unresolved
 from looplab.scenarios._errors import unknown
 from looplab.scenarios._load import LList, LMap
 from looplab.scenarios._model import (
-    ASYNC_METRICS,
-    DRAIN_METRICS,
-    MAPPING_METRICS,
+    METRIC_SELECTORS,
     METRICS,
-    OBSERVATION_METRICS,
-    QUEUE_METRICS,
     STEP_TYPES,
-    TOPIC_METRICS,
     Condition,
     Connect,
     Disconnect,
@@ -268,25 +263,16 @@ def _comparand(ctx: Context, cond: LMap, op: str) -> float | tuple[float, float]
 
 
 def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> dict | None:
-    """Which of queue / function / source / snapshot a metric takes, checked and resolved."""
-    wants_queue = metric in QUEUE_METRICS or metric in DRAIN_METRICS
-    allowed = {"queue"} if wants_queue else set()
-    if metric in OBSERVATION_METRICS or metric in ASYNC_METRICS:
-        # AWS's function metrics have no source dimension: per source, read a mapping metric.
-        allowed = {"function"}
-    if metric in MAPPING_METRICS:
-        allowed = {"source"}  # summed over the mappings from that queue
-    if metric in TOPIC_METRICS:
-        allowed = {"topic"}
-    if metric in QUEUE_METRICS:
-        allowed.add("snapshot")
+    """Which of queue / function / source / snapshot / topic a metric takes (its row in
+    METRIC_SELECTORS), checked and resolved."""
+    rule = METRIC_SELECTORS[metric]
     out: dict[str, str | None] = {}
     ok = True
     for key in ("queue", "function", "source", "snapshot", "topic"):
         if key not in cond:
             continue
-        if key not in allowed:
-            takes = ", ".join(sorted(allowed)) or "no selector"
+        if key not in rule.takes:
+            takes = ", ".join(sorted(rule.takes)) or "no selector"
             ctx.error(
                 cond.key_line(key), f"metric {metric!r} does not take {key!r} (it takes: {takes})"
             )
@@ -312,14 +298,8 @@ def _selectors(ctx: Context, cond: LMap, metric: str, snapshots: set[str]) -> di
         kind = {"function": "function", "topic": "topic"}.get(key, "queue")
         out[key] = ctx.resolve(cond[key], kind, line)
         ok = ok and out[key] is not None
-    if wants_queue and "queue" not in cond:
-        ctx.error(cond.line, f"metric {metric!r} needs a 'queue'")
-        ok = False
-    if metric in TOPIC_METRICS and "topic" not in cond:
-        ctx.error(cond.line, f"metric {metric!r} needs a 'topic'")
-        ok = False
-    if metric in MAPPING_METRICS and "source" not in cond:
-        ctx.error(cond.line, f"metric {metric!r} needs a 'source' (the queue of a mapping)")
+    if rule.needs is not None and rule.needs not in cond:
+        ctx.error(cond.line, f"metric {metric!r} needs a {rule.needs!r}{rule.why}")
         ok = False
     return out if ok else None
 
