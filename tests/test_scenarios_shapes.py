@@ -102,6 +102,15 @@ def test_unknown_stack_names_the_line_and_the_shapes(tmp_path: Path) -> None:
         assert shape in problem
 
 
+@pytest.mark.parametrize("value", ["[sns]", "{sns: 1}", "5"])
+def test_a_stack_that_is_not_a_name_is_a_problem_not_a_crash(tmp_path: Path, value: str) -> None:
+    """Review finding: a list or a mapping raised TypeError (unhashable) out of validation."""
+    text = GOOD.replace("stack: s3", f"stack: {value}")
+    [problem] = _problems(_write(tmp_path, text))
+    assert problem.startswith("16: ") and "stack (loop shape)" in problem
+    assert "sns-sqs" in problem  # the valid choices
+
+
 @pytest.mark.parametrize(
     ("old", "new", "anchor", "words"),
     [

@@ -164,7 +164,7 @@ def _shape(ctx: Context, body: LMap) -> str | None:
     shape = body.get("stack", DEFAULT_SHAPE)
     if unresolved(shape):
         return None
-    if shape not in SHAPES:
+    if not isinstance(shape, str) or shape not in SHAPES:  # a list is unhashable: check first
         ctx.error(body.line_of("stack"), unknown("stack (loop shape)", shape, SHAPES))
         return None
     return shape
