@@ -10,7 +10,7 @@ expectations after it decide); it is listed as a warning in the summary and the 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from looplab._cli_aws import kill_switch_command, operator_policy_command  # noqa: F401 (tasks.py calls them here)
+from looplab._cli_backends import (  # noqa: F401 (tests register fakes in cli.BACKENDS)
+    BACKENDS,
+    BackendFactory,
+    check_backend_name,
+    invocation_budget,
+    make_backend,
+)
+from looplab._cli_common import (  # noqa: F401 (tasks.py and tests read them here)
+    DEFAULT_FILE,
+    DEFAULTS,
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    BadInput,
+)
 from looplab._cli_overrides import OverrideError, command_overrides
-from looplab.backends.base import Backend, BackendError
 from looplab.cli_console import ConsoleListener, print_plan, print_problems
 from looplab.scenarios import (
     DEFAULT_SHAPE,
@@ -28,92 +42,8 @@ from looplab.scenarios import (
     ScenarioError,
     build_scenario,
     load_file,
-    unknown,
     validate_file,
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-# The one home of the defaults: tasks.py hands them to invoke's config (invoke.yaml and
-# INVOKE_LOOPLAB_* override them), and the argparse entry point (_cli_argv) uses them directly.
-DEFAULTS = {
-    "backend": "local",
-    "stage": "dev",
-    "results": "results",
-    "scenarios": "scenarios.yaml",
-}
-DEFAULT_FILE = DEFAULTS["scenarios"]
-BackendFactory = Callable[..., Backend]
-
-
-class BadInput(Exception):
-    """Something the user asked for cannot be done as asked (exit 2, nothing ran)."""
-
-
-def _local(stack: Any, seed: int, *, sim_params: dict[str, Any] | None = None, **_: Any) -> Backend:
-    try:
-        from looplab.backends.local import LocalBackend
-        from looplab.sim import SimParams
-    except ImportError as exc:
-        raise BadInput(f"the local backend is not available: {exc}") from exc
-    params = SimParams().with_overrides(**sim_params) if sim_params else None
-    return LocalBackend(stack, seed=seed, params=params)
-
-
-def _aws(
-    stack: Any,
-    seed: int,
-    *,
-    allow_recursion: bool = False,
-    project: Path | str = ".",
-    stage: str = DEFAULTS["stage"],
-    budget: int | None = None,
-    endpoint_url: str | None = None,
-    **_: Any,
-) -> Backend:
-    from looplab.backends.aws import StackRecordError, open_backend
-
-    try:
-        return open_backend(
-            project,
-            stage,
-            stack,
-            allow_recursion=allow_recursion,
-            budget=budget,
-            endpoint_url=endpoint_url,
-        )
-    except StackRecordError as exc:  # missing/stale record, other account or region
-        raise BadInput(str(exc)) from exc
-    except BackendError as exc:  # no credentials, access denied on the guard's reads
-        raise BadInput(f"cannot reach the recorded stack: {exc}") from exc
-
-
-# Name -> factory(stack, seed, allow_recursion=..., project=..., stage=..., budget=...,
-# endpoint_url=...). Tests register fakes here (taking **_ for what they do not use).
-BACKENDS: dict[str, BackendFactory] = {"local": _local, "aws": _aws}
-
-
-def make_backend(
-    name: str, stack: Any, seed: int = 0, *, allow_recursion: bool = False, **options: Any
-) -> Backend:
-    """Build the backend called ``name``; raise BadInput for an unknown or unavailable one."""
-    check_backend_name(name)
-    return BACKENDS[name](stack, seed, allow_recursion=allow_recursion, **options)
-
-
-def invocation_budget(scenario: Any) -> int | None:
-    """The smallest ``stop_when: invocations at_least N`` of a scenario (the aws rail's budget)."""
-    limits = [
-        int(c.value)
-        for c in scenario.stop_when
-        if c.metric == "invocations" and c.op == "at_least" and c.function is None
-    ]
-    return min(limits) if limits else None
-
-
-def check_backend_name(name: str) -> None:
-    """Raise BadInput for a backend name that is not registered (with the valid choices)."""
-    if name not in BACKENDS:
-        raise BadInput(unknown("backend", name, BACKENDS))
 
 
 def parse_int_option(option: str, value: object) -> int:

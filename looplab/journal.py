@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from looplab._metric_queries import LAMBDA_METRICS as LAMBDA_METRICS
+from looplab._metric_queries import SQS_METRICS as SQS_METRICS
+from looplab._metric_queries import cloudwatch_queries, metric_query
+
 __all__ = [
     "ASYNC_FIELDS",
     "DEFAULT_STACK",
@@ -356,71 +360,3 @@ def _timeline(data: dict[str, Any]) -> Timeline:
 
 def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-# -- what CloudWatch is asked for a run's window (recorded in the journal) --------------
-
-# Every metric the backends observe, with the statistic its per-minute series uses.
-LAMBDA_METRICS = {
-    "Invocations": "Sum",
-    "Errors": "Sum",
-    "Throttles": "Sum",
-    "RecursiveInvocationsDropped": "Sum",
-    "ConcurrentExecutions": "Maximum",
-}
-SQS_METRICS = {
-    "NumberOfMessagesSent": "Sum",
-    "NumberOfMessagesReceived": "Sum",
-    "NumberOfMessagesDeleted": "Sum",
-    "ApproximateNumberOfMessagesVisible": "Maximum",
-    "ApproximateNumberOfMessagesNotVisible": "Maximum",
-    "ApproximateNumberOfMessagesDelayed": "Maximum",
-}
-
-
-def metric_query(
-    qid: str,
-    namespace: str,
-    metric: str,
-    dimension: str,
-    value: str,
-    stat: str,
-    period: int = 60,
-    label: str | None = None,
-) -> dict[str, Any]:
-    """One GetMetricData ``MetricDataQueries`` entry for a single-dimension metric: the
-    shape journals record and the aws backend sends."""
-    query: dict[str, Any] = {"Id": qid}
-    if label is not None:
-        query["Label"] = label
-    query["MetricStat"] = {
-        "Metric": {
-            "Namespace": namespace,
-            "MetricName": metric,
-            "Dimensions": [{"Name": dimension, "Value": value}],
-        },
-        "Period": period,
-        "Stat": stat,
-    }
-    query["ReturnData"] = True
-    return query
-
-
-def cloudwatch_queries(
-    functions: list[str], queues: list[str], period: int = 60
-) -> list[dict[str, Any]]:
-    """GetMetricData ``MetricDataQueries`` for every metric of these function and queue
-    names (at most 500 per call, AWS's limit: ten functions and queues are ~60)."""
-    queries: list[dict[str, Any]] = []
-
-    def add(namespace: str, metric: str, stat: str, dimension: str, value: str) -> None:
-        qid, label = f"m{len(queries)}", f"{namespace} {metric} {value}"
-        queries.append(metric_query(qid, namespace, metric, dimension, value, stat, period, label))
-
-    for name in functions:
-        for metric, stat in LAMBDA_METRICS.items():
-            add("AWS/Lambda", metric, stat, "FunctionName", name)
-    for name in queues:
-        for metric, stat in SQS_METRICS.items():
-            add("AWS/SQS", metric, stat, "QueueName", name)
-    return queries

@@ -15,13 +15,19 @@ adds to RecursiveInvocationsDropped, not to Invocations, and writes no log.
 from __future__ import annotations
 
 import math
-import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
+from looplab.sim._invocation_log import (
+    error_value,
+    iso,
+    log_events,
+    runtime_exit_line,
+    timeout_line,
+)
 from looplab.sim.bridge import Router
 from looplab.sim.clock import Clock
 from looplab.sim.ids import jitter, uuid
@@ -216,16 +222,8 @@ class LambdaService:
         timed_out = result.outcome == "timeout"
         if result.error_event is not None:
             lines.append(result.error_event)  # one event, newlines and all, as awslambdaric
-        elif result.outcome == "oom":
-            lines.append(
-                f"RequestId: {request_id} Error: Runtime exited with error: signal: killed\n"
-                "Runtime.OutOfMemory"
-            )
-        elif result.outcome == "exited":
-            lines.append(
-                f"RequestId: {request_id} Error: Runtime exited with error: "
-                f"{result.exit_status}\nRuntime.ExitError"
-            )
+        elif (exit_line := runtime_exit_line(result, request_id)) is not None:
+            lines.append(exit_line)
         now = self.clock.now
         end = now + self._handler_time(result.wall) + jitter(self.rng, self.params.tail_duration)
         duration = end - started - init
@@ -236,28 +234,23 @@ class LambdaService:
             outcome, timed_out = "error", True
             end = max(deadline, now)
             duration = end - started - init
-            lines.append(
-                f"{_iso(end)} {request_id} Task timed out after {spec.timeout:.2f} seconds"
-            )
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration * 1000:.2f} ms\t"
-            f"Billed Duration: {math.ceil(round(duration * 1000, 3))} ms\t"
-            f"Memory Size: {spec.memory_size} MB"
-        )
-        if init:
-            report += f"\tInit Duration: {init * 1000:.2f} ms"
+            lines.append(timeout_line(end, request_id, spec.timeout))
         self.logs.put_many(
             function.log_group,
             env.stream,
-            [
-                (started, f"START RequestId: {request_id} Version: $LATEST"),
-                *[(now, line) for line in lines],
-                (end, f"END RequestId: {request_id}"),
-                (end, report),
-            ],
+            log_events(
+                request_id,
+                started,
+                now,
+                end,
+                lines,
+                duration=duration,
+                memory_size=spec.memory_size,
+                init=init,
+            ),
         )
         env.invocations += 1
-        value = result.value if outcome == "success" else _error_value(result, request_id, lines)
+        value = result.value if outcome == "success" else error_value(result, request_id, lines)
         self.clock.at(end, self._finish, function, env, source, outcome, value, done, started)
         if interrupted is not None:
             raise interrupted
@@ -330,7 +323,7 @@ class LambdaService:
     def _new_environment(self, function: Function) -> Environment:
         self._env_counter += 1
         spec = function.spec
-        day = _iso(self.clock.now)[:10].replace("-", "/")
+        day = iso(self.clock.now)[:10].replace("-", "/")
         stream = f"{day}/[$LATEST]{self.rng.getrandbits(128):032x}"
         variables = {
             **_BASE_ENVIRONMENT,
@@ -379,24 +372,3 @@ class LambdaService:
     def close(self) -> None:
         """Stop every environment: no process of a handler outlives its simulator."""
         self._finalizer()
-
-
-def _error_value(result: Result, request_id: str, lines: list[str]) -> dict[str, Any]:
-    """The response payload of a failed invocation, as the Python runtime returns it
-    (errorMessage, errorType, requestId, stackTrace), from the error's one log event."""
-    event = result.error_event or (lines[-1] if lines else "[ERROR] Runtime.Unknown")
-    head, _, trace = event.partition("\n")
-    kind, _, message = head.removeprefix("[ERROR] ").partition(": ")
-    if " Task timed out after " in head:
-        kind, message = "Sandbox.Timedout", head.split(" ", 2)[-1]
-    frames = [line for line in trace.splitlines()[1:] if line.strip()]
-    return {
-        "errorMessage": message,
-        "errorType": kind,
-        "requestId": request_id,
-        "stackTrace": frames,
-    }
-
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"

@@ -22,7 +22,7 @@ import boto3
 from looplab.sim import bridge
 from looplab.sim._experimenter import experimenter_session, stack_record
 from looplab.sim._sqs_signals import count_sqs_event, sample_queues
-from looplab.sim.async_invoke import AsyncQueue
+from looplab.sim._wiring import attach_async_invoke, attach_s3, attach_sns
 from looplab.sim.clock import Clock
 from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
@@ -38,8 +38,6 @@ from looplab.sim.services import (
 from looplab.sim.services.cloudwatch import CloudWatchApi
 from looplab.sim.services.lambda_ import InvokeApi, LambdaApi, LambdaControl
 from looplab.sim.services.logs import LogsApi
-from looplab.sim.services.s3 import Notifier, S3Api, S3Model
-from looplab.sim.services.sns import SnsApi, SnsModel
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
@@ -105,14 +103,8 @@ class Simulator:
             )
             self.pollers[lid] = poller
             self._pollers_by_queue.setdefault(id(poller.queue), []).append(poller)
-        self.async_invoke = AsyncQueue(
-            self.clock,
-            self.lambdas,
-            self.functions,
-            self.params,
-            self.deliver,
-            self._event if event_log is not None else None,
-        )
+        events = self._event if event_log is not None else None
+        self.async_invoke = attach_async_invoke(self, events)
         """Lambda's internal queue: SNS, S3 and Invoke(Event) reach functions through it."""
         self.sqs.on_visible = self._on_visible
         self.sqs.on_event = self._on_sqs_event
@@ -128,14 +120,7 @@ class Simulator:
             self.set_recursion,
             self.set_reserved_concurrency,
         )
-        # -- asynchronous invocation (issue 13) --
-        # Only $LATEST runs here (no versions are published): a config of an alias or a
-        # version applies to invocations the simulator never makes.
-        self.async_invoke.configs.update(
-            (lid, spec) for lid, spec in stack.invoke_configs.items() if spec.qualifier == "$LATEST"
-        )
         self._invocations = InvokeApi(control, self.lambdas, self.async_invoke, self.clock)
-        # -- end asynchronous invocation --
         self.services: dict[str, ServiceApi] = {
             "sqs": SqsApi(self.sqs, self._sqs_sender),
             "lambda": LambdaApi(control, self.clock.now, self._invocations),
@@ -144,29 +129,10 @@ class Simulator:
             "logs": LogsApi(self.logs, self.clock, self.params),
         }
         """The service table the bridge routes through, by botocore service name."""
-        # -- sns (issue 13) --
-        self.sns = SnsModel(
-            self.clock,
-            self.rng,
-            self.metrics,
-            self.params.sns_delivery_delay,
-            stack.region,
-            stack.account_id,
-            invoke=self.async_invoke.submit,  # a Lambda subscription is an async invoke
-            enqueue=lambda queue, body, attributes, trace, sender: self.sqs.send(
-                self.queues[queue],
-                body,
-                trace_header=trace,
-                message_attributes=attributes,
-                sender_id=sender,
-            ),
-        )
-        self.sns.add_stack(stack.topics.values(), stack.subscriptions.values())
-        if event_log is not None:
-            self.sns.on_event = self._event
-        self.services["sns"] = SnsApi(self.sns)
-        # -- end sns (issue 13) --
-        self._init_s3()  # -- s3 (issue 13) --
+        self.sns = attach_sns(self, events)
+        """SNS: the stack's topics and subscriptions."""
+        self.s3 = attach_s3(self, self._event, self._s3_principal)
+        """S3: the stack's buckets (by bucket name) and their objects."""
         bridge.ensure_installed()
         self.closed = False
         bridge.opened(self)
@@ -364,20 +330,6 @@ class Simulator:
         return role, spec.name
 
     # -- s3 (issue 13) --
-
-    def _init_s3(self) -> None:
-        self.s3 = S3Model(self.clock, self.stack.buckets)
-        """S3: the stack's buckets (by bucket name) and their objects."""
-        self.s3.on_event = Notifier(
-            self.clock,
-            self.rng,
-            self.params.s3_notification_delay,
-            self.stack.region,
-            # Looked up per event: whatever AsyncQueue the simulator holds then.
-            lambda *args: self.async_invoke.submit(*args),
-            self._event,
-        )
-        self.services["s3"] = S3Api(self.s3, self._s3_principal)
 
     def put_object(
         self, bucket: str, key: str, body: str | bytes, trace_header: str | None = None

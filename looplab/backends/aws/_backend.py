@@ -2,10 +2,11 @@
 
 Names come from the stack record (physical IDs) and the compiled template (which mapping
 joins which queue to which function); time from a clock seam (real, or a simulator's
-virtual clock in tests); observation from CloudWatch and Logs; and every safety rail sits
-in its own module and is wired here: the account/stack guard before anything, the
-recursion guard on set_recursion, the log-watched budget during every wait, the restore
-of loop protection and the budget's release after ``finally``.
+virtual clock in tests); the queues' SQS rules from _queues; observation from CloudWatch
+and Logs; and every safety rail sits in its own module and is wired here: the
+account/stack guard before anything, the recursion guard on set_recursion, the
+log-watched budget during every wait, the restore of loop protection and the budget's
+release after ``finally``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from looplab.backends.aws._budget import InvocationBudget
 from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock
-from looplab.backends.aws._observe import Observer, Stability
+from looplab.backends.aws._observe import Observer
 from looplab.backends.aws._params import AwsParams
+from looplab.backends.aws._queues import Queues
 from looplab.backends.aws._record import StackRecord
 from looplab.backends.aws._recursion_guard import RecursionGuard
 from looplab.backends.base import (
@@ -35,12 +37,6 @@ from looplab.backends.base import (
 )
 
 __all__ = ["AwsBackend"]
-
-_COUNTS = (
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed",
-)
 
 
 class AwsBackend:
@@ -90,9 +86,7 @@ class AwsBackend:
             clock.now,
             self.params,
         )
-        self._stability = Stability()
-        self._purged_at: dict[str, float] = {}
-        self._queue_cache: dict[str, tuple[float, QueueState]] = {}
+        self._queues = Queues(record, calls, clock, self._sleep, self.params)
         # The budget counts invocations since the backend was opened (the run's start).
         self.started = clock.now()
         self._last_since = self.started
@@ -176,40 +170,10 @@ class AwsBackend:
     # -- actions -------------------------------------------------------------------------
 
     def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
-        url = self.record.queue_url(queue)
-        # Messages sent while a purge runs may be deleted: wait until the purge is done.
-        safe = self._purged_at.get(queue, float("-inf")) + self.params.purge_settle_seconds
-        if self.clock.now() < safe:
-            self._sleep(safe - self.clock.now())
-        ids: list[str] = []
-        while len(ids) < count:
-            n = min(10, count - len(ids))
-            entries = [{"Id": str(i), "MessageBody": body} for i in range(n)]
-            reply = self.calls("sqs", "SendMessageBatch", url, QueueUrl=url, Entries=entries)
-            if reply.get("Failed"):
-                failed = reply["Failed"][0]
-                raise BackendError(
-                    f"sqs:SendMessageBatch on {url}: {failed.get('Code')}: {failed.get('Message')}"
-                )
-            ids += [e["MessageId"] for e in sorted(reply["Successful"], key=lambda e: int(e["Id"]))]
-        self._queue_cache.pop(queue, None)
-        return ids
+        return self._queues.seed(queue, body, count)
 
     def purge(self, queue: str) -> None:
-        url = self.record.queue_url(queue)
-        if self._read_queue(queue).total == 0:
-            return  # SQS allows one purge a minute: never spend it on an empty queue
-        try:
-            self.calls("sqs", "PurgeQueue", url, QueueUrl=url)
-        except AwsCallError as exc:
-            if not exc.code.endswith("PurgeQueueInProgress"):
-                raise
-            # A purge of this queue is already running (ours, a minute ago, or someone's):
-            # it deletes what was there; wait it out, then purge what came since.
-            self._sleep(self.params.purge_settle_seconds)
-            self.calls("sqs", "PurgeQueue", url, QueueUrl=url)
-        self._purged_at[queue] = self.clock.now()
-        self._queue_cache.pop(queue, None)
+        self._queues.purge(queue)
 
     def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
         return _shape_steps.publish(self.record, self.calls, topic, message, attributes)
@@ -301,62 +265,11 @@ class AwsBackend:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _read_queue(self, queue: str) -> QueueState:
-        url = self.record.queue_url(queue)
-        attrs = self.calls(
-            "sqs", "GetQueueAttributes", url, QueueUrl=url, AttributeNames=list(_COUNTS)
-        )["Attributes"]
-        visible, in_flight, delayed = (int(attrs.get(k, 0)) for k in _COUNTS)
-        now = self.clock.now()
-        settled = self._stability.observe(
-            f"queue:{queue}", (visible, in_flight, delayed), now, self.params.queue_settle_seconds
-        )
-        state = QueueState(visible, in_flight, delayed, settled=settled)
-        self._queue_cache[queue] = (now, state)
-        return state
-
     def queue_state(self, queue: str) -> QueueState:
-        cached = self._queue_cache.get(queue)
-        if cached and self.clock.now() - cached[0] < self.params.queue_refresh_seconds:
-            return cached[1]
-        return self._read_queue(queue)
+        return self._queues.state(queue)
 
     def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
-        url = self.record.queue_url(queue)
-        drained: list[DrainedMessage] = []
-        while len(drained) < max_messages:
-            reply = self.calls(
-                "sqs",
-                "ReceiveMessage",
-                url,
-                QueueUrl=url,
-                MaxNumberOfMessages=min(10, max_messages - len(drained)),
-                MessageSystemAttributeNames=["All"],
-                WaitTimeSeconds=1,
-            )
-            batch = reply.get("Messages", [])
-            if not batch:
-                break
-            for message in batch:
-                attrs = dict(message.get("Attributes", {}))
-                drained.append(
-                    DrainedMessage(
-                        queue=queue,
-                        message_id=message["MessageId"],
-                        body=message["Body"],
-                        receive_count=int(attrs.get("ApproximateReceiveCount", 1)),
-                        attributes=attrs,
-                    )
-                )
-                self.calls(
-                    "sqs",
-                    "DeleteMessage",
-                    url,
-                    QueueUrl=url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                )
-        self._queue_cache.pop(queue, None)
-        return drained
+        return self._queues.drain(queue, max_messages)
 
     def observations(self, since: float | None = None) -> Observations:
         self._last_since = self.started if since is None else since
@@ -440,7 +353,7 @@ class AwsBackend:
             out["recursion"]["errors"] = errors
         if self.budget.limit is not None or self.budget.tripped_at is not None:
             try:
-                empty = self.budget.tripped_at is not None and self._stays_empty()
+                empty = self.budget.tripped_at is not None and self._queues.stay_empty()
                 count = self.observer.starts(self.started)
                 out["budget"] = self.budget.after_finally(
                     self.calls, self.record, count, empty, self._brake_busy
@@ -449,16 +362,6 @@ class AwsBackend:
                 out["budget"] = {"error": str(exc)}
         out["metric_requests"] = self.observer.metric_calls
         return out
-
-    def _stays_empty(self) -> bool:
-        """Every queue reads 0 over queue_settle_seconds of reads (SQS's counts lag)."""
-        end = self.clock.now() + self.params.queue_settle_seconds
-        while True:
-            if any(self._read_queue(q).total for q in self.record.queues):
-                return False
-            if self.clock.now() >= end:
-                return True
-            self.clock.sleep(min(self.params.queue_refresh_seconds * 5, end - self.clock.now()))
 
     def close(self) -> None:
         self.closed = True
