@@ -118,6 +118,17 @@ def handler(event, context):
 """
 
 
+def _context(memory_mb: int) -> dict[str, Any]:
+    """The context attributes of a benchmark's own environment (function ``f``)."""
+    return {
+        "function_name": "f",
+        "invoked_function_arn": "arn:aws:lambda:eu-central-1:123456789012:function:f",
+        "memory_limit_in_mb": memory_mb,
+        "log_group_name": "/aws/lambda/f",
+        "log_stream_name": "s",
+    }
+
+
 def environment_hot(calls: int = 1000) -> float:
     """CPU seconds per SendMessage of the bare call's botocore path run back to back
     inside one execution environment (one invocation, botocore's Stubber answering): what
@@ -129,15 +140,8 @@ def environment_hot(calls: int = 1000) -> float:
     with tempfile.TemporaryDirectory() as code:
         Path(code, "hot.py").write_text(HOT_HANDLER)
         runtime = ProcessRuntime(1.0, 120.0)
-        context = {
-            "function_name": "f",
-            "invoked_function_arn": "arn:aws:lambda:eu-central-1:123456789012:function:f",
-            "memory_limit_in_mb": 512,
-            "log_group_name": "/aws/lambda/f",
-            "log_stream_name": "s",
-        }
         credentials = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
-        spec = EnvironmentSpec(credentials, Path(code), "hot.handler", 512, context)
+        spec = EnvironmentSpec(credentials, Path(code), "hot.handler", 512, _context(512))
         try:
             env = runtime.start(spec)
             best = float("inf")
@@ -163,14 +167,7 @@ def environment_start(samples: int = 30) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as code:
         Path(code, "empty.py").write_text("def handler(event, context):\n    return None\n")
         runtime = ProcessRuntime(1.0, 60.0)
-        context = {
-            "function_name": "f",
-            "invoked_function_arn": "arn:aws:lambda:eu-central-1:123456789012:function:f",
-            "memory_limit_in_mb": 128,
-            "log_group_name": "/aws/lambda/f",
-            "log_stream_name": "s",
-        }
-        spec = EnvironmentSpec({}, Path(code), "empty.handler", 128, context)
+        spec = EnvironmentSpec({}, Path(code), "empty.handler", 128, _context(128))
         invocation = Invocation("r", {}, None, 0.0, 60.0)
         runtime.stop(runtime.start(spec))  # the zygote, started once per looplab process
         times = []
