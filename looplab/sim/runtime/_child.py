@@ -379,6 +379,45 @@ def _run_environment(fds: list[int], spec: dict[str, Any]) -> int:
     return 0
 
 
+class _RuntimeSdk:
+    """The SDK the Lambda runtime ships (``/var/runtime``: boto3, botocore and what they
+    need), found where the host installed it; nothing else of the host's packages is.
+    Last on ``sys.meta_path``, so a function's own copy in its code directory wins."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if path is None and name in _SDK:  # top-level only: submodules follow __path__
+            from importlib.machinery import PathFinder
+
+            return PathFinder.find_spec(name, self.paths)
+        return None
+
+
+def _runtime_path(code_dir: str) -> None:
+    """What a handler can import, as on Lambda: its code directory, the standard library
+    and the runtime's SDK. Not the host's site-packages, an editable install's finder, or
+    the directory of this script: a function that forgot to bundle a dependency fails
+    here with Runtime.ImportModuleError, as it would on AWS."""
+    import sysconfig
+    from importlib.machinery import BuiltinImporter, FrozenImporter, PathFinder
+
+    stdlib = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+    site = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    kept = [
+        p
+        for p in sys.path
+        if p not in site
+        and (p.endswith(".zip") or any(p == d or p.startswith(d + os.sep) for d in stdlib))
+    ]
+    sys.path[:] = [code_dir, *kept]
+    standard = (BuiltinImporter, FrozenImporter, PathFinder)
+    sys.meta_path[:] = [f for f in sys.meta_path if f in standard]
+    sys.meta_path.append(_RuntimeSdk(site))  # type: ignore[arg-type]
+    sys.path_importer_cache.clear()
+
+
 def _environment(fds: list[int], spec: dict[str, Any]) -> None:
     """A forked child: become the execution environment ``spec`` describes, then serve
     invocations until looplab kills it."""
@@ -395,7 +434,7 @@ def _environment(fds: list[int], spec: dict[str, Any]) -> None:
     os.environ.update(spec["variables"])
     time.tzset()  # TZ=:UTC, read by the C library as a new process would
     os.chdir(code_dir)
-    sys.path[:] = [code_dir, *(p for p in sys.path if p)]
+    _runtime_path(code_dir)
     bundled = _bundles_sdk(code_dir)
     if bundled:
         for name in list(sys.modules):

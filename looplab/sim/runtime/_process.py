@@ -80,7 +80,9 @@ class _Environment:
         self.inited = False
         self.partial = b""
         self.poll = select.poll()
-        for fd in (control.sock.fileno(), calls.sock.fileno()):
+        # Its pidfd too: a process it forked may hold the sockets open after it exits,
+        # so their EOF alone would not say that it ended.
+        for fd in (control.sock.fileno(), calls.sock.fileno(), self.pidfd):
             self.poll.register(fd, select.POLLIN)
 
     def signal(self, signum: int) -> None:
@@ -158,7 +160,9 @@ class ProcessRuntime:
         finally:
             control_theirs.close()
             calls_theirs.close()
-        env = _Environment(pid, Channel(control), Channel(calls), log)
+        # No message can be larger than what the function's memory could hold.
+        limit = max(spec.memory_mb, 16) << 20
+        env = _Environment(pid, Channel(control, limit), Channel(calls, limit), log)
         self._live.add(env)
         return env
 
@@ -225,6 +229,10 @@ class ProcessRuntime:
                         message = control_of(env.control.recv(limit))
                         now = time.monotonic()
                         if message[0] == "inited":  # the handler's own time starts now
+                            if env.inited:
+                                # Only the runtime's init says so, once: a handler sending
+                                # it again would restart its own deadline.
+                                raise ProtocolError("'inited' after the init phase")
                             result.init_wall = now - started - dispatched
                             env.inited = True
                             started, dispatched, limit = now, 0.0, now + budget
@@ -269,7 +277,11 @@ class ProcessRuntime:
                 raise WireTimeout
             events = env.poll.poll(int(wait * 1000) + 1)
             if events:
-                return [fd for fd, _ in events]
+                # What it sent before it exited is read first; then its exit is the end.
+                sockets = [fd for fd, _ in events if fd != env.pidfd]
+                if sockets:
+                    return sockets
+                raise EOFError("the environment's process exited")
 
     def _done(self, env: _Environment, message: tuple[Any, ...], result: Result) -> None:
         _, outcome, payload, keep = message

@@ -49,13 +49,16 @@ class WireTimeout(Exception):
 
 
 class Channel:
-    __slots__ = ("buf", "poll", "sock")
+    __slots__ = ("buf", "limit", "poll", "sock")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, limit: int = 1 << 30) -> None:
         # Non-blocking, with our own poll for the deadline: a socket timeout would poll
         # before every recv, though looplab reads only after poll said there is data.
         sock.setblocking(False)
         self.sock = sock
+        # The largest message looplab takes: a header may claim 4 GB, and looplab would
+        # hold whatever arrived of it (ProtocolError past it, read at the header).
+        self.limit = limit
         self.buf = bytearray()
         self.poll = select.poll()
         self.poll.register(sock, select.POLLIN)
@@ -86,6 +89,10 @@ class Channel:
         while True:
             if len(buf) >= 4:
                 (size,) = _HEADER.unpack_from(buf)
+                if size > self.limit:
+                    raise ProtocolError(
+                        f"a message of {size:,} bytes claimed (looplab takes {self.limit:,})"
+                    )
                 if len(buf) >= 4 + size:
                     data = bytes(buf[4 : 4 + size])
                     del buf[: 4 + size]
