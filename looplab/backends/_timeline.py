@@ -19,12 +19,22 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["DropRecord", "FunctionLogEvent", "InvocationRecord", "invocations"]
+__all__ = ["DropRecord", "FunctionLogEvent", "InvocationRecord", "invocations", "sent_counter"]
 
 _START = re.compile(r"^START RequestId: (\S+)")
 _REPORT = re.compile(r"^REPORT RequestId: (\S+)\s+Duration: ([0-9.]+) ms")
-_RECEIVED = re.compile(r"^Received counter (-?\d+)(?: from (\S+))?")
-_SENT = re.compile(r"^Sending count (-?\d+)")
+# A counter is what an int holds without Python's 4,300-digit guard (and what a JSON body
+# round-trips): a longer run of digits is text a handler printed, not a counter.
+_COUNTER = r"(-?\d{1,18})(?!\d)"
+_RECEIVED = re.compile(rf"^Received counter {_COUNTER}(?: from (\S+))?")
+_SENT = re.compile(rf"^Sending count {_COUNTER}")
+
+
+def sent_counter(message: str) -> int | None:
+    """The counter of a ``Sending count N`` line (the post's), else None. Both backends'
+    observations read it with this one rule."""
+    match = _SENT.match(message)
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -95,9 +105,9 @@ def invocations(events: Iterable[FunctionLogEvent]) -> Iterator[InvocationRecord
                 arn = match.group(2)
                 current.source = arn.rsplit(":", 1)[-1] if arn else None
         elif message.startswith("Sending count"):
-            match = _SENT.match(message)
-            if match:
-                current.sent = int(match.group(1))
+            sent = sent_counter(message)
+            if sent is not None:
+                current.sent = sent
         elif message.startswith("[ERROR]") or "Task timed out after" in message:
             current.error = True
     yield from open_.values()

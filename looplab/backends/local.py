@@ -8,10 +8,10 @@ simulator signals to the Backend's observation types.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from looplab.backends._timeline import sent_counter
 from looplab.backends.base import (
     ASYNC_METRICS,
     FUNCTION_METRICS,
@@ -36,7 +36,6 @@ from looplab.sim import SimParams, Simulator, SqsError
 from looplab.sim.sqs import Queue, system_attributes
 from looplab.stack import Stack
 
-_SENT = re.compile(r"^Sending count (-?\d+)")
 _PROGRESS_STEP = 10.0  # virtual seconds between progress callbacks
 
 
@@ -267,9 +266,9 @@ class LocalBackend:
         events, self._log_position = self.sim.logs.read_from(self._log_position)
         for event in events:
             self._streams[event.stream] = event.timestamp
-            match = _SENT.match(event.message)
-            if match:
-                self._sent.append((event.timestamp, int(match.group(1))))
+            sent = sent_counter(event.message)
+            if sent is not None:
+                self._sent.append((event.timestamp, sent))
 
     def log_events(self, since: float, until: float | None = None) -> Iterator[FunctionLogEvent]:
         """Every function's log events in ``[since, until]``, for the run's timeline."""

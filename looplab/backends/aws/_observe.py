@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from looplab.backends._timeline import sent_counter
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._record import StackRecord
@@ -37,7 +38,6 @@ from looplab.journal import metric_query
 __all__ = ["Observer", "Stability"]
 
 _LAMBDA, _SNS, _TOPIC = "AWS/Lambda", "AWS/SNS", "AWS::SNS::Topic"
-_SENT = re.compile(r"^Sending count (-?\d+)")
 _START = re.compile(r"^START RequestId: ")
 
 
@@ -309,9 +309,9 @@ class Observer:
                 if t < since:
                     continue
                 streams.add(stream)
-                match = _SENT.match(msg)
-                if match:
-                    sent.append((t, int(match.group(1))))
+                counter = sent_counter(msg)
+                if counter is not None:
+                    sent.append((t, counter))
         obs.counters_sent = [n for _, n in sorted(sent)]
         obs.log_streams = sorted(streams)
         logs_settled = self.stability.observe(
