@@ -20,8 +20,8 @@ import pytest
 from looplab.backends import local
 from looplab.engine import run_scenario
 from looplab.journal import JournalError, read_journal
-from looplab.results import collect
 from looplab.results import _collect as collect_module
+from looplab.results import collect
 from looplab.results.cli import collect_command
 from looplab.scenarios import build_scenario, validate_file
 
@@ -40,7 +40,9 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
     backend = local.LocalBackend(stack, seed=0)
     try:
         run_scenario(
-            build_scenario(validate_file(ROOT / "scenarios.yaml", stack), "loop-detection", [], stack),
+            build_scenario(
+                validate_file(ROOT / "scenarios.yaml", stack), "loop-detection", [], stack
+            ),
             backend,
             results=results,
             seed=0,
@@ -170,8 +172,17 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], tuple[str, ...]]] = {
     "rows a string": (field("timeline.invocations.rows", "x"), ("timeline.invocations.rows",)),
     "row too short": (field("timeline.invocations.rows", [[1]]), ("timeline.invocations.rows[0]",)),
     "metric point text": (
-        field("timeline.metrics.series", [{"namespace": "AWS/Lambda", "metric": "Invocations",
-                                           "resource": "recursive", "points": [["x", 1]]}]),
+        field(
+            "timeline.metrics.series",
+            [
+                {
+                    "namespace": "AWS/Lambda",
+                    "metric": "Invocations",
+                    "resource": "recursive",
+                    "points": [["x", 1]],
+                }
+            ],
+        ),
         ("timeline.metrics.series[0].points[0]",),
     ),
     "step start text": (field("steps.0.clock_start", "x"), ("steps[0].clock_start",)),
