@@ -27,7 +27,7 @@ from looplab.results._summary import RUNS_CSV_COLUMNS, RunSummary, summarise
 __all__ = ["CollectResult", "collect", "parse_since"]
 
 CACHE_NAME = ".collect-cache.json"
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4  # 4: summaries carry overrides (a 3 would say "none" for every run)
 EXIT_OK, EXIT_NOTHING = 0, 2
 
 

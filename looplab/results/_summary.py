@@ -7,6 +7,7 @@ show comes from here.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import asdict, dataclass, fields
@@ -14,7 +15,7 @@ from typing import Any
 
 from looplab.journal import DEFAULT_STACK, RunRecord
 
-__all__ = ["RUNS_CSV_COLUMNS", "RunSummary", "summarise"]
+__all__ = ["RUNS_CSV_COLUMNS", "RunSummary", "overrides_text", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class RunSummary:
     stack: str = DEFAULT_STACK  # the loop shape the run ran on
     per_function: str = ""  # "<function> <invocations> ran, <drops> dropped", "; "-joined
     reached: str = ""  # "<queue>: <n> (counter <c>)" per queue drained or holding messages
+    # What the command line changed (definition.overrides), as options: "--sim k=v --param
+    # k=v"; "" when the run used the defaults the post's figures are for (review finding 7).
+    overrides: str = ""
 
     def row(self) -> dict[str, Any]:
         """The runs.csv row: None is an empty cell."""
@@ -110,7 +114,31 @@ def summarise(
         stack=record.stack,
         per_function=_per_function(obs),
         reached=_reached(record, obs),
+        overrides=overrides_text(record.definition.get("overrides")),
     )
+
+
+# How the journal names each kind of override, as the option that set it; a kind a later
+# looplab records (not known here) is shown under its own name, after these.
+_OPTIONS = {"stack_params": "--param", "simulator": "--sim", "sets": "--set"}
+
+
+def overrides_text(overrides: Any) -> str:
+    """``definition.overrides`` as the options that made it: ``--param maxReceiveCount=3
+    --sim recursion_threshold=30``; "" when nothing was overridden."""
+    if not isinstance(overrides, dict):
+        return ""
+    order = [k for k in _OPTIONS if k in overrides] + sorted(set(overrides) - set(_OPTIONS))
+    parts = []
+    for kind in order:
+        items = overrides[kind]
+        if not isinstance(items, dict):
+            continue
+        option = _OPTIONS.get(kind, f"{kind}:")
+        for name, value in sorted(items.items()):
+            shown = value if isinstance(value, str) else json.dumps(value)
+            parts.append(f"{option} {name}={shown}")
+    return " ".join(parts)
 
 
 def _per_function(obs: dict[str, Any]) -> str:
