@@ -13,7 +13,7 @@ field's path.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
@@ -165,7 +165,7 @@ def _check_definition(definition: dict[str, Any]) -> None:
 
 
 # The timeline's tables: what each column holds (the plot and summary read them).
-def _row_checker(kinds: dict[str, str]) -> Any:
+def _row_checker(kinds: dict[str, str]) -> Callable[[dict[str, Any], str], None]:
     """A function ``(row dict, where)`` raising for a cell of the wrong kind."""
 
     def check(row: dict[str, Any], where: str) -> None:
@@ -215,33 +215,33 @@ def _walk(doc: Any) -> Iterator[tuple[str, Any]]:
 
 
 # What each timeline column holds (the columns are looplab.journal's *_COLUMNS).
-_KINDS = {
-    "invocations": _row_checker(
-        {
-            "t": "t",
-            "function": "str",
-            "source": "str?",
-            "stream": "str",
-            "request_id": "str",
-            "received": "int?",
-            "sent": "int?",
-            "duration_ms": "num?",
-            "error": "bool",
-        }
-    ),
-    "invocations_per_minute": _row_checker(
-        {
-            "minute": "t",
-            "function": "str",
-            "invocations": "int",
-            "errors": "int",
-            "max_sent": "int?",
-        }
-    ),
-    "drops": _row_checker({"t": "t", "function": "str", "source": "str?"}),
-    "queue_samples": _row_checker(
-        {"t": "t", "queue": "str", "visible": "int", "in_flight": "int", "delayed": "int"}
-    ),
+_KINDS: dict[str, dict[str, str]] = {
+    "invocations": {
+        "t": "t",
+        "function": "str",
+        "source": "str?",
+        "stream": "str",
+        "request_id": "str",
+        "received": "int?",
+        "sent": "int?",
+        "duration_ms": "num?",
+        "error": "bool",
+    },
+    "invocations_per_minute": {
+        "minute": "t",
+        "function": "str",
+        "invocations": "int",
+        "errors": "int",
+        "max_sent": "int?",
+    },
+    "drops": {"t": "t", "function": "str", "source": "str?"},
+    "queue_samples": {
+        "t": "t",
+        "queue": "str",
+        "visible": "int",
+        "in_flight": "int",
+        "delayed": "int",
+    },
 }
 
 
@@ -255,14 +255,40 @@ def table_rows(data: dict[str, Any], name: str, columns: tuple[str, ...]) -> lis
     if missing:
         raise ShapeError(f"{where} lacks columns {missing}")
     at = [have.index(c) for c in columns]
-    out = []
-    for i, row in enumerate(lst(table.get("rows"), f"{where}.rows")):
-        if not isinstance(row, list) or len(row) != len(have):
-            raise ShapeError(f"{where}.rows[{i}] is not a list of {len(have)} cells")
-        cells = dict(zip(columns, (row[j] for j in at), strict=True))
-        _KINDS[name](cells, f"{where}.rows[{i}]")
-        out.append(cells)
+    rows = lst(table.get("rows"), f"{where}.rows")
+    width = len(have)
+    for i, row in enumerate(rows):
+        if type(row) is not list or len(row) != width:
+            raise ShapeError(f"{where}.rows[{i}] is not a list of {width} cells")
+    out = [dict(zip(columns, (row[j] for j in at), strict=True)) for row in rows]
+    # Column by column, the common case (every cell right) in C loops; a column that
+    # fails is walked again row by row to name the first bad cell.
+    kinds = _KINDS[name]
+    for column, kind in kinds.items():
+        j = have.index(column)
+        if not _FAST[kind]([row[j] for row in rows]):
+            check = _row_checker({column: kind})
+            for i, cells in enumerate(out):
+                check(cells, f"{where}.rows[{i}]")
     return out
+
+
+def _numbers(values: list[Any], optional: bool) -> bool:
+    present = [v for v in values if v is not None] if optional else values
+    return all(type(v) is float or type(v) is int for v in present) and all(
+        map(math.isfinite, present)
+    )
+
+
+_FAST: dict[str, Callable[[list[Any]], bool]] = {
+    "t": lambda vs: _numbers(vs, False),
+    "num?": lambda vs: _numbers(vs, True),
+    "str": lambda vs: all(type(v) is str for v in vs),
+    "str?": lambda vs: all(v is None or type(v) is str for v in vs),
+    "int": lambda vs: all(type(v) is int for v in vs),
+    "int?": lambda vs: all(v is None or type(v) is int for v in vs),
+    "bool": lambda vs: all(type(v) is bool for v in vs),
+}
 
 
 def series_of(

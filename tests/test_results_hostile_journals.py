@@ -112,6 +112,14 @@ def invocation_cell(column: str, value: Any) -> Callable[[dict[str, Any]], None]
     return edit
 
 
+def last_invocation_t(value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        table = doc["timeline"]["invocations"]
+        table["rows"][-1][table["columns"].index("t")] = value
+
+    return edit
+
+
 def queue_cell(column: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def edit(doc: dict[str, Any]) -> None:
         table = doc["timeline"]["queue_samples"]
@@ -160,6 +168,10 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], tuple[str, ...]]] = {
         ("definition.stack.queues",),
     ),
     "invocation sent a string": (invocation_cell("sent", "21"), ("timeline.invocations", "sent")),
+    "last invocation t text": (
+        last_invocation_t("x"),
+        ("timeline.invocations.rows[15].t", "expected a number"),
+    ),
     "invocation t infinite": (invocation_cell("t", float("inf")), ("timeline.invocations", "t")),
     "invocation function a number": (
         invocation_cell("function", 7),
