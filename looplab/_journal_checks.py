@@ -50,18 +50,19 @@ def _kind(value: Any) -> str:
     return names.get(type(value), f"{_show(value)}")
 
 
-def obj(value: Any, where: str) -> dict[str, Any]:
-    """An object, or null (read as empty)."""
-    if value is None:
+def obj(value: Any, where: str, *, null: bool = True) -> dict[str, Any]:
+    """An object, or (``null``) null, read as empty: readers treat a missing section so,
+    but not an entry inside one (``snapshots.<name>`` is iterated as it is)."""
+    if value is None and null:
         return {}
     if not isinstance(value, dict):
         raise ShapeError(f"{where} is {_kind(value)}, expected an object")
     return value
 
 
-def lst(value: Any, where: str) -> list[Any]:
-    """A list, or null (read as empty)."""
-    if value is None:
+def lst(value: Any, where: str, *, null: bool = True) -> list[Any]:
+    """A list, or (``null``) null, read as empty."""
+    if value is None and null:
         return []
     if not isinstance(value, list):
         raise ShapeError(f"{where} is {_kind(value)}, expected a list")
@@ -131,25 +132,25 @@ def check_document(doc: dict[str, Any]) -> None:
 def _check_observations(obs: dict[str, Any]) -> None:
     for name, states in obj(obs.get("snapshots"), "observations.snapshots").items():
         where = f"observations.snapshots.{name}"
-        for queue, state in obj(states, where).items():
+        for queue, state in obj(states, where, null=False).items():
             _queue_state(state, f"{where}.{queue}")
     for queue, state in obj(obs.get("queues"), "observations.queues").items():
         _queue_state(state, f"observations.queues.{queue}")
     for queue, messages in obj(obs.get("drained"), "observations.drained").items():
         where = f"observations.drained.{queue}"
-        for i, message in enumerate(lst(messages, where)):
+        for i, message in enumerate(lst(messages, where, null=False)):
             if not isinstance(message, dict):
                 raise ShapeError(f"{where}[{i}] is {_kind(message)}, expected an object")
     for table in ("by_function", "async_by_function", "by_topic"):
         for key, counts in obj(obs.get(table), f"observations.{table}").items():
             where = f"observations.{table}.{key}"
-            for name, value in obj(counts, where).items():
+            for name, value in obj(counts, where, null=False).items():
                 _count(value, f"{where}.{name}")
     lst(obs.get("log_streams"), "observations.log_streams")
 
 
 def _queue_state(state: Any, where: str) -> None:
-    for key, value in obj(state, where).items():
+    for key, value in obj(state, where, null=False).items():
         _count(value, f"{where}.{key}")
 
 

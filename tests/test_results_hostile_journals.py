@@ -153,6 +153,18 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], tuple[str, ...]]] = {
         field("observations.snapshots", {"after": {"DeadLetterQueue": "x"}}),
         ("observations.snapshots.after.DeadLetterQueue",),
     ),
+    "snapshot state null": (
+        field("observations.snapshots", {"after": {"DeadLetterQueue": None}}),
+        ("observations.snapshots.after.DeadLetterQueue", "null"),
+    ),
+    "snapshot null": (
+        field("observations.snapshots", {"after": None}),
+        ("observations.snapshots.after", "null"),
+    ),
+    "drained queue null": (
+        field("observations.drained", {"DeadLetterQueue": None}),
+        ("observations.drained.DeadLetterQueue", "null"),
+    ),
     "queues state a list": (field("observations.queues", {"Queue": [1]}), ("observations.queues",)),
     "drained a list": (field("observations.drained", ["x"]), ("observations.drained",)),
     "by_function a string": (field("observations.by_function", "x"), ("observations.by_function",)),
