@@ -317,3 +317,18 @@ def test_only_damaged_journals_exit_2(tmp_path: Path, good: Path) -> None:
     write_bad(tmp_path, doc)
     outcome = collect(tmp_path, cloudwatch=None)
     assert outcome.exit_code == 2 and list(dict(outcome.skipped)) == [BAD]
+
+
+@pytest.mark.parametrize("totals", ["x", [1], None, {"Invocations": float("inf")}])
+def test_a_damaged_collected_json_is_fetched_again_not_fatal(tmp_path: Path, totals: Any) -> None:
+    """collected.json (what CloudWatch said later) is read as the journal is: a damaged
+    one is as good as none, so the run stays pending (offline) and is reported."""
+    from test_results_aws import aws_journal
+
+    path = aws_journal(tmp_path)
+    (path.parent / "collected.json").write_text(json.dumps({"ok": True, "totals": totals}))
+    outcome = collect(tmp_path, cloudwatch=None)
+    assert outcome.exit_code == 0 and not outcome.skipped
+    [run] = outcome.runs
+    assert run.pending == "yes" and run.invocations == 9
+    assert [p[0] for p in outcome.pending] == [run.run]
