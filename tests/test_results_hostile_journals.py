@@ -332,3 +332,20 @@ def test_a_damaged_collected_json_is_fetched_again_not_fatal(tmp_path: Path, tot
     [run] = outcome.runs
     assert run.pending == "yes" and run.invocations == 9
     assert [p[0] for p in outcome.pending] == [run.run]
+
+
+@pytest.mark.parametrize(
+    "damage", [{"started_at": 5}, {"invocations": "x"}, {"status": None}, {"wall_seconds": "1"}]
+)
+def test_a_damaged_cache_entry_is_read_again(results: Path, damage: dict[str, Any]) -> None:
+    """The cache is a file too: an entry of the wrong shape means reading the journal."""
+    cache_path = results / collect_module.CACHE_NAME
+    cache = json.loads(cache_path.read_text())
+    [entry] = cache["runs"].values()
+    entry["summary"].update(damage)
+    cache_path.write_text(json.dumps(cache))
+    outcome = collect(results, cloudwatch=None)
+    assert outcome.exit_code == 0 and not outcome.skipped
+    [run] = outcome.runs
+    assert run.status == "completed" and run.invocations == 16
+    assert run.started_at.startswith("20") and isinstance(run.wall_seconds, float)

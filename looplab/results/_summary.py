@@ -62,10 +62,19 @@ class RunSummary:
     def from_json(cls, data: dict[str, Any]) -> RunSummary:
         # A field added since the cache was written takes its default (or the entry is
         # re-read: a required one missing raises TypeError, which the cache treats so).
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        for name, value in values.items():
+            # The cache is a file anyone can edit: a value of the wrong type is a damaged
+            # entry (TypeError: the journal is read again), not a crash in a later sort.
+            allowed = _TYPES[name]
+            if type(value) not in allowed and not (float in allowed and type(value) is int):
+                raise TypeError(f"cached {name} is {value!r}")
+        return cls(**values)
 
 
 RUNS_CSV_COLUMNS = tuple(f.name for f in fields(RunSummary))
+_NAMES = {"str": str, "int": int, "float": float, "None": type(None)}
+_TYPES = {f.name: {_NAMES[t.strip()] for t in str(f.type).split("|")} for f in fields(RunSummary)}
 
 
 def summarise(
