@@ -5,7 +5,9 @@ names here, so a field cannot mean one thing to the writer and another to the re
 Version 2 adds the run's timeline (per invocation, per drop, queue depths, per-minute
 metric series) and what defines the run (stack, template hash, simulator parameters,
 looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
-simply have no timeline.
+simply have no timeline. It reads only regular files, and checks the shape of every field
+the results read (``looplab._journal_checks``), so a hand-edited journal is a
+:class:`JournalError` naming the field, never a traceback in the report's code.
 
 Issue 13 (still version 2, the fields are optional): ``stack`` names the loop shape the
 run ran on (absent: ``sqs``, the post's stack), and ``observations`` carries
