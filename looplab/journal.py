@@ -5,7 +5,9 @@ names here, so a field cannot mean one thing to the writer and another to the re
 Version 2 adds the run's timeline (per invocation, per drop, queue depths, per-minute
 metric series) and what defines the run (stack, template hash, simulator parameters,
 looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
-simply have no timeline.
+simply have no timeline. It reads only regular files, and checks the shape of every field
+the results read (``looplab._journal_checks``), so a hand-edited journal is a
+:class:`JournalError` naming the field, never a traceback in the report's code.
 
 Issue 13 (still version 2, the fields are optional): ``stack`` names the loop shape the
 run ran on (absent: ``sqs``, the post's stack), and ``observations`` carries
@@ -19,10 +21,24 @@ Tables inside the timeline are columnar (``{"columns": [...], "rows": [[...], ..
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from looplab._journal_checks import (
+    ShapeError,
+    check_document,
+    finite,
+    lst,
+    non_finite_path,
+    obj,
+    opt_finite,
+    series_of,
+    table_rows,
+)
 from looplab._metric_queries import LAMBDA_METRICS as LAMBDA_METRICS
 from looplab._metric_queries import SQS_METRICS as SQS_METRICS
 from looplab._metric_queries import cloudwatch_queries, metric_query
@@ -222,21 +238,23 @@ class RunRecord:
 def read_journal(path: Path) -> RunRecord:
     """Read and check one journal; raise :class:`JournalError` saying what is wrong."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise JournalError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    text = _read_text(path)
     if not text.strip():
         raise JournalError(path, "empty file")
+    constants: list[str] = []
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=lambda name: constants.append(name) or float(name))
     except ValueError as exc:
         line = getattr(exc, "lineno", "?")
         raise JournalError(path, f"not valid JSON (line {line}: {exc}); truncated?") from exc
     if not isinstance(doc, dict):
         raise JournalError(path, f"a JSON {type(doc).__name__}, not a journal object")
+    if constants:
+        # Python's json reads Infinity and NaN; JSON has neither and looplab never writes
+        # one, so one here is an edit, and it must not reach a sum or a plot's axis.
+        where, value = non_finite_path(doc) or ("?", float(constants[0]))
+        shown = {math.inf: "Infinity", -math.inf: "-Infinity"}.get(value, "NaN")
+        raise JournalError(path, f"hand-edited or damaged: {where} is {shown}, not a JSON number")
     version = doc.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise JournalError(path, f"schema_version is {version!r}, not an integer")
@@ -248,8 +266,42 @@ def read_journal(path: Path) -> RunRecord:
         )
     try:
         return _record(path, doc, version)
+    except ShapeError as exc:
+        raise JournalError(path, f"hand-edited or damaged: {exc}") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise JournalError(path, f"hand-edited or damaged: {type(exc).__name__}: {exc}") from exc
+
+
+_FIFO = "a FIFO: reading it would wait for a writer"
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, if it is a regular file: the glob matches anything named
+    journal.json, and reading a FIFO would block the collect forever (O_NONBLOCK lets
+    the open return, fstat then says what it is)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a directory" if stat.S_ISDIR(mode) else "a device or socket"
+            raise JournalError(
+                path, f"not a regular file ({_FIFO if stat.S_ISFIFO(mode) else what})"
+            )
+        with os.fdopen(fd, "rb") as f:
+            fd = -1  # closed by the file object now
+            data = f.read()
+    except OSError as exc:
+        raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JournalError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
 
 def _record(path: Path, doc: dict[str, Any], version: int) -> RunRecord:
@@ -258,6 +310,7 @@ def _record(path: Path, doc: dict[str, Any], version: int) -> RunRecord:
             raise ValueError(f"{key!r} is {doc.get(key)!r}, expected a {kind.__name__}")
     if doc["status"] not in STATUSES:
         raise ValueError(f"status {doc['status']!r} is not one of {', '.join(STATUSES)}")
+    check_document(doc)  # every field the results read, of the shape they read
     clock = doc.get("clock") or {}
     steps = [
         StepMark(
@@ -310,51 +363,43 @@ def _counts(table: Any, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
     }
 
 
-def _rows(table: dict[str, Any] | None, columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    if not table:
-        return []
-    have = list(table["columns"])
-    missing = [c for c in columns if c not in have]
-    if missing:
-        raise ValueError(f"timeline table lacks columns {missing}")
-    at = [have.index(c) for c in columns]
-    return [dict(zip(columns, (row[i] for i in at), strict=True)) for row in table["rows"]]
-
-
-def _timeline(data: dict[str, Any]) -> Timeline:
-    metrics = data.get("metrics") or {}
-    window = data.get("window")
+def _timeline(data: Any) -> Timeline:
+    data = obj(data, "timeline")
+    metrics = obj(data.get("metrics"), "timeline.metrics")
+    window = lst(data.get("window"), "timeline.window")
+    if window and len(window) != 2:
+        raise ShapeError("timeline.window is not a [start, end] pair")
+    queries = lst(metrics.get("queries"), "timeline.metrics.queries")
+    for i, query in enumerate(queries):
+        if not isinstance(query, dict) or not isinstance(query.get("Id"), str):
+            raise ShapeError(f"timeline.metrics.queries[{i}] is not a query with an Id")
     return Timeline(
         available=True,
         invocations=tuple(
-            Invocation(**r) for r in _rows(data.get("invocations"), INVOCATION_COLUMNS)
+            Invocation(**r) for r in table_rows(data, "invocations", INVOCATION_COLUMNS)
         ),
-        invocations_total=int(data.get("invocations_total", 0)),
+        invocations_total=int(
+            finite(data.get("invocations_total", 0), "timeline.invocations_total")
+        ),
         truncated=data.get("truncated"),
         per_minute=tuple(
             tuple(r.values())  # type: ignore[misc]
-            for r in _rows(data.get("invocations_per_minute"), PER_MINUTE_COLUMNS)
+            for r in table_rows(data, "invocations_per_minute", PER_MINUTE_COLUMNS)
         ),
-        drops=tuple(Drop(**r) for r in _rows(data.get("drops"), DROP_COLUMNS)),
+        drops=tuple(Drop(**r) for r in table_rows(data, "drops", DROP_COLUMNS)),
         drops_exact=bool(data.get("drops_exact", False)),
-        drops_total=int(data.get("drops_total", 0)),
+        drops_total=int(finite(data.get("drops_total", 0), "timeline.drops_total")),
         queue_samples=tuple(
-            QueueSample(**r) for r in _rows(data.get("queue_samples"), QUEUE_SAMPLE_COLUMNS)
+            QueueSample(**r) for r in table_rows(data, "queue_samples", QUEUE_SAMPLE_COLUMNS)
         ),
-        series=tuple(
-            MetricSeries(
-                s["namespace"],
-                s["metric"],
-                s["resource"],
-                tuple((float(t), float(v)) for t, v in s["points"]),
-            )
-            for s in metrics.get("series", [])
-        ),
+        series=tuple(MetricSeries(*s) for s in series_of(metrics)),
         metrics_pending=bool(metrics.get("pending", False)),
-        settle_at=_opt_float(metrics.get("settle_at")),
-        metric_queries=tuple(metrics.get("queries") or ()),
-        window=(float(window[0]), float(window[1])) if window else None,
-        notes=tuple(data.get("notes") or ()),
+        settle_at=opt_finite(metrics.get("settle_at"), "timeline.metrics.settle_at"),
+        metric_queries=tuple(queries),
+        window=(finite(window[0], "timeline.window"), finite(window[1], "timeline.window"))
+        if window
+        else None,
+        notes=tuple(str(n) for n in lst(data.get("notes"), "timeline.notes")),
     )
 
 

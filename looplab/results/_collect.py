@@ -27,7 +27,7 @@ from looplab.results._summary import RUNS_CSV_COLUMNS, RunSummary, summarise
 __all__ = ["CollectResult", "collect", "parse_since"]
 
 CACHE_NAME = ".collect-cache.json"
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4  # 4: summaries carry overrides (a 3 would say "none" for every run)
 EXIT_OK, EXIT_NOTHING = 0, 2
 
 
@@ -101,10 +101,14 @@ def collect(
         except JournalError as exc:
             outcome.skipped.append((rel, exc.problem))
             continue
-        settled = settle(record, cloudwatch) if record.backend == "aws" else None
+        try:
+            settled = settle(record, cloudwatch) if record.backend == "aws" else None
+            summary = summarise(record, rel, settled.data if settled else None)
+        except Exception as exc:  # whatever the shape checks missed: this journal's problem
+            outcome.skipped.append((rel, _unexpected("summarising it", exc)))
+            continue
         if settled is not None and settled.state == "pending":
             outcome.pending.append((record.run, settled.detail))
-        summary = summarise(record, rel, settled.data if settled else None)
         outcome.runs.append(summary)
         fresh[rel] = {
             "key": _stat(path, path.parent / COLLECTED_NAME),
@@ -130,14 +134,30 @@ def collect(
         return outcome
     wanted = {s.journal for s in selected}
     plots = [p for p in to_plot if str(_path_of(p).relative_to(results)) in wanted]
+    undrawn: set[str] = set()
     for done, item in enumerate(plots, 1):
         record = item if not isinstance(item, Path) else _read_or_none(item)
         if record is not None:
-            draw(plot_data(record), record.path.parent / "timeline.png")
-            fresh[str(record.path.relative_to(results))]["plot"] = PLOT_VERSION
-            outcome.plotted.append(record.run)
+            rel = str(record.path.relative_to(results))
+            try:
+                draw(plot_data(record), record.path.parent / "timeline.png")
+            except OSError:
+                raise  # cannot write the plot: the command says where, for every run
+            except Exception as exc:
+                # Left un-drawn in the cache: the next collect tries (and says so) again.
+                outcome.skipped.append((rel, _unexpected("drawing its timeline", exc)))
+                undrawn.add(rel)
+            else:
+                fresh[rel]["plot"] = PLOT_VERSION
+                outcome.plotted.append(record.run)
         if progress:
             progress(done, len(plots))
+    selected = [s for s in selected if s.journal not in undrawn]
+    if not selected:
+        _save_cache(results, fresh)
+        outcome.exit_code = EXIT_NOTHING
+        outcome.message = f"no journal could be read ({len(outcome.skipped)} skipped)"
+        return outcome
     outcome.runs = selected
     out.mkdir(parents=True, exist_ok=True)
     outcome.written = _write_outputs(results, out, outcome)
@@ -147,6 +167,10 @@ def collect(
         f"{len(outcome.skipped)} journal(s) skipped, {len(outcome.pending)} still pending"
     )
     return outcome
+
+
+def _unexpected(doing: str, exc: Exception) -> str:
+    return f"unexpected {type(exc).__name__} {doing}: {exc} (hand-edited or damaged?)"
 
 
 def _cached(entry: Any, key: list[Any]) -> RunSummary | None:

@@ -67,8 +67,14 @@ class Comparison:
 def compare(
     scenario: str, runs: list[RunSummary], backends: tuple[str, ...] = ("local", "aws")
 ) -> list[Comparison]:
-    """One row per observation of the post: post | each backend | the difference."""
+    """One row per observation of the post: post | each backend | the difference.
+
+    Only runs without overrides count: the post's figures are the default parameters'
+    (a run with ``--sim recursion_threshold=30`` differing from the post says nothing of
+    the simulator)."""
     finished = [r for r in runs if r.status in ("completed", "failed")]
+    overridden = {r.backend for r in finished if r.overrides}
+    finished = [r for r in finished if not r.overrides]
     rows = []
     for obs in POST_OBSERVATIONS.get(scenario, ()):
         seen: dict[str, str] = {}
@@ -77,7 +83,12 @@ def compare(
             values = [v for v in (obs.read(r) for r in finished if r.backend == backend)]
             known = [v for v in values if v is not None]
             if not known:
-                seen[backend] = "no run" if not values else "not observed"
+                if values:
+                    seen[backend] = "not observed"
+                elif backend in overridden:
+                    seen[backend] = "no run without overrides"
+                else:
+                    seen[backend] = "no run"
                 diff[backend] = ""
                 continue
             lo, hi = min(known), max(known)

@@ -3,8 +3,9 @@
 The templates are package data (``looplab/results/templates/``). The HTML is
 self-contained: its CSS is inline and each timeline image is embedded as a ``data:`` URI,
 so it opens from a file with no network. It embeds the newest timeline of each scenario
-per backend (a thousand embedded plots would make a 100 MB page); every run's plot is
-in its own folder.
+per backend, from a run without overrides when there is one (a thousand embedded plots
+would make a 100 MB page); every run's plot is in its own folder. Runs with overrides
+are tabled apart, one group per set of overrides, and never set beside the post.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SHAPE_COLUMNS = (
     ("drops", "drops"),
     ("per_function", "where the chain stopped (per function)"),
     ("reached", "reached a DLQ / destination"),
+    ("overrides", "overrides"),
 )
 SHAPE_ORDER = ("sqs", "sns", "sns-sqs", "s3", "lambda", "chain")
 
@@ -70,6 +72,24 @@ def _cells(run: RunSummary) -> dict[str, str]:
     return row
 
 
+def _image(results: Path, runs: list[RunSummary]) -> dict[str, str] | None:
+    """The newest drawn timeline among ``runs`` (one backend's), from a run without
+    overrides when one has a timeline: the scenario's picture is the defaults'."""
+    newest_first = sorted(runs, key=lambda r: (not r.overrides, r.run), reverse=True)
+    for run in newest_first:
+        png = results / "runs" / run.run / "timeline.png"
+        if png.is_file():
+            return {
+                "backend": run.backend,
+                "run": run.run,
+                "overrides": run.overrides,
+                "path": f"runs/{run.run}/timeline.png",
+                "data_uri": "data:image/png;base64,"
+                + base64.b64encode(png.read_bytes()).decode("ascii"),
+            }
+    return None
+
+
 def render(
     results: Path,
     runs: list[RunSummary],
@@ -82,30 +102,28 @@ def render(
     scenarios = []
     for name in sorted(by_scenario, key=lambda n: (n not in POST_OBSERVATIONS, n)):
         group = by_scenario[name]
-        images = []
-        for backend in sorted({r.backend for r in group}):
-            for run in sorted(
-                (r for r in group if r.backend == backend), key=lambda r: r.run, reverse=True
-            ):
-                png = results / "runs" / run.run / "timeline.png"
-                if png.is_file():
-                    images.append(
-                        {
-                            "backend": backend,
-                            "run": run.run,
-                            "path": f"runs/{run.run}/timeline.png",
-                            "data_uri": "data:image/png;base64,"
-                            + base64.b64encode(png.read_bytes()).decode("ascii"),
-                        }
-                    )
-                    break
+        plain = [r for r in group if not r.overrides]
+        varied: dict[str, list[RunSummary]] = defaultdict(list)
+        for run in group:
+            if run.overrides:
+                varied[run.overrides].append(run)
         scenarios.append(
             {
                 "name": name,
-                "runs": [_cells(r) for r in group],
+                "runs": [_cells(r) for r in plain],
+                # Runs with overrides: one table per set of overrides, labelled with
+                # them, apart from the runs the post's figures can be set beside.
+                "groups": [
+                    {"overrides": text, "runs": [_cells(r) for r in varied[text]]}
+                    for text in sorted(varied)
+                ],
                 "comparison": compare(name, group, BACKENDS),
                 "has_post": name in POST_OBSERVATIONS,
-                "images": images,
+                "images": [
+                    img
+                    for backend in sorted({r.backend for r in group})
+                    if (img := _image(results, [r for r in group if r.backend == backend]))
+                ],
             }
         )
     shapes = [

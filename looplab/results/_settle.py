@@ -11,6 +11,7 @@ it stays what the run saw, and collected.json says what CloudWatch said afterwar
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -40,7 +41,18 @@ def load_collected(folder: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("ok") else None
+    # A damaged one is as good as none (fetched again when CloudWatch can be asked): its
+    # totals replace the run's own figures, so they must be what _collected writes.
+    if not isinstance(data, dict) or not data.get("ok"):
+        return None
+    totals = data.get("totals")
+    if not isinstance(totals, dict) or not all(_finite(v) for v in totals.values()):
+        return None
+    return data
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def settle(record: RunRecord, client_factory: ClientFactory | None) -> Settled:

@@ -7,6 +7,7 @@ show comes from here.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import asdict, dataclass, fields
@@ -14,7 +15,7 @@ from typing import Any
 
 from looplab.journal import DEFAULT_STACK, RunRecord
 
-__all__ = ["RUNS_CSV_COLUMNS", "RunSummary", "summarise"]
+__all__ = ["RUNS_CSV_COLUMNS", "RunSummary", "overrides_text", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class RunSummary:
     stack: str = DEFAULT_STACK  # the loop shape the run ran on
     per_function: str = ""  # "<function> <invocations> ran, <drops> dropped", "; "-joined
     reached: str = ""  # "<queue>: <n> (counter <c>)" per queue drained or holding messages
+    # What the command line changed (definition.overrides), as options: "--sim k=v --param
+    # k=v"; "" when the run used the defaults the post's figures are for (review finding 7).
+    overrides: str = ""
 
     def row(self) -> dict[str, Any]:
         """The runs.csv row: None is an empty cell."""
@@ -58,10 +62,19 @@ class RunSummary:
     def from_json(cls, data: dict[str, Any]) -> RunSummary:
         # A field added since the cache was written takes its default (or the entry is
         # re-read: a required one missing raises TypeError, which the cache treats so).
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        for name, value in values.items():
+            # The cache is a file anyone can edit: a value of the wrong type is a damaged
+            # entry (TypeError: the journal is read again), not a crash in a later sort.
+            allowed = _TYPES[name]
+            if type(value) not in allowed and not (float in allowed and type(value) is int):
+                raise TypeError(f"cached {name} is {value!r}")
+        return cls(**values)
 
 
 RUNS_CSV_COLUMNS = tuple(f.name for f in fields(RunSummary))
+_NAMES = {"str": str, "int": int, "float": float, "None": type(None)}
+_TYPES = {f.name: {_NAMES[t.strip()] for t in str(f.type).split("|")} for f in fields(RunSummary)}
 
 
 def summarise(
@@ -110,7 +123,31 @@ def summarise(
         stack=record.stack,
         per_function=_per_function(obs),
         reached=_reached(record, obs),
+        overrides=overrides_text(record.definition.get("overrides")),
     )
+
+
+# How the journal names each kind of override, as the option that set it; a kind a later
+# looplab records (not known here) is shown under its own name, after these.
+_OPTIONS = {"stack_params": "--param", "simulator": "--sim", "sets": "--set"}
+
+
+def overrides_text(overrides: Any) -> str:
+    """``definition.overrides`` as the options that made it: ``--param maxReceiveCount=3
+    --sim recursion_threshold=30``; "" when nothing was overridden."""
+    if not isinstance(overrides, dict):
+        return ""
+    order = [k for k in _OPTIONS if k in overrides] + sorted(set(overrides) - set(_OPTIONS))
+    parts = []
+    for kind in order:
+        items = overrides[kind]
+        if not isinstance(items, dict):
+            continue
+        option = _OPTIONS.get(kind, f"{kind}:")
+        for name, value in sorted(items.items()):
+            shown = value if isinstance(value, str) else json.dumps(value)
+            parts.append(f"{option} {name}={shown}")
+    return " ".join(parts)
 
 
 def _per_function(obs: dict[str, Any]) -> str:
