@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _runs import run_shipped
 
 from looplab.backends import local
-from looplab.engine import run_scenario
 from looplab.journal import read_journal
 from looplab.results import RUNS_CSV_COLUMNS, collect, plot_data
 from looplab.results._plot import step_labels
 from looplab.results.cli import collect_command
-from looplab.scenarios import build_scenario, validate_file
 
 ROOT = Path(__file__).parent.parent
 NAMES = ["loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"]
@@ -33,24 +32,9 @@ NAMES = ["loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"]
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from looplab.stack import load_stack
-
-    stack = load_stack(ROOT, stage="dev")
     results = tmp_path_factory.mktemp("made")
-    sfile = validate_file(ROOT / "scenarios.yaml", stack)
     for name in NAMES:
-        backend = local.LocalBackend(stack, seed=0)
-        try:
-            run_scenario(
-                build_scenario(sfile, name, [], stack),
-                backend,
-                results=results,
-                seed=0,
-                queues=sorted(stack.queues),
-                stack=stack,
-            )
-        finally:
-            backend.close()
+        run_shipped(results, name)
     return results
 
 

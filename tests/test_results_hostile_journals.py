@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _runs import run_shipped
 
-from looplab.backends import local
-from looplab.engine import run_scenario
 from looplab.journal import JournalError, read_journal
 from looplab.results import _collect as collect_module
 from looplab.results import collect
 from looplab.results.cli import collect_command
-from looplab.scenarios import build_scenario, validate_file
 
 ROOT = Path(__file__).parent.parent
 BAD = "runs/20990101T000000Z-bad-local/journal.json"
@@ -33,24 +31,8 @@ BAD = "runs/20990101T000000Z-bad-local/journal.json"
 def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results folder with one loop-detection run, collected (so its plot is drawn and
     cached: the cases below cost no drawing)."""
-    from looplab.stack import load_stack
-
-    stack = load_stack(ROOT, stage="dev")
     results = tmp_path_factory.mktemp("hostile") / "results"
-    backend = local.LocalBackend(stack, seed=0)
-    try:
-        run_scenario(
-            build_scenario(
-                validate_file(ROOT / "scenarios.yaml", stack), "loop-detection", [], stack
-            ),
-            backend,
-            results=results,
-            seed=0,
-            queues=sorted(stack.queues),
-            stack=stack,
-        )
-    finally:
-        backend.close()
+    run_shipped(results)
     outcome = collect(results, cloudwatch=None)
     assert outcome.exit_code == 0 and len(outcome.plotted) == 1
     return results

@@ -14,16 +14,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _runs import run_shipped
 
-from looplab.backends import local
-from looplab.engine import run_scenario
 from looplab.journal import read_journal
 from looplab.results import RUNS_CSV_COLUMNS, collect
 from looplab.results._collect import CACHE_NAME
 from looplab.results._post import compare
 from looplab.results._summary import summarise
-from looplab.scenarios import build_scenario, validate_file
-from looplab.sim import SimParams
 
 ROOT = Path(__file__).parent.parent
 DEFAULT = "20261201T100000Z-loop-detection-local"
@@ -32,25 +29,7 @@ SIM30 = "--sim recursion_threshold=30"
 
 
 def _run(results: Path, folder: str, sim: dict[str, int] | None) -> None:
-    from looplab.stack import load_stack
-
-    stack = load_stack(ROOT, stage="dev")
-    params = SimParams().with_overrides(**sim) if sim else None
-    backend = local.LocalBackend(stack, seed=0, params=params)
-    try:
-        run_scenario(
-            build_scenario(
-                validate_file(ROOT / "scenarios.yaml", stack), "loop-detection", [], stack
-            ),
-            backend,
-            results=results,
-            seed=0,
-            queues=sorted(stack.queues),
-            stack=stack,
-            overrides={"stack_params": {}, "simulator": dict(sim or {})},
-        )
-    finally:
-        backend.close()
+    run_shipped(results, sim=sim, overrides={"stack_params": {}, "simulator": dict(sim or {})})
     [made] = [p for p in (results / "runs").iterdir() if p.name not in (DEFAULT, OVERRIDDEN)]
     made.rename(results / "runs" / folder)
 
