@@ -63,6 +63,9 @@ Enqueue = Callable[[str, str, "dict[str, Any] | None", "str | None", str], None]
 class Subscription:
     spec: SubscriptionSpec
     arn: str
+    # sqs: whether the queue's policy lets SNS send to it, decided once (the policy, topic
+    # and queue are the template's for the stack's life)
+    allowed: bool = True
 
 
 @dataclass(slots=True)
@@ -138,7 +141,10 @@ class SnsModel:
         # AWS gives a subscription a random UUID; one derived from the logical ID keeps
         # ARNs the same from run to run without drawing on the seeded stream.
         sub_id = _uuid.uuid5(_uuid.NAMESPACE_URL, f"{spec.topic_arn}/{spec.logical_id}")
-        subscription = Subscription(spec, f"{spec.topic_arn}:{sub_id}")
+        allowed = spec.protocol != "sqs" or sns_may_send(
+            spec.queue_policy, spec.endpoint, spec.topic_arn, self.account_id
+        )
+        subscription = Subscription(spec, f"{spec.topic_arn}:{sub_id}", allowed)
         topic.subscriptions.append(subscription)
         return subscription
 
@@ -206,7 +212,7 @@ class SnsModel:
                 event = lambda_event(n, subscription.arn, n.body_for("lambda"))
                 self.invoke(spec.target, event, n.trace_header, n.topic_arn)
             elif spec.protocol == "sqs":
-                if not sns_may_send(spec.queue_policy, spec.endpoint, n.topic_arn, self.account_id):
+                if not subscription.allowed:
                     # SNS's SendMessage is refused by the queue's policy: nothing arrives.
                     self.metrics.add(self.clock.now, "AWS/SNS", "NumberOfNotificationsFailed", name)
                     self.on_event(
