@@ -82,13 +82,13 @@ def subscriptions(
     topics: dict[str, TopicSpec],
     queues: dict[str, QueueSpec],
     functions: dict[str, FunctionSpec],
-    policies: dict[str, QueuePolicySpec] | None = None,
+    policies: dict[str, QueuePolicySpec],
 ) -> dict[str, SubscriptionSpec]:
     """Every SNS subscription: ``AWS::SNS::Subscription`` resources and topics' inline ones."""
     found: dict[str, SubscriptionSpec] = {}
     # The policy a queue ends up with: the last QueuePolicy naming it (two that name the
     # same queue are refused by looplab.sim.refusals: CloudFormation promises no order).
-    policy_of = {q: p.document for p in (policies or {}).values() for q in p.queues}
+    policy_of = {q: p.document for p in policies.values() for q in p.queues}
     by_arn = {t.arn: t.logical_id for t in topics.values()}
     for logical_id, resource in b.resources.items():
         kind = resource.get("Type")
