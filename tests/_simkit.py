@@ -25,6 +25,19 @@ def queue_resource(name: str, **props: Any) -> dict[str, Any]:
     return {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name, **props}}
 
 
+def sqs_subscription(topic: str, queue: str, raw: bool = True) -> dict[str, Any]:
+    """An AWS::SNS::Subscription of ``queue`` to ``topic`` (logical IDs)."""
+    return {
+        "Type": "AWS::SNS::Subscription",
+        "Properties": {
+            "TopicArn": {"Ref": topic},
+            "Protocol": "sqs",
+            "Endpoint": {"Fn::GetAtt": [queue, "Arn"]},
+            "RawMessageDelivery": "true" if raw else "false",
+        },
+    }
+
+
 def sns_queue_policy(queue: str, topic: str) -> dict[str, Any]:
     """The AWS::SQS::QueuePolicy that lets ``topic`` send to ``queue`` (logical IDs), as
     stacks/sns-sqs.yml has it: without one SNS delivers nothing to the queue."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack, queue_resource, sns_queue_policy
+from _simkit import build_stack, queue_resource, sns_queue_policy, sqs_subscription
 from botocore.exceptions import ClientError
 
 from looplab.sim import Simulator
@@ -28,15 +28,7 @@ def _resources() -> dict[str, Any]:
         "LoopQueuePolicy": sns_queue_policy("LoopQueue", "LoopTopic"),
         "LoopTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "loop-topic"}},
         "Other": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "other"}},
-        "Sub": {
-            "Type": "AWS::SNS::Subscription",
-            "Properties": {
-                "TopicArn": {"Ref": "LoopTopic"},
-                "Protocol": "sqs",
-                "Endpoint": {"Fn::GetAtt": ["LoopQueue", "Arn"]},
-                "RawMessageDelivery": "true",
-            },
-        },
+        "Sub": sqs_subscription("LoopTopic", "LoopQueue"),
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import build_stack, queue_resource
+from _simkit import build_stack, queue_resource, sqs_subscription
 
 from looplab.sim import Simulator
 from looplab.sim.refusals import UnsupportedTemplate
@@ -36,15 +36,7 @@ def _resources(*statements: dict[str, Any]) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "LoopQueue": queue_resource("loop-queue"),
         "LoopTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "loop-topic"}},
-        "Sub": {
-            "Type": "AWS::SNS::Subscription",
-            "Properties": {
-                "TopicArn": {"Ref": "LoopTopic"},
-                "Protocol": "sqs",
-                "Endpoint": {"Fn::GetAtt": ["LoopQueue", "Arn"]},
-                "RawMessageDelivery": "true",
-            },
-        },
+        "Sub": sqs_subscription("LoopTopic", "LoopQueue"),
     }
     if statements:
         resources["LoopQueuePolicy"] = {
