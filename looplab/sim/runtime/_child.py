@@ -164,6 +164,7 @@ def zygote(fd: int) -> None:
     control = socket.socket(fileno=fd)
     _adopt_orphans()
     _preload()
+    _split_import_paths()
     # What the zygote holds is shared with every child copy-on-write; a child's garbage
     # collector walking those objects would copy their pages: keep them out of its sight.
     gc.collect()
@@ -395,15 +396,17 @@ class _RuntimeSdk:
         return None
 
 
-def _runtime_path(code_dir: str) -> None:
-    """What a handler can import, as on Lambda: its code directory, the standard library
-    and the runtime's SDK. Not the host's site-packages, an editable install's finder, or
-    the directory of this script: a function that forgot to bundle a dependency fails
-    here with Runtime.ImportModuleError, as it would on AWS."""
-    import sysconfig
-    from importlib.machinery import BuiltinImporter, FrozenImporter, PathFinder
+_import_paths: tuple[list[str], list[str]] = ([], [])  # (standard library, site-packages)
 
-    stdlib = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+
+def _split_import_paths() -> None:
+    """Once, in the zygote: which of its ``sys.path`` entries are the standard library and
+    which the host's site-packages (every environment forked from it then only reads them)."""
+    global _import_paths
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    stdlib = {paths["stdlib"], paths["platstdlib"]}
     site = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
     kept = [
         p
@@ -411,7 +414,18 @@ def _runtime_path(code_dir: str) -> None:
         if p not in site
         and (p.endswith(".zip") or any(p == d or p.startswith(d + os.sep) for d in stdlib))
     ]
-    sys.path[:] = [code_dir, *kept]
+    _import_paths = (kept, site)
+
+
+def _runtime_path(code_dir: str) -> None:
+    """What a handler can import, as on Lambda: its code directory, the standard library
+    and the runtime's SDK. Not the host's site-packages, an editable install's finder, or
+    the directory of this script: a function that forgot to bundle a dependency fails
+    here with Runtime.ImportModuleError, as it would on AWS."""
+    from importlib.machinery import BuiltinImporter, FrozenImporter, PathFinder
+
+    stdlib, site = _import_paths
+    sys.path[:] = [code_dir, *stdlib]
     standard = (BuiltinImporter, FrozenImporter, PathFinder)
     sys.meta_path[:] = [f for f in sys.meta_path if f in standard]
     sys.meta_path.append(_RuntimeSdk(site))  # type: ignore[arg-type]
