@@ -91,7 +91,11 @@ def _local_backend_logging_to(log: io.StringIO) -> Iterator[None]:
     from looplab.sim import SimParams
 
     def local(stack: Any, seed: int, *, sim_params: dict[str, Any] | None = None, **_: Any):
-        params = SimParams().with_overrides(**sim_params) if sim_params else None
+        # The handler's wall time never enters the virtual clock here: a busy machine
+        # stalling one handler past handler_time_quantum (1 s) would otherwise move
+        # events, and this test must not depend on load.
+        overrides = {"handler_time_quantum": None, **(sim_params or {})}
+        params = SimParams().with_overrides(**overrides)
         return LocalBackend(stack, seed=seed, params=params, event_log=log)
 
     shipped = cli.BACKENDS["local"]
