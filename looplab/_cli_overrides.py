@@ -35,7 +35,6 @@ _REFERENCE = re.compile(r"\$\{param:([A-Za-z0-9_]+)\}")
 # CloudFormation properties with a closed set of values: a parameter that feeds one is
 # checked against it (the only such parameter today: recursiveLoop).
 _ENUM_PROPERTIES: dict[str, tuple[str, ...]] = {"RecursiveLoop": ("Allow", "Terminate")}
-_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
 class OverrideError(ValueError):
@@ -87,11 +86,12 @@ def parse_sim(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _boolean(where: str, text: str) -> bool:
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise OverrideError(f"{where} expects true or false, got {shown(text)}")
+    from looplab.sim.params import Flag  # the spellings --sim's booleans take, too
+
+    try:
+        return Flag().parse(text)
+    except ValueError:
+        raise OverrideError(f"{where} expects true or false, got {shown(text)}") from None
 
 
 def _number(where: str, text: str, *, integer: bool) -> int | float:

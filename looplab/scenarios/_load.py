@@ -5,11 +5,15 @@ loader keeps a line for each mapping, each key, each value and each list item in
 throwing the marks away as ``yaml.safe_load`` does.
 
 The loader is also the first thing hostile input meets, so every way a file can be wrong
-ends here as a :class:`Problem` with its line, never as a traceback or a hang: a size cap
-before parsing, text that is not UTF-8 or holds control characters, nesting past
-:data:`MAX_DEPTH`, a value that contains itself, aliases that expand past
-:data:`MAX_ALIAS_VALUES` ("billion laughs"), tags on anything, integers past Python's
-digit limit.
+ends here as a :class:`Problem` with its line, never as a traceback or a hang: a file that
+is not a regular one (a FIFO, /dev/zero), a size cap before parsing, text that is not UTF-8
+or holds control characters, nesting past :data:`MAX_DEPTH`, a value that contains itself,
+aliases that expand past :data:`MAX_ALIAS_VALUES` ("billion laughs"), tags on anything,
+integers past Python's digit limit.
+
+Every other YAML looplab reads from the user goes through here too: a ``--set`` value
+(looplab.scenarios._parameters) and serverless.yml for ``--param`` (``tags="ignore"``: its
+CloudFormation tags are read as None).
 """
 
 from __future__ import annotations
