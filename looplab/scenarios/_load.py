@@ -14,6 +14,9 @@ integers past Python's digit limit.
 Every other YAML looplab reads from the user goes through here too: a ``--set`` value
 (looplab.scenarios._parameters) and serverless.yml for ``--param`` (``tags="ignore"``: its
 CloudFormation tags are read as None).
+
+One module (past 400 lines) because the reader, the event builder and the limits are one
+guarantee: split, a second reader could skip a limit.
 """
 
 from __future__ import annotations
