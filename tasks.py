@@ -26,6 +26,7 @@ def deploy(c, stage="dev", region="eu-central-1", param=None, shape="sqs"):
     from looplab.deploy import DeployError
     from looplab.deploy import deploy as run_deploy
 
+    _check_stack_options(stage, region)
     try:
         run_deploy(c, stage=stage, region=region, params=param or [], shape=shape)
     except DeployError as exc:  # bad input (a --param or --shape): no traceback
@@ -44,9 +45,21 @@ def remove(c, stage="dev", region="eu-central-1", shape="sqs"):
     from looplab.deploy import DeployError
     from looplab.deploy import remove as run_remove
 
+    _check_stack_options(stage, region)
     try:
         run_remove(c, stage=stage, region=region, shape=shape)
     except DeployError as exc:
+        raise Exit(f"error: {exc}", code=2) from None
+
+
+def _check_stack_options(stage, region):
+    """--stage and --region checked before sls starts (its own refusal is exit 1, later)."""
+    from looplab.cli import BadInput, check_region, check_stage
+
+    try:
+        check_stage(stage)
+        check_region(region)
+    except BadInput as exc:
         raise Exit(f"error: {exc}", code=2) from None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from looplab._cli_common import BadInput, check_endpoint_url, check_stage
 from looplab.backends.base import BackendError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -63,10 +64,12 @@ def kill_switch_command(
     console = console or Console()
     err = Console(stderr=True)
     try:
+        check_stage(stage)  # before the record: a stage names its file
+        check_endpoint_url(endpoint_url)
         record = _record_for(project, stage)
         calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url)
         identity = check_identity(calls, record)
-    except (_NoRecord, GuardError) as exc:
+    except (_NoRecord, GuardError, BadInput) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         return EXIT_BAD_INPUT
     except BackendError as exc:
@@ -105,8 +108,9 @@ def operator_policy_command(
     from looplab.backends.aws import operator_policy
 
     try:
+        check_stage(stage)  # before the record: a stage names its file
         record = _record_for(project, stage)
-    except _NoRecord as exc:
+    except (_NoRecord, BadInput) as exc:
         Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
         return EXIT_BAD_INPUT
     stream = out or sys.stdout

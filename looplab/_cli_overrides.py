@@ -5,26 +5,22 @@
 against serverless.yml: the name must be one the file declares (``params.default``) or reads
 (``${param:name}``), and the value must fit the declared default's type (an integer, true or
 false) or, for a parameter that feeds an enumerated CloudFormation property, one of its
-values. ``--sim field=value`` sets one :class:`looplab.sim.SimParams` field, parsed by the
-field's type. Both raise :class:`OverrideError` (exit 2) naming the item, the expected kind
-and, for a misspelt name, the closest one.
+values. ``--sim field=value`` sets one :class:`looplab.sim.SimParams` field, read by the
+field's declared kind (its range or choices: looplab.sim.params). Both raise
+:class:`OverrideError` (exit 2) naming the item, the expected kind and, for a misspelt name,
+the closest one.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
-import types
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-
-from looplab.scenarios import unknown
+from looplab.scenarios import MAX_VALUE_CHARS, load_yaml_text, read_text, shown, unknown
 
 __all__ = [
     "OverrideError",
@@ -39,7 +35,6 @@ _REFERENCE = re.compile(r"\$\{param:([A-Za-z0-9_]+)\}")
 # CloudFormation properties with a closed set of values: a parameter that feeds one is
 # checked against it (the only such parameter today: recursiveLoop).
 _ENUM_PROPERTIES: dict[str, tuple[str, ...]] = {"RecursiveLoop": ("Allow", "Terminate")}
-_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
 class OverrideError(ValueError):
@@ -54,108 +49,91 @@ class StackParam:
 
 
 def _pair(option: str, item: str) -> tuple[str, str]:
-    key, sep, value = str(item).partition("=")
+    """``key=value`` split; the value bounded (MAX_VALUE_CHARS) before anything reads it."""
+    text = str(item)
+    key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise OverrideError(f"{option} expects key=value, got {item!r}")
-    return key.strip(), value.strip()
+        raise OverrideError(f"{option} expects key=value, got {shown(text)}")
+    key, value = key.strip(), value.strip()
+    if len(value) > MAX_VALUE_CHARS:
+        raise OverrideError(
+            f"{option} {key if len(key) <= 100 else shown(key)}: got {shown(value)}; "
+            "a command-line value has at most "
+            f"{MAX_VALUE_CHARS:,} characters"
+        )
+    return key, value
 
 
 # -- --sim --------------------------------------------------------------------------------
 
 
 def parse_sim(items: Sequence[str]) -> dict[str, Any]:
-    """``--sim`` items -> SimParams overrides, each value of its field's type."""
-    from looplab.sim import SimParams
+    """``--sim`` items -> SimParams overrides, each read by its field's declared kind
+    (looplab.sim.params: the field's range or choices, and its message)."""
+    from looplab.sim.params import field_kinds, parse_field
 
-    hints = typing.get_type_hints(SimParams)
-    fields = [f.name for f in dataclasses.fields(SimParams)]
+    kinds = field_kinds()
     out: dict[str, Any] = {}
     for item in items:
         key, text = _pair("--sim", item)
-        if key not in hints:
-            raise OverrideError(f"--sim {item}: " + unknown("simulator parameter", key, fields))
-        out[key] = _typed(f"--sim {key}", text, hints[key])
+        if key not in kinds:
+            raise OverrideError("--sim: " + unknown("simulator parameter", key, kinds))
+        try:
+            out[key] = parse_field(key, text)
+        except ValueError as exc:
+            raise OverrideError(f"--sim {exc}") from None
     return out
 
 
-def _typed(where: str, text: str, kind: Any) -> Any:
-    args = typing.get_args(kind)
-    if typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in args:
-        if text.lower() in ("none", "null"):
-            return None
-        [kind] = [a for a in args if a is not type(None)]
-        return _typed(where, text, kind)
-    if typing.get_origin(kind) is Literal:
-        if text in args:
-            return text
-        raise OverrideError(f"{where}: " + unknown("value", text, [str(a) for a in args]))
-    if kind is bool:
-        return _boolean(where, text)
-    if kind is int:
-        return _number(where, text, integer=True)
-    if kind is float:
-        return float(_number(where, text, integer=False))
-    if typing.get_origin(kind) is tuple:
-        parts = [p for p in text.split(",")]
-        if len(parts) != 2:
-            raise OverrideError(
-                f"{where} expects two numbers low,high (e.g. 0.1,0.2), got {text!r}"
-            )
-        low, high = (float(_number(where, p.strip(), integer=False)) for p in parts)
-        if low > high:
-            raise OverrideError(f"{where} expects low <= high, got {text!r}")
-        return (low, high)
-    raise OverrideError(f"{where}: its type {kind!r} cannot be set from the command line")
-
-
 def _boolean(where: str, text: str) -> bool:
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise OverrideError(f"{where} expects true or false, got {text!r}")
+    from looplab.sim.params import Flag  # the spellings --sim's booleans take, too
+
+    try:
+        return Flag().parse(text)
+    except ValueError:
+        raise OverrideError(f"{where} expects true or false, got {shown(text)}") from None
 
 
 def _number(where: str, text: str, *, integer: bool) -> int | float:
-    # Every number a simulator or stack parameter takes is a count or a duration: >= 0.
+    # Every number a stack parameter takes is a count or a duration: >= 0. ``text`` is at
+    # most MAX_VALUE_CHARS (_pair), below Python's 4,300-digit limit for int().
     kind = "an integer" if integer else "a finite number"
     try:
         value: int | float = int(text, 10) if integer else float(text)
     except ValueError:
-        raise OverrideError(f"{where} expects {kind}, got {text!r}") from None
+        raise OverrideError(f"{where} expects {kind}, got {shown(text)}") from None
     if not math.isfinite(value):
-        raise OverrideError(f"{where} expects a finite number, got {text!r}")
+        raise OverrideError(f"{where} expects a finite number, got {shown(text)}")
     if value < 0:
-        raise OverrideError(f"{where} must be at least 0, got {text!r}")
+        raise OverrideError(f"{where} must be at least 0, got {shown(text)}")
     return value
 
 
 # -- --param ------------------------------------------------------------------------------
 
 
-class _AnyTag(yaml.SafeLoader):
-    """Reads serverless.yml whatever CloudFormation tags (!Ref, !GetAtt) it holds."""
-
-
-_AnyTag.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def stack_params(project: Path) -> dict[str, StackParam]:
-    """The stack parameters serverless.yml declares or reads, with their defaults."""
+    """The stack parameters serverless.yml declares or reads, with their defaults.
+
+    Read with the scenario file's bounded loader (size, nesting, aliases, digits: the file
+    is the user's, and ``--param`` must not crash on it), CloudFormation's tags ignored."""
     path = Path(project) / "serverless.yml"
-    try:
-        text = path.read_text()
-        doc = yaml.load(text, Loader=_AnyTag) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise OverrideError(f"--param: cannot read {path}: {exc}") from exc
+    text, problems = read_text(path, "serverless.yml")
+    doc: Any = None
+    if text is not None:
+        doc, problems = load_yaml_text(text, str(path), tags="ignore")
+    if problems or text is None:
+        raise OverrideError(f"--param: cannot read {problems[0]}")
     defaults = ((doc.get("params") or {}).get("default") or {}) if isinstance(doc, dict) else {}
+    if not isinstance(defaults, dict):
+        raise OverrideError(f"--param: {path}'s params.default is not a mapping")
     choices: dict[str, tuple[str, ...]] = {}
     for line in text.splitlines():
         prop, _, value = line.strip().partition(":")
         match = _REFERENCE.fullmatch(value.strip())
         if match and prop in _ENUM_PROPERTIES:
             choices[match.group(1)] = _ENUM_PROPERTIES[prop]
-    names = {*defaults, *_REFERENCE.findall(text)}
+    names = {*(str(n) for n in defaults), *_REFERENCE.findall(text)}
     return {n: StackParam(n, defaults.get(n), choices.get(n, ())) for n in sorted(names)}
 
 
@@ -167,7 +145,7 @@ def parse_stack_params(items: Sequence[str], declared: dict[str, StackParam]) ->
         param = declared.get(key)
         if param is None:
             raise OverrideError(
-                f"--param {item}: "
+                "--param: "
                 + unknown("stack parameter", key, declared)
                 + " (from serverless.yml's params and ${param:...} references)"
             )

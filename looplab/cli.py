@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from looplab._cli_aws import kill_switch_command, operator_policy_command  # noqa: F401 (tasks.py calls them here)
@@ -33,31 +32,29 @@ from looplab._cli_common import (  # noqa: F401 (tasks.py and tests read them he
     EXIT_FAILED,
     EXIT_OK,
     BadInput,
+    check_endpoint_url,
+    check_folder,
+    check_name,
+    check_region,
+    check_stage,
+    check_text,
+    parse_int_option,
 )
 from looplab._cli_overrides import OverrideError, command_overrides
-from looplab.cli_console import ConsoleListener, print_plan, print_problems
+from looplab.cli_console import MAX_SHOWN, ConsoleListener, clean, print_plan, print_problems
 from looplab.scenarios import (
     DEFAULT_SHAPE,
     SHAPES,
     ScenarioError,
     build_scenario,
     load_file,
+    unknown,
     validate_file,
 )
 
-
-def parse_int_option(option: str, value: object) -> int:
-    """``value`` of ``option`` as an int; BadInput naming the option and the type otherwise.
-
-    invoke casts a flag to its default's type and shows a traceback when that fails, so the
-    tasks take integers as text and convert them here.
-    """
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        return int(str(value).strip(), 10)
-    except ValueError:
-        raise BadInput(f"{option} expects an integer, got {value!r}") from None
+# Characters of one error message the console shows (a message that lists every scenario
+# or every valid value fits; a pasted megabyte does not).
+MAX_ERROR = 2_000
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -81,7 +78,7 @@ def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = No
         if not _package.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params):
             # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
             Console(stderr=True).print(
-                f"[dim]compiling the stack (sls package, stage {escape(stage)}; "
+                f"[dim]compiling the stack (sls package, stage {clean(stage)}; "
                 "cached until serverless.yml, functions/ or the plugin change)...[/]"
             )
         if params:
@@ -172,10 +169,14 @@ def scenario_command(
     err = Console(stderr=True)
     project = project_root() if project is None else Path(project)
     try:
+        # Every value the command was given, before anything runs: no compile, no backend,
+        # no journal for a bad one (tests/test_cli_values.py holds the table).
         seed = parse_int_option("--seed", seed)
-        if not name:
-            _missing_name(project / file)
         check_backend_name(backend)
+        check_stage(stage)
+        check_endpoint_url(endpoint_url, backend)
+        check_folder("--results", project / results)
+        _check_scenario(project / file, name, list(sets))
         try:
             overrides = command_overrides(project, backend, stage, params, sim)
         except OverrideError as exc:
@@ -205,7 +206,7 @@ def scenario_command(
         print_problems(err, exc)
         return EXIT_BAD_INPUT
     except BadInput as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"[red]error:[/] {clean(str(exc), MAX_ERROR)}", soft_wrap=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.print("interrupted before anything ran")
@@ -223,7 +224,7 @@ def scenario_command(
             overrides=overrides,
         )
     except RunSetupError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))} (nothing was run)")
+        err.print(f"[red]error:[/] {clean(str(exc), MAX_ERROR)} (nothing was run)", soft_wrap=True)
         return EXIT_BAD_INPUT
     except Interrupted as exc:  # the engine records signals itself; this is a safety net
         err.print(f"interrupted ({exc.signame})")
@@ -236,23 +237,32 @@ def scenario_command(
     if result.doc.get("console_error"):
         err.print(
             f"[yellow]warning:[/] the console failed during the run "
-            f"({escape(result.doc['console_error'])}); the journal has everything",
+            f"({clean(result.doc['console_error'], MAX_ERROR)}); the journal has everything",
             soft_wrap=True,
         )
     if result.journal_error:
         err.print(
-            f"[red]error:[/] the journal's last write failed: {escape(result.journal_error)}",
+            "[red]error:[/] the journal's last write failed: "
+            + clean(result.journal_error, MAX_ERROR),
             soft_wrap=True,
         )
     return result.exit_code
 
 
-def _missing_name(path: Path) -> None:
-    from looplab.scenarios import load_file
-
-    sfile, _ = load_file(path)
-    names = ", ".join(sfile.names) if sfile else f"see {path}"
-    raise BadInput(f"which scenario? give --name NAME (one of: {names})")
+def _check_scenario(path: Path, name: str | None, sets: list[str]) -> None:
+    """The scenario file's top level, ``--name`` and ``--set``, checked without the stack
+    (a ScenarioError or BadInput), so none of them waits for a compile to be refused."""
+    sfile, problems = load_file(path)
+    if sfile is None:  # its other problems are reported with every scenario's, after this
+        raise ScenarioError(problems)
+    if not name:
+        raise BadInput(f"which scenario? give --name NAME (one of: {', '.join(sfile.names)})")
+    check_text("--name", name, 200)
+    if name not in sfile.raw:
+        raise BadInput("--name: " + unknown("scenario", name, sfile.names))
+    problems = sfile.check_overrides(name, sets)
+    if problems:
+        raise ScenarioError(problems)
 
 
 def list_command(
@@ -260,28 +270,33 @@ def list_command(
     console: Console | None = None,
     project: str | Path | None = None,
 ) -> int:
-    """Print every scenario with its description and parameters (no stack needed)."""
-    from looplab.scenarios import load_file
-
+    """Print every scenario with its description and parameters (no stack needed); exit 2
+    when the file's top level has a problem (after listing what can be listed)."""
     console = console or Console()
     root = project_root() if project is None else Path(project)
     sfile, problems = load_file(root / file)
     if sfile is None:
         print_problems(Console(stderr=True), ScenarioError(problems))
         return EXIT_BAD_INPUT
-    table = Table(title=f"Scenarios in {file}", show_lines=True)
+    # Every cell is the file's text: clean() takes out terminal escapes (a YAML "\e[2J" is
+    # one) and rich markup (a default of "[/bad]" is text, not a tag) from each.
+    table = Table(title=f"Scenarios in {clean(file)}", show_lines=True)
     table.add_column("name", style="bold cyan", no_wrap=True)
     table.add_column("stack", no_wrap=True)
     table.add_column("description")
     table.add_column("parameters (--set k=v)")
     for name in sfile.names:
         params = "\n".join(
-            f"{p.name}={p.default}"
-            + (f"  [dim]{escape(p.description)}[/]" if p.description else "")
+            f"{clean(p.name)}={clean(p.default)}"
+            + (f"  [dim]{clean(p.description)}[/]" if p.description else "")
             for p in sfile.parameters(name)
         )
-        table.add_row(name, sfile.shape(name), escape(sfile.description(name)), params)
+        description = clean(sfile.description(name), MAX_SHOWN * 4)
+        table.add_row(clean(name), clean(sfile.shape(name)), description, params)
     console.print(table)
+    if problems:  # the top level's (version, a scenario's name): listed, and still refused
+        print_problems(Console(stderr=True), ScenarioError(problems))
+        return EXIT_BAD_INPUT
     return EXIT_OK
 
 
@@ -296,6 +311,7 @@ def validate_command(
     console = console or Console()
     project = project_root() if project is None else Path(project)
     try:
+        check_stage(stage)
         stack = load_stack_for(project, stage)
         check_simulable(stack)
         sfile = validate_file(project / file, stack)
@@ -303,7 +319,7 @@ def validate_command(
         print_problems(Console(stderr=True), exc)
         return EXIT_BAD_INPUT
     except BadInput as exc:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        Console(stderr=True).print(f"[red]error:[/] {clean(str(exc), MAX_ERROR)}", soft_wrap=True)
         return EXIT_BAD_INPUT
     count = len(sfile.names)
     others = sum(sfile.shape(n) != DEFAULT_SHAPE for n in sfile.names)
@@ -317,12 +333,33 @@ def validate_command(
     return EXIT_OK
 
 
-def collect_command(results: str | Path = "results", **options: Any) -> int:
+def collect_command(
+    results: str | Path = "results",
+    *,
+    scenario: str | None = None,
+    backend: str | None = None,
+    out: str | Path | None = None,
+    **options: Any,
+) -> int:
     """``invoke collect-results``: looplab.results does the work (imported only when asked,
-    so matplotlib and Jinja2 stay out of every other command's start-up)."""
+    so matplotlib and Jinja2 stay out of every other command's start-up). The options are
+    checked here first, so a wrong one is refused before any journal is read."""
+    try:
+        check_folder("the results folder", Path(results))
+        if out is not None:
+            check_folder("--out", Path(out))
+        if scenario is not None:
+            check_name("--scenario", scenario)
+        if backend is not None:
+            check_text("--backend", backend, 100)
+            if backend not in BACKENDS:
+                raise BadInput("--backend: " + unknown("backend", backend, BACKENDS))
+    except BadInput as exc:
+        Console(stderr=True).print(f"[red]error:[/] {clean(str(exc), MAX_ERROR)}", soft_wrap=True)
+        return EXIT_BAD_INPUT
     from looplab.results.cli import collect_command as collect
 
-    return collect(results, **options)
+    return collect(results, scenario=scenario, backend=backend, out=out, **options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

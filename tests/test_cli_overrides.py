@@ -59,8 +59,8 @@ def test_sim_fields_are_parsed_by_their_type() -> None:
         ("recursion_threshold=abc", ["recursion_threshold", "an integer", "'abc'"]),
         ("recursion_threshold=2.5", ["an integer"]),
         ("recursion_threshold=none", ["an integer"]),  # not Optional
-        ("recursion_threshold=-1", ["at least 0"]),
-        ("mapping_transition=inf", ["a finite number"]),
+        ("recursion_threshold=-1", ["an integer from 1 to 10,000", "'-1'"]),
+        ("mapping_transition=inf", ["a number from 0 to 3,600 seconds", "'inf'"]),
         ("lineage_per_function=maybe", ["true or false"]),
         ("poll_latency=0.1", ["two numbers"]),
         ("poll_latency=0.3,0.1", ["low <= high"]),
@@ -280,3 +280,64 @@ def test_sim_recursion_threshold_changes_where_the_chain_stops(tmp_path: Path) -
     doc = json.loads(journal.read_text())
     assert doc["definition"]["backend"]["simulator"]["recursion_threshold"] == 20
     assert doc["observations"]["invocations"] == 20
+
+
+# -- a hostile serverless.yml: read with the scenario loader's bounds ----------------------
+
+
+def _project(tmp_path: Path, serverless: str) -> Path:
+    (tmp_path / "tasks.py").write_text("")
+    (tmp_path / "scenarios.yaml").write_text((ROOT / "scenarios.yaml").read_text())
+    (tmp_path / "serverless.yml").write_text(serverless)
+    return tmp_path
+
+
+HEAD = "service: x\nparams:\n  default:\n    foo: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("custom: " + "[" * 3000 + "]" * 3000 + "\n", ["serverless.yml:5", "deeper than"]),
+        (
+            "custom:\n" + "".join(f"{' ' * (i + 2)}k{i}:\n" for i in range(200)),
+            ["serverless.yml", "deeper than"],
+        ),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"a{i}: &a{i} [{', '.join(['*a' if i == 0 else f'*a{i - 1}'] * 10)}]\n"
+                for i in range(8)
+            ),
+            ["serverless.yml", "aliases expand"],
+        ),
+        ("custom: " + "9" * 5000 + "\n", ["serverless.yml:5", "digits"]),
+    ],
+)
+def test_a_hostile_serverless_yml_with_param_is_exit_2_naming_the_file(
+    tmp_path: Path, body: str, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path, HEAD + body)
+    with pytest.raises(OverrideError) as info:
+        stack_params(project)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+    code = cli.scenario_command(
+        "loop-detection", project=project, params=["foo=2"], results=tmp_path / "r", dry=True
+    )
+    err = _err(capsys)
+    assert code == 2 and "--param" in err and "serverless.yml" in err, err
+    assert "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+def test_cloudformation_tags_in_serverless_yml_are_still_read(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        HEAD
+        + "resources:\n  Resources:\n    Q:\n      Properties:\n"
+        + "        A: !GetAtt Q.Arn\n        B: !Sub [x, {y: !Ref Q}]\n"
+        + "        C: !Join ['', [a, !Ref Q]]\n        RecursiveLoop: ${param:loop}\n",
+    )
+    declared = stack_params(project)
+    assert declared["foo"].default == 1
+    assert declared["loop"].choices == ("Allow", "Terminate")

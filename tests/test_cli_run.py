@@ -256,6 +256,14 @@ def test_an_unwritable_results_folder_is_exit_2(
     code = cli.scenario_command("loop-detection", backend="fake", results=blocker)
     assert code == 2
     err = " ".join(capsys.readouterr().err.split())
+    assert f"--results: {blocker} is not a folder" in err and built == []  # checked first
+    # A folder the command's check cannot foresee (runs/ is a file): the engine's refusal.
+    blocker.unlink()
+    blocker.mkdir()
+    (blocker / "runs").write_text("not a folder")
+    code = cli.scenario_command("loop-detection", backend="fake", results=blocker)
+    assert code == 2
+    err = " ".join(capsys.readouterr().err.split())
     assert "cannot make the run's folder under" in err and "(nothing was run)" in err
 
 

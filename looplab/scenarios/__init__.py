@@ -5,7 +5,8 @@ scenario = build_scenario(sfile, "loop-detection", ["counter=7"], stack)
 """
 
 from looplab.scenarios._context import StackNames
-from looplab.scenarios._errors import Problem, ScenarioError, closest, unknown
+from looplab.scenarios._errors import Problem, ScenarioError, closest, shown, unknown
+from looplab.scenarios._load import load_yaml_text, read_text
 from looplab.scenarios._model import (
     ASYNC_METRICS,
     DRAIN_METRICS,
@@ -36,8 +37,15 @@ from looplab.scenarios._model import (
     Step,
     Wait,
 )
+from looplab.scenarios._parameters import MAX_VALUE_CHARS
 from looplab.scenarios._shapes import DEFAULT_SHAPE, SHAPES, Shape
-from looplab.scenarios._validate import ScenarioFile, build_scenario, load_file, validate_file
+from looplab.scenarios._validate import (
+    NAME_RE,
+    ScenarioFile,
+    build_scenario,
+    load_file,
+    validate_file,
+)
 
 __all__ = [
     "ASYNC_METRICS",
@@ -45,8 +53,10 @@ __all__ = [
     "DRAIN_METRICS",
     "INVOCATION_TYPES",
     "MAPPING_METRICS",
+    "MAX_VALUE_CHARS",
     "METRICS",
     "METRIC_HELP",
+    "NAME_RE",
     "OBSERVATION_METRICS",
     "QUEUE_METRICS",
     "RUN_METRICS",
@@ -78,6 +88,9 @@ __all__ = [
     "build_scenario",
     "closest",
     "load_file",
+    "load_yaml_text",
+    "read_text",
+    "shown",
     "unknown",
     "validate_file",
 ]

@@ -43,10 +43,27 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return matches[0]
 
 
+def shown(value: object, most: int = 60) -> str:
+    """``value`` quoted for a message, shortened past ``most`` characters with its length:
+    a command-line value or a file's can be kilobytes, a message repeats only its start."""
+    text = repr(value) if isinstance(value, str) else _safe_repr(value)
+    if len(text) <= most:
+        return text
+    size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return f"{text[: most - 1]}…{text[-1] if isinstance(value, str) else ''}{size}"
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # an int past Python's 4,300-digit limit cannot be repr()'d
+        return f"<a {type(value).__name__} too long to show>"
+
+
 def unknown(what: str, word: object, choices: Iterable[str]) -> str:
     """Message for an unknown name: what was given, the close match, what is allowed."""
     options = sorted(c for c in choices if isinstance(c, str))
-    guess = closest(word, options) if isinstance(word, str) else None
+    guess = closest(word, options) if isinstance(word, str) and len(word) < 200 else None
     hint = f"; did you mean {guess!r}?" if guess else ""
     allowed = ", ".join(options) if options else "none defined"
-    return f"unknown {what} {word!r}{hint} (allowed: {allowed})"
+    return f"unknown {what} {shown(word)}{hint} (allowed: {allowed})"

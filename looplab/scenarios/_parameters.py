@@ -13,18 +13,26 @@ import math
 import re
 from typing import Any
 
-import yaml
-
 from looplab.scenarios._context import Context, Unresolved, type_name
-from looplab.scenarios._errors import Problem, unknown
-from looplab.scenarios._load import LList, LMap
-from looplab.scenarios._stack_ref import FROM_STACK_KEYS, StackRef, read_stack_ref
+from looplab.scenarios._errors import Problem, shown, unknown
+from looplab.scenarios._load import LList, LMap, load_yaml_text
+from looplab.scenarios._stack_ref import FROM_STACK_KEYS, StackRef, read_stack_ref, stack_refusal
 
-__all__ = ["apply_overrides", "read_parameters", "substitute"]
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "apply_overrides",
+    "check_overrides",
+    "read_parameters",
+    "substitute",
+]
 
 PARAM_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REF_RE = re.compile(r"\$\{([^}]*)\}")
 COMMAND_LINE = "--set"
+# Characters of one command-line value (--set, --param, --sim, --name ...). Below Python's
+# 4,300-digit limit, so no integer text that passes it makes int() raise; far above any
+# name or number; a longer string belongs in the scenario file, not on the command line.
+MAX_VALUE_CHARS = 4096
 
 
 def read_parameters(
@@ -74,40 +82,87 @@ def apply_overrides(
     overrides: list[str] | dict[str, str],
     refs: dict[str, StackRef] | None = None,
 ) -> dict[str, Any]:
+    """``params`` with ``overrides`` applied, each read as its default's type; each bad one
+    is a problem under ``--set``."""
+    refs = refs or {}
+
+    def refusal(key: str, text: str) -> str | None:
+        return refs[key].refusal(key, text) if key in refs else None
+
+    return _read_overrides(ctx.problems, params, overrides, refusal, ctx.where)
+
+
+def check_overrides(
+    raw: Any, overrides: list[str] | dict[str, str], scenario: str
+) -> list[Problem]:
+    """The problems of ``overrides`` against the parameters as the file writes them (``raw``,
+    no stack needed): the command checks ``--set`` with this before it compiles anything.
+    A parameter read from the stack is refused as :func:`apply_overrides` refuses it."""
+    defaults: dict[str, Any] = {}
+    from_stack: dict[str, LMap] = {}
+    for key, value in raw.items() if isinstance(raw, LMap) else ():
+        if isinstance(value, LMap) and "from_stack" in value:
+            from_stack[key] = value
+            defaults[key] = None
+        else:
+            defaults[key] = value.get("default") if isinstance(value, LMap) else value
+
+    def refusal(key: str, text: str) -> str | None:
+        spec = from_stack.get(key)
+        if spec is None:
+            return None
+        param = spec.get("stack_param")
+        return stack_refusal(
+            key, text, str(spec.get("from_stack")), param if isinstance(param, str) else None
+        )
+
+    problems: list[Problem] = []
+    _read_overrides(problems, defaults, overrides, refusal, f"scenario {scenario!r}")
+    return problems
+
+
+def _read_overrides(
+    problems: list[Problem],
+    params: dict[str, Any],
+    overrides: list[str] | dict[str, str],
+    refusal: Any,
+    where: str,
+) -> dict[str, Any]:
     pairs: list[tuple[str, str]] = []
-    items = overrides.items() if isinstance(overrides, dict) else None
-    if items is not None:
-        pairs = [(str(k), str(v)) for k, v in items]
+    if isinstance(overrides, dict):
+        pairs = [(str(k), str(v)) for k, v in overrides.items()]
     else:
         for text in overrides:
             key, sep, value = str(text).partition("=")
             if not sep or not key.strip():
-                ctx.problems.append(Problem(COMMAND_LINE, 0, f"{text!r} is not key=value"))
+                problems.append(Problem(COMMAND_LINE, 0, f"{shown(text)} is not key=value"))
                 continue
             pairs.append((key.strip(), value))
     out = dict(params)
     for key, text in pairs:
         if key not in params:
-            ctx.problems.append(
-                Problem(
-                    COMMAND_LINE,
-                    0,
-                    unknown("parameter", key, params)
-                    + f" for scenario {ctx.where.split(' ', 1)[-1]}",
-                )
+            message = unknown("parameter", key, params) + f" for {where.split(', ')[0]}"
+            problems.append(Problem(COMMAND_LINE, 0, message))
+            continue
+        if len(text) > MAX_VALUE_CHARS:
+            message = (
+                f"parameter {key!r}: got {shown(text)}; a command-line value has at most "
+                f"{MAX_VALUE_CHARS:,} characters (write a longer one in the scenario file)"
             )
+            problems.append(Problem(COMMAND_LINE, 0, message))
             continue
-        if refs and key in refs:
-            ctx.problems.append(Problem(COMMAND_LINE, 0, refs[key].refusal(key, text)))
+        refused = refusal(key, text)
+        if refused is not None:
+            problems.append(Problem(COMMAND_LINE, 0, refused))
             continue
-        value = _coerce(text, params[key])
-        if value is None:
-            ctx.problems.append(
+        value, reason = _coerce(text, params[key])
+        if reason is not None:
+            problems.append(
                 Problem(
                     COMMAND_LINE,
                     0,
-                    f"parameter {key!r} expects "
-                    f"{_kind_of(params[key])} like {params[key]!r}, got {text!r}",
+                    f"parameter {key!r} expects {_kind_of(params[key])} like "
+                    f"{shown(params[key])}, got {shown(text)}" + (f": {reason}" if reason else ""),
                 )
             )
             continue
@@ -122,22 +177,25 @@ def _kind_of(default: Any) -> str:
     return type_name(default)
 
 
-def _coerce(text: str, default: Any) -> Any:
-    """``--set`` text as the default's type; None when it does not fit."""
+def _coerce(text: str, default: Any) -> tuple[Any, str | None]:
+    """``--set`` text (at most MAX_VALUE_CHARS) as the default's type: (value, None), or
+    (None, why not: "" when the type alone says it). The text is read by the scenario
+    file's own bounded YAML reader (depth, digits, control characters), never by a
+    recursive one: its nesting is the user's to choose."""
     if isinstance(default, str):
-        return text
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
+        return text, None
+    value, found = load_yaml_text(text, COMMAND_LINE)
+    if found:
+        return None, found[0].message
     if isinstance(default, bool):
-        return value if isinstance(value, bool) else None
+        return (value, None) if isinstance(value, bool) else (None, "")
     if isinstance(default, int):
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return (value, None) if ok else (None, "")
     if isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return float(value) if ok and math.isfinite(float(value)) else None
-    return None
+        return (float(value), None) if ok and math.isfinite(float(value)) else (None, "")
+    return None, ""
 
 
 def substitute(ctx: Context, node: Any, params: dict[str, Any], line: int = 0) -> Any:

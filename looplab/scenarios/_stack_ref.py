@@ -19,7 +19,7 @@ import yaml
 from looplab.scenarios._context import Context
 from looplab.scenarios._errors import unknown
 
-__all__ = ["FROM_STACK_KEYS", "StackRef", "read_stack_ref"]
+__all__ = ["FROM_STACK_KEYS", "StackRef", "read_stack_ref", "stack_refusal"]
 
 FROM_STACK_KEYS = ("from_stack", "stack_param", "description")
 _REF = re.compile(r"(?P<function>[^.\s]+)\.environment\.(?P<variable>[A-Za-z_][A-Za-z0-9_]*)")
@@ -37,15 +37,18 @@ class StackRef:
         return f"{self.function}'s environment variable {self.variable} = {self.value!r}"
 
     def refusal(self, name: str, text: str) -> str:
-        how = (
-            f"change the stack instead: --param {self.stack_param}={text}"
-            if self.stack_param
-            else "change the stack's value instead (serverless.yml)"
-        )
-        return (
-            f"parameter {name!r} is read from the stack ({self.source()}), "
-            f"so --set cannot change it; {how}"
-        )
+        return stack_refusal(name, text, self.source(), self.stack_param)
+
+
+def stack_refusal(name: str, text: str, source: str, stack_param: str | None) -> str:
+    """Why ``--set name=text`` is refused for a parameter read from the stack (``source``:
+    where, as far as it is known), and how to change it instead."""
+    how = (
+        f"change the stack instead: --param {stack_param}={text}"
+        if stack_param
+        else "change the stack's value instead (serverless.yml)"
+    )
+    return f"parameter {name!r} is read from the stack ({source}), so --set cannot change it; {how}"
 
 
 def read_stack_ref(ctx: Context, name: str, spec: Any, line: int) -> StackRef | None:

@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from looplab.scenarios._context import Context, StackNames, type_name, unresolved
-from looplab.scenarios._errors import Problem, ScenarioError, unknown
+from looplab.scenarios._errors import Problem, ScenarioError, shown, unknown
 from looplab.scenarios._load import LList, LMap, load_yaml
 from looplab.scenarios._model import Parameter, Scenario, Step
-from looplab.scenarios._parameters import apply_overrides, read_parameters, substitute
+from looplab.scenarios._parameters import (
+    apply_overrides,
+    check_overrides,
+    read_parameters,
+    substitute,
+)
 from looplab.scenarios._shapes import DEFAULT_SHAPE, SHAPES
 from looplab.scenarios._stack_ref import StackRef
 from looplab.scenarios._steps_check import check_condition, check_step
@@ -58,13 +63,20 @@ class ScenarioFile:
         out = []
         for key, value in params.items():
             if isinstance(value, LMap) and "from_stack" in value:
-                shown = f"(from the stack: {value.get('from_stack')})"
-                out.append(Parameter(key, shown, str(value.get("description", ""))))
+                source = f"(from the stack: {value.get('from_stack')})"
+                out.append(Parameter(key, source, str(value.get("description", ""))))
             elif isinstance(value, LMap):
                 out.append(Parameter(key, value.get("default"), str(value.get("description", ""))))
             else:
                 out.append(Parameter(key, value))
         return out
+
+    def check_overrides(self, name: str, overrides: list[str]) -> list[Problem]:
+        """``--set`` items checked against scenario ``name``'s parameters as the file writes
+        them: no stack needed, so a command refuses a wrong one before it compiles."""
+        body = self.raw.get(name)
+        params = body.get("parameters") if isinstance(body, LMap) else None
+        return check_overrides(params, overrides, name)
 
 
 def load_file(path: Path, stack: Any = None) -> tuple[ScenarioFile | None, list[Problem]]:
@@ -85,8 +97,13 @@ def load_file(path: Path, stack: Any = None) -> tuple[ScenarioFile | None, list[
         )
         return None, ctx.problems
     ctx.keys(tree, TOP_KEYS, ("version", "scenarios"), "the top level")
-    if "version" in tree and tree["version"] != 1:
-        ctx.error(tree.line_of("version"), f"unsupported version {tree['version']!r} (allowed: 1)")
+    version = tree.get("version", 1)
+    # type(): True == 1 and 1.0 == 1 in Python, but neither is the integer a version is.
+    if type(version) is not int or version != 1:
+        kind = "" if type(version) is int else f"{type_name(version)}; "
+        ctx.error(
+            tree.line_of("version"), f"unsupported version {shown(version)} ({kind}allowed: 1)"
+        )
     ctx.aliases = _aliases(ctx, tree.get("aliases"), tree.line_of("aliases"))
     raw = tree.get("scenarios")
     if not isinstance(raw, LMap) or not raw:

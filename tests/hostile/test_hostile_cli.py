@@ -63,8 +63,10 @@ def test_readme_tells_the_truth_about_invokes_own_errors() -> None:
 
 def test_seed_parsing_in_the_library() -> None:
     assert cli.parse_int_option("--seed", "7") == 7
-    with pytest.raises(cli.BadInput, match="--seed expects an integer, got 'x'"):
+    with pytest.raises(cli.BadInput, match=r"--seed expects an integer from 0 to .*, got 'x'"):
         cli.parse_int_option("--seed", "x")
+    with pytest.raises(cli.BadInput, match=r"--seed expects an integer from 0 to .*, got '-1'"):
+        cli.parse_int_option("--seed", -1)
 
 
 def test_a_run_from_a_subdirectory_uses_the_project_root(tmp_path: Path) -> None:

@@ -144,3 +144,77 @@ def test_the_first_compile_is_announced(
     monkeypatch.setattr(looplab._package, "is_compiled", lambda *a, **k: True)
     cli.load_stack_for(tmp_path, "dev")
     assert "compiling" not in capsys.readouterr().err
+
+
+# -- the `scenarios` listing: every cell comes from the file ------------------------------
+
+# Terminal escapes written as YAML escapes: the file itself holds no control character (the
+# loader refuses those), the parsed strings do. An OSC title, a clear screen, a colour, a
+# C1 CSI, and markup that is not balanced.
+LISTED = r"""version: 1
+scenarios:
+  plain:
+    description: "x \e]0;pwned\a \e[2J \e[31mred \x9b31m [/bad] [bold]b"
+    stack: "sqs \e[2J[/s]"
+    parameters:
+      a: "[/bad]"
+      b: {default: "\e]0;pwned\a[/p]", description: "\e[2J [/d] [red]r"}
+      "c\e[2J[/k]": 1
+    steps:
+      - purge: [Queue]
+"""
+# A name scenarios.yaml refuses is still listed (cleaned), and refused: exit 2.
+BAD_NAME = r"""version: 1
+scenarios:
+  "n\e]0;pwned\a[/n]":
+    description: d
+    steps:
+      - purge: [Queue]
+"""
+
+
+def test_a_refused_name_is_listed_clean_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, text = listing(tmp_path, BAD_NAME, False)
+    err = capsys.readouterr().err
+    assert code == 2 and "[/n]" in text and "scenario name" in err and "[/n]" in err
+    assert "pwned" not in text  # the listing drops the escape; the problem shows its repr
+    for shown in (text, err):
+        assert "\x1b" not in shown and "\x07" not in shown
+
+
+def listing(tmp_path: Path, text: str, terminal: bool) -> tuple[int, str]:
+    (tmp_path / "scenarios.yaml").write_text(text)
+    out = io.StringIO()
+    code = cli.list_command(
+        "scenarios.yaml",
+        console=Console(file=out, width=300, force_terminal=terminal),
+        project=tmp_path,
+    )
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_listing_shows_markup_from_the_file_as_text(tmp_path: Path, terminal: bool) -> None:
+    code, text = listing(tmp_path, LISTED, terminal)
+    assert code == 0
+    for literal in ("[/bad]", "[bold]b", "[/p]", "[/d] [red]r", "[/k]", "[/s]"):
+        assert literal in text, literal
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_listing_lets_no_escape_from_the_file_reach_the_terminal(
+    tmp_path: Path, terminal: bool
+) -> None:
+    _, text = listing(tmp_path, LISTED, terminal)
+    assert "pwned" not in text and "\x07" not in text and "\x9b" not in text
+    assert "\x1b[2J" not in text and "\x1b]" not in text
+    if not terminal:  # rich adds its own colours on a terminal; none may come from the file
+        assert "\x1b" not in text
+
+
+def test_the_listing_of_a_default_of_bad_markup_alone_is_not_a_crash(tmp_path: Path) -> None:
+    text = "version: 1\nscenarios:\n  s:\n    parameters: {p: '[/bad]'}\n    steps: [purge: [Q]]\n"
+    code, shown = listing(tmp_path, text, False)
+    assert code == 0 and "p=[/bad]" in shown

@@ -133,3 +133,29 @@ def test_odd_files_never_raise(text: str) -> None:
     tree, problems = load_yaml_text(text, "f.yaml")
     assert problems or tree is not None
     assert all(str(p).startswith("f.yaml") for p in problems)
+
+
+@pytest.mark.parametrize("version", ["true", "1.0", "'1'", "[1]", "2"])
+def test_a_version_that_is_not_the_integer_1_is_refused_with_its_line(
+    tmp_path: Path, version: str
+) -> None:
+    text = f"# a comment\nversion: {version}\nscenarios:\n  x:\n    steps: [purge: [Queue]]\n"
+    found = problems_of(text, tmp_path)
+    assert len(found) == 1, found
+    assert "scenarios.yaml:2:" in found[0] and "version" in found[0] and "allowed: 1" in found[0]
+
+
+def test_version_1_is_accepted(tmp_path: Path) -> None:
+    text = "version: 1\nscenarios:\n  x:\n    steps: [purge: [Queue]]\n"
+    assert problems_of(text, tmp_path) == []
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    """Opening a FIFO with no writer blocked forever; /dev/zero was read to the cap."""
+    import os
+
+    fifo = tmp_path / "scenarios.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        _, problems = load_file(path)
+        assert [p.line for p in problems] == [0] and "not a regular file" in str(problems[0])

@@ -1,0 +1,66 @@
+"""A witness that a command refused its input before anything ran.
+
+"Before anything runs" is checked, not assumed: the witness replaces the seams where work
+starts (the stack's compile, a backend's construction, collect-results' reading of
+journals, the kill switch's reading of the stack record, a deploy) with recorders, so a
+test can assert that none was reached, and that no run folder was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _fakes import FakeBackend, fake_stack
+
+from looplab import cli
+
+ROOT = Path(__file__).parent.parent
+
+
+@dataclass
+class Witness:
+    results: Path
+    started: list[str] = field(default_factory=list)
+
+    def nothing_ran(self) -> bool:
+        return not self.started and not (self.results / "runs").exists()
+
+
+def watch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Witness:
+    """Install the recorders; each returns what the real seam would, so a good command runs."""
+    seen = Witness(results=tmp_path / "results")
+
+    def compile_stack(project: Path, stage: str, params: dict[str, str] | None = None) -> Any:
+        seen.started.append(f"compile {stage}")
+        return fake_stack()
+
+    def backend(name: str) -> Any:
+        def factory(stack: object, seed: int, **options: Any) -> FakeBackend:
+            seen.started.append(f"backend {name}")
+            return FakeBackend()
+
+        return factory
+
+    def collect(results: Path, **options: Any) -> Any:
+        seen.started.append("collect")
+        raise AssertionError("the witness's collect is never meant to finish")
+
+    def record(project: Any, stage: str) -> Any:
+        seen.started.append(f"record {stage}")
+        raise AssertionError("the witness's record is never meant to be read")
+
+    import looplab._cli_aws
+    import looplab.deploy
+    import looplab.results.cli
+
+    monkeypatch.setattr(cli, "load_stack_for", compile_stack)
+    for name in ("local", "aws", "fake"):
+        monkeypatch.setitem(cli.BACKENDS, name, backend(name))
+    monkeypatch.setattr(looplab.results.cli, "collect", collect)
+    monkeypatch.setattr(looplab._cli_aws, "_record_for", record)
+    monkeypatch.setattr(looplab.deploy, "deploy", lambda *a, **k: seen.started.append("deploy"))
+    monkeypatch.setattr(looplab.deploy, "remove", lambda *a, **k: seen.started.append("remove"))
+    return seen
