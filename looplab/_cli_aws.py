@@ -25,6 +25,14 @@ class _NoRecord(Exception):
     pass
 
 
+def _error(err: Console, message: str) -> None:
+    """The whole message, never cut (its last words are the fix), one logical line (no
+    wrap splitting a path or a command), escapes and markup from a file neutralised."""
+    from looplab.cli_console import clean
+
+    err.print(f"[red]error:[/] {clean(message, 4000)}", soft_wrap=True)
+
+
 def _record_for(project: str | Path | None, stage: str) -> Any:
     from looplab.backends.aws import StackRecord, StackRecordError
     from looplab.cli import project_root  # here: looplab.cli imports this module
@@ -67,10 +75,10 @@ def kill_switch_command(
         calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url)
         identity = check_identity(calls, record)
     except (_NoRecord, GuardError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        _error(err, str(exc))
         return EXIT_BAD_INPUT
     except BackendError as exc:
-        err.print(f"[red]error:[/] cannot reach the recorded stack: {escape(str(exc))}")
+        _error(err, f"cannot reach the recorded stack: {exc}")
         return EXIT_BAD_INPUT
     what = "releasing the concurrency cap of" if release else "kill switch on"
     console.print(
@@ -107,7 +115,7 @@ def operator_policy_command(
     try:
         record = _record_for(project, stage)
     except _NoRecord as exc:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        _error(Console(stderr=True), str(exc))
         return EXIT_BAD_INPUT
     stream = out or sys.stdout
     stream.write(json.dumps(operator_policy(record), indent=2) + "\n")

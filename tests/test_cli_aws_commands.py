@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _fakes import FUNCTION, fake_record
 from _simkit import repo_stack
 
 from looplab import cli
@@ -42,3 +43,22 @@ def test_the_record_is_read_from_the_project_root_not_the_subdirectory(
     assert operator_policy_command(stage=record["stage"]) == 0
     policy = json.loads(capsys.readouterr().out)
     assert policy["Version"] == "2012-10-17"
+
+
+def _write_record(project: Path, doc: dict[str, object]) -> None:
+    (project / "tasks.py").write_text("")
+    stacks = project / ".looplab" / "stacks"
+    stacks.mkdir(parents=True, exist_ok=True)
+    (stacks / f"{doc['stage']}.json").write_text(json.dumps(doc))
+
+
+def test_operator_policy_refuses_a_record_whose_function_is_a_wildcard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = fake_record()
+    doc["resources"][FUNCTION]["physicalId"] = "*"  # type: ignore[index]
+    _write_record(tmp_path, doc)
+    assert operator_policy_command(stage=str(doc["stage"]), project=tmp_path) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no policy at all, not one with function:*
+    assert f"resources.{FUNCTION}.physicalId" in err and "unit.json" in err
