@@ -56,8 +56,9 @@ def kill_switch_command(
     """Brake the recorded stack (or ``release`` its concurrency cap); print every action.
 
     Needs only the stack record: no scenario file, no compiled template. Exit 0 when every
-    action succeeded, 1 when one failed (each is still attempted), 2 when the record or the
-    credentials are not the stack's.
+    action succeeded, 1 when one failed (each is still attempted) or a mapping is still on,
+    2 (nothing done) when the record is not the stack's as CloudFormation lists it, or the
+    credentials are not the stack's account.
     """
     from looplab.backends.aws import (
         Busy,
@@ -66,6 +67,7 @@ def kill_switch_command(
         check_identity,
         kill_switch,
         open_calls,
+        verify_against_stack,
     )
 
     console = console or Console()
@@ -74,11 +76,14 @@ def kill_switch_command(
         record = _record_for(project, stage)
         calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url)
         identity = check_identity(calls, record)
+        # The record is a file: every resource it names must be the stack's (CloudFormation)
+        # before anything acts on it.
+        verify_against_stack(calls, record)
     except (_NoRecord, GuardError) as exc:
         _error(err, str(exc))
         return EXIT_BAD_INPUT
     except BackendError as exc:
-        _error(err, f"cannot reach the recorded stack: {exc}")
+        _error(err, f"cannot reach the recorded stack, so nothing was done: {exc}")
         return EXIT_BAD_INPUT
     what = "releasing the concurrency cap of" if release else "kill switch on"
     console.print(
@@ -92,7 +97,7 @@ def kill_switch_command(
     clock = RealClock()
     # A busy mapping or function is waited out (bounded), and the wait is shown.
     busy = Busy(calls, clock.now, clock.sleep, progress=lambda note: console.print(escape(note)))
-    actions = kill_switch(calls, record, release=release, busy=busy)
+    actions = kill_switch(calls, record, release=release, busy=busy, verified=True)
     for action in actions:
         mark = "[green]ok[/]" if action.ok else "[red]FAILED[/]"
         console.print(

@@ -63,7 +63,7 @@ class Aws:
 
     def __init__(self, region: str = REGION, **record: Any) -> None:
         session = _session(region)
-        services = ("sqs", "lambda", "cloudwatch", "logs", "sts")
+        services = ("sqs", "lambda", "cloudwatch", "logs", "sts", "cloudformation")
         self.clients = {s: session.client(s, region_name=region) for s in services}
         self.stub = {s: Stubber(c) for s, c in self.clients.items()}
         for stub in self.stub.values():
@@ -106,6 +106,53 @@ class Aws:
                 EventSourceArn=self.record.queue_arn(queue),
                 FunctionArn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN_NAME}",
             )
+
+    # -- cloudformation: the stack the kill switch checks the record against ----------------
+
+    def stack(
+        self,
+        resources: dict[str, dict[str, str]] | None = None,
+        stack_id: str | None = None,
+        page_size: int = 100,
+    ) -> None:
+        """DescribeStacks names the stack ``stack_id`` (default: the recorded one), and
+        ListStackResources lists ``resources`` (default: the record's), ``page_size`` a page."""
+        record = self.record
+        when = datetime(2026, 12, 1, tzinfo=UTC)
+        self.ok(
+            "cloudformation",
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": record.stack_name,
+                        "StackId": stack_id or record.stack_id,
+                        "CreationTime": when,
+                        "StackStatus": "UPDATE_COMPLETE",
+                    }
+                ]
+            },
+            StackName=record.stack_name,
+        )
+        rows = [
+            {
+                "LogicalResourceId": lid,
+                "PhysicalResourceId": entry["physicalId"],
+                "ResourceType": entry["type"],
+                "LastUpdatedTimestamp": when,
+                "ResourceStatus": "CREATE_COMPLETE",
+            }
+            for lid, entry in (record.resources if resources is None else resources).items()
+        ]
+        pages = [rows[i : i + page_size] for i in range(0, len(rows), page_size)] or [[]]
+        for i, page in enumerate(pages):
+            reply: dict[str, Any] = {"StackResourceSummaries": page}
+            if i + 1 < len(pages):
+                reply["NextToken"] = f"page-{i + 1}"
+            asked = {"StackName": stack_id or record.stack_id}
+            if i:
+                asked["NextToken"] = f"page-{i}"
+            self.ok("cloudformation", "list_stack_resources", reply, **asked)
 
     # -- sqs --------------------------------------------------------------------------------
 

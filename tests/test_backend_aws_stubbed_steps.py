@@ -162,6 +162,7 @@ def test_throttling_after_retries_says_so(aws: Aws) -> None:
 
 
 def test_access_denied_on_one_action_still_attempts_the_others(aws: Aws) -> None:
+    aws.stack()  # the record matches the stack (test_backend_aws_stubbed_kill_switch.py)
     aws.error("lambda", "put_function_concurrency", "AccessDeniedException", 403)
     aws.disable_mappings()
     aws.purges()
@@ -175,6 +176,7 @@ def test_access_denied_on_one_action_still_attempts_the_others(aws: Aws) -> None
 
 
 def test_the_kill_switch_waits_out_a_conflict_and_shows_the_wait(aws: Aws) -> None:
+    aws.stack()  # the record matches the stack (test_backend_aws_stubbed_kill_switch.py)
     for _ in range(5):  # a deploy is updating the function: waits 1, 2, 4, 8, 15 s
         aws.error("lambda", "put_function_concurrency", "ResourceConflictException", 409)
     aws.cap()
@@ -191,6 +193,7 @@ def test_the_kill_switch_waits_out_a_conflict_and_shows_the_wait(aws: Aws) -> No
 
 
 def test_the_kill_switch_never_gives_up_silently_on_a_busy_mapping(aws: Aws) -> None:
+    aws.stack()  # the record matches the stack (test_backend_aws_stubbed_kill_switch.py)
     aws.cap()
     for _ in range(5):
         aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)

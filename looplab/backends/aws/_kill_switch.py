@@ -1,8 +1,11 @@
 """Rail: the kill switch. Disable every mapping, reserved concurrency 0, purge both queues.
 
 It needs only the stack record (no scenario file, no compiled template, no engine), so it
-works when the scenario runner itself is broken. Every action is attempted even when an
-earlier one failed, and each reports its own result: a half-applied brake is still a brake.
+works when the scenario runner itself is broken. The record is a file, so before any action
+every resource it names is checked against the stack itself (CloudFormation,
+_stack_check.py): a record naming a queue outside the stack is refused, nothing done. Then
+every action is attempted even when an earlier one failed, and each reports its own result:
+a half-applied brake is still a brake.
 ``release`` removes the concurrency cap (mappings stay as they are: connect them again
 with a scenario, or by hand).
 """
@@ -14,8 +17,16 @@ from dataclasses import asdict, dataclass
 from looplab.backends.aws._busy import Busy, real_time
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._record import StackRecord
+from looplab.backends.aws._stack_check import verify_against_stack
 
-__all__ = ["Action", "brake", "kill_switch", "purge_all", "release_cap"]
+__all__ = [
+    "Action",
+    "brake",
+    "kill_switch",
+    "purge_all",
+    "release_cap",
+    "verify_against_stack",
+]
 
 
 @dataclass(frozen=True)
@@ -109,9 +120,20 @@ def release_cap(calls: Calls, record: StackRecord, busy: Busy | None = None) -> 
 
 
 def kill_switch(
-    calls: Calls, record: StackRecord, release: bool = False, busy: Busy | None = None
+    calls: Calls,
+    record: StackRecord,
+    release: bool = False,
+    busy: Busy | None = None,
+    *,
+    verified: bool = False,
 ) -> list[Action]:
-    """The whole switch (or its release); the caller prints each action and its result."""
+    """The whole switch (or its release); the caller prints each action and its result.
+
+    Raises GuardError (nothing done) when the record does not match the stack; ``verified``:
+    the caller has just run verify_against_stack itself (the command does, so that a
+    refusal and an unreadable stack are told apart from a failed action)."""
+    if not verified:
+        verify_against_stack(calls, record)
     busy = real_time(calls, busy)
     if release:
         return release_cap(calls, record, busy)
