@@ -104,9 +104,30 @@ def kill_switch_command(
             f"{mark} {action.action} {escape(action.resource)}: {escape(action.result)}",
             soft_wrap=True,
         )
+    left = _maybe_enabled(actions)
+    if left:
+        console.print(
+            f"[red]may still be enabled:[/] {escape('; '.join(left))} (each line above says "
+            "why, and how to turn it off)",
+            soft_wrap=True,
+        )
     if not release:
         console.print(f"release the cap later with: invoke kill-switch --stage {stage} --release")
     return EXIT_OK if all(a.ok for a in actions) else EXIT_FAILED
+
+
+def _maybe_enabled(actions: list[Any]) -> list[str]:
+    """The mappings the brake could not turn off or confirm off, and the functions whose
+    mappings it could not list: what may still invoke a function once the cap is released."""
+    left = []
+    for action in actions:
+        if action.ok:
+            continue
+        if action.action == "lambda:UpdateEventSourceMapping":
+            left.append(action.resource)
+        elif action.action == "lambda:ListEventSourceMappings":
+            left.append(f"any mapping of {action.resource} outside the record")
+    return left
 
 
 def operator_policy_command(

@@ -200,6 +200,33 @@ class Aws:
         for uuid in (DLQ_UUID, MAIN_UUID):
             self.update_mapping(uuid, False)
 
+    def listed(self, *mappings: tuple[str, str], page_size: int = 100) -> None:
+        """ListEventSourceMappings of the function answers ``mappings`` ((UUID, State) each,
+        default: the record's two), ``page_size`` a page (NextMarker between pages)."""
+        if not mappings:
+            mappings = ((MAIN_UUID, "Enabled"), (DLQ_UUID, "Disabled"))
+        rows = [
+            {
+                "UUID": uuid,
+                "State": state,
+                "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN_NAME}",
+                "EventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue-of-{uuid[:4]}",
+            }
+            for uuid, state in mappings
+        ]
+        pages = [rows[i : i + page_size] for i in range(0, len(rows), page_size)]
+        for i, page in enumerate(pages):
+            reply: dict[str, Any] = {"EventSourceMappings": page}
+            if i + 1 < len(pages):
+                reply["NextMarker"] = f"marker-{i + 1}"
+            asked = {"FunctionName": FN_NAME} | ({"Marker": f"marker-{i}"} if i else {})
+            self.ok("lambda", "list_event_source_mappings", reply, **asked)
+
+    def confirmed(self, *uuids: str) -> None:
+        """GetEventSourceMapping reads each of ``uuids`` (default: the record's) Disabled."""
+        for uuid in uuids or (DLQ_UUID, MAIN_UUID):
+            self.mapping(uuid, State="Disabled")
+
     def cap(self) -> None:
         """The brake (or the kill switch) caps the function at reserved concurrency 0."""
         self.ok(

@@ -220,6 +220,27 @@ def test_the_kill_switch_refuses_a_record_naming_a_queue_outside_the_stack(
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
 
 
+def test_the_kill_switch_disables_a_mapping_made_outside_the_stack(
+    backend: AwsBackend, deployed: SlsProject, moto_server: MotoServer
+) -> None:
+    sqs, lam = moto_client(moto_server, "sqs"), moto_client(moto_server, "lambda")
+    side = sqs.create_queue(QueueName="side-queue")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=side, AttributeNames=["QueueArn"])["Attributes"]
+    name = backend.record.function_name(FUNCTION)
+    uuid = lam.create_event_source_mapping(
+        EventSourceArn=arn["QueueArn"], FunctionName=name, Enabled=True
+    )["UUID"]
+    try:
+        code, text = _kill(deployed, moto_server)
+        assert code == 0, text
+        assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+        assert f"ok lambda:UpdateEventSourceMapping {uuid}" in text
+        assert "not in the record" in text
+    finally:
+        lam.delete_event_source_mapping(UUID=uuid)
+        assert _kill(deployed, moto_server, release=True)[0] == 0
+
+
 def _copy_record(deployed: SlsProject, stage: str, **changes: Any) -> None:
     doc = json.loads(deployed.stack_file(STAGE).read_text())
     doc.update(stage=stage, **changes)

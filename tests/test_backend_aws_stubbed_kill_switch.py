@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from _aws_stubs import FN_NAME, Aws
-from _fakes import ACCOUNT, DLQ, FUNCTION, QUEUE, REGION, STAGE
+from _fakes import ACCOUNT, DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, QUEUE, REGION, STAGE
 
-from looplab.backends.aws import AwsCallError, GuardError, kill_switch
+from looplab.backends.aws import AwsCallError, AwsParams, Busy, GuardError, kill_switch
 
 CREATED = {"CreationTime": datetime(2026, 12, 2, tzinfo=UTC), "StackStatus": "CREATE_COMPLETE"}
 OUTSIDE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/somebody-elses-queue"
@@ -125,4 +125,74 @@ def test_the_stack_listed_over_several_pages_is_read_whole_then_the_release_acts
     aws.ok("lambda", "delete_function_concurrency", {}, FunctionName=FN_NAME)
     actions: list[Any] = kill_switch(aws.calls, aws.record, release=True)
     assert [(a.action, a.ok) for a in actions] == [("lambda:DeleteFunctionConcurrency", True)]
+    aws.done()
+
+
+# -- every mapping of the stack's functions, not only the record's ---------------------------
+
+OUTSIDE_UUID = "33333333-3333-4333-8333-333333333333"
+
+
+def _brake_start(aws: Aws, *listed: tuple[str, str], page_size: int = 100) -> None:
+    """The record checked against the stack, the cap, the function's mappings listed."""
+    aws.stack()
+    aws.cap()
+    aws.listed(*listed, page_size=page_size)
+
+
+def test_a_mapping_missing_from_the_record_is_found_by_listing_and_disabled() -> None:
+    aws = Aws()
+    # Three mappings over two pages: the record's two, and one made by hand on the function.
+    _brake_start(
+        aws, (MAIN_UUID, "Enabled"), (OUTSIDE_UUID, "Enabled"), (DLQ_UUID, "Disabled"), page_size=2
+    )
+    aws.disable_mappings()
+    aws.update_mapping(OUTSIDE_UUID, False)
+    aws.confirmed(DLQ_UUID, MAIN_UUID, OUTSIDE_UUID)
+    aws.purges()
+    actions = kill_switch(aws.calls, aws.record)
+    assert all(a.ok for a in actions), [a for a in actions if not a.ok]
+    outside = [a for a in actions if OUTSIDE_UUID in a.resource]
+    assert [a.action for a in outside] == ["lambda:UpdateEventSourceMapping"]
+    assert "not in the record" in outside[0].resource and outside[0].result == "Disabled"
+    listing = next(a for a in actions if a.action == "lambda:ListEventSourceMappings")
+    assert "3 mappings" in listing.result and "1 not in the record" in listing.result
+    aws.done()
+
+
+def test_a_mapping_still_enabled_after_the_wait_is_reported_as_failed() -> None:
+    aws = Aws()
+    _brake_start(aws, (MAIN_UUID, "Enabled"), (DLQ_UUID, "Disabled"), (OUTSIDE_UUID, "Enabled"))
+    aws.disable_mappings()
+    aws.update_mapping(OUTSIDE_UUID, False)
+    aws.confirmed(DLQ_UUID, MAIN_UUID)
+    aws.mapping(OUTSIDE_UUID, State="Enabled")
+    for _ in range(5):  # polled every 2 s for the 10 s bound: read at 0, 2, 4, 6, 8, 10
+        aws.mapping(OUTSIDE_UUID, State="Enabled")
+    aws.purges()
+    params = AwsParams(mapping_timeout=10, mapping_poll_seconds=2)
+    busy = Busy(aws.calls, aws.clock.now, aws.clock.sleep, params)
+    actions = kill_switch(aws.calls, aws.record, busy=busy)
+    failed = [a for a in actions if not a.ok]
+    assert len(failed) == 1 and OUTSIDE_UUID in failed[0].resource
+    assert "still Enabled after 10 s" in failed[0].result
+    assert "Lambda console" in failed[0].result
+    assert aws.clock.slept == [2.0] * 5
+    aws.done()
+
+
+def test_a_listing_that_fails_is_a_failed_action_and_the_rest_still_runs() -> None:
+    aws = Aws()
+    aws.stack()
+    aws.cap()
+    aws.error("lambda", "list_event_source_mappings", "AccessDeniedException", 403)
+    aws.disable_mappings()
+    aws.confirmed()
+    aws.purges()
+    actions = kill_switch(aws.calls, aws.record)
+    failed = [a for a in actions if not a.ok]
+    assert [a.action for a in failed] == ["lambda:ListEventSourceMappings"]
+    assert "AccessDeniedException" in failed[0].result
+    assert "a mapping outside the record may still be enabled" in failed[0].result
+    assert sum(a.ok for a in actions) == 5  # the cap, both recorded mappings, both purges
     aws.done()
