@@ -23,12 +23,19 @@ import boto3
 import pytest
 from _fakes import ManualClock
 from _support.moto import MotoServer
+from _support.policy import assert_scoped_to_the_stack
 from _support.sls import REGION, TEMPLATE_NAME, VALID_SCENARIOS, SlsProject, make_project
 from botocore.awsrequest import AWSResponse
 from rich.console import Console
 
 from looplab import cli
-from looplab.backends.aws import AwsBackend, GuardError, StackRecordError, open_backend
+from looplab.backends.aws import (
+    AwsBackend,
+    GuardError,
+    StackRecord,
+    StackRecordError,
+    open_backend,
+)
 from looplab.engine import run_scenario
 from looplab.scenarios import build_scenario, validate_file
 from looplab.stack import Stack
@@ -311,15 +318,7 @@ def test_the_operator_policy_names_only_the_stacks_resources_and_iam_accepts_it(
     out = io.StringIO()
     assert cli.operator_policy_command(stage=STAGE, project=deployed.path, out=out) == 0
     policy = json.loads(out.getvalue())  # JSON only
-    record = json.loads(deployed.stack_file(STAGE).read_text())
-    for statement in policy["Statement"]:
-        if statement["Action"] == ["cloudwatch:GetMetricData"]:
-            assert statement["Resource"] == "*"  # GetMetricData has no resource-level scope
-            continue
-        uuids = {v["physicalId"] for v in record["resources"].values()}
-        for arn in statement["Resource"]:
-            assert f":{REGION}:123456789012:" in arn, arn
-            assert f"looplab-{STAGE}" in arn or arn.rsplit(":", 1)[-1] in uuids, arn
+    assert_scoped_to_the_stack(policy, StackRecord.load(deployed.path, STAGE))
     iam = moto_client(moto_server, "iam")
     iam.create_policy(PolicyName=f"looplab-{STAGE}-operator", PolicyDocument=json.dumps(policy))
 
