@@ -76,6 +76,7 @@ TAMPERED: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("account *", _set(account="*"), "account"),
     ("region *", _set(region="*"), "region"),
     ("stack name *", _set(stackName="*"), "stackName"),
+    ("stack status with an escape", _set(stackStatus="CREATE_COMPLETE\x1b]0;x\x07"), "stackStatus"),
     (
         "stack ID of another account",
         _set(stackId=f"arn:aws:cloudformation:{REGION}:999999999999:stack/looplab-{STAGE}/x"),

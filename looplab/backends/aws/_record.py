@@ -202,6 +202,7 @@ _STACK_ID = re.compile(
     r"arn:(?P<partition>[^:]*):cloudformation:(?P<region>[^:]*):(?P<account>[^:]*):"
     r"stack/(?P<name>[^/]*)/[A-Za-z0-9-]+"
 )
+_STACK_STATUS = re.compile(r"[A-Z_]{1,64}")  # CloudFormation's StackStatus values
 _SAFE_STAGE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
@@ -292,6 +293,9 @@ def _check(record: StackRecord) -> None:
             record.stack_name,
             "a CloudFormation stack name (a letter, then up to 127 letters, digits or -)",
         )
+    if not text(record.stack_status, _STACK_STATUS):
+        # Judged by the guard (a *_COMPLETE state) and shown in its messages.
+        raise bad("stackStatus", record.stack_status, "a CloudFormation stack status")
     found = _STACK_ID.fullmatch(record.stack_id) if isinstance(record.stack_id, str) else None
     if (
         not found
