@@ -196,3 +196,21 @@ def test_a_listing_that_fails_is_a_failed_action_and_the_rest_still_runs() -> No
     assert "a mapping outside the record may still be enabled" in failed[0].result
     assert sum(a.ok for a in actions) == 5  # the cap, both recorded mappings, both purges
     aws.done()
+
+
+def test_a_mapping_deleted_while_the_brake_runs_counts_as_off() -> None:
+    # Listed, then gone before its update (someone removed it, or the stack is being
+    # removed): it can no longer invoke anything, so it is not a failure of the brake.
+    aws = Aws()
+    _brake_start(aws, (MAIN_UUID, "Enabled"), (DLQ_UUID, "Disabled"), (OUTSIDE_UUID, "Deleting"))
+    aws.disable_mappings()
+    aws.error("lambda", "update_event_source_mapping", "ResourceNotFoundException", 404)
+    aws.mapping(DLQ_UUID, State="Disabled")
+    aws.error("lambda", "get_event_source_mapping", "ResourceNotFoundException", 404)  # MAIN
+    aws.purges()
+    actions = kill_switch(aws.calls, aws.record)
+    assert all(a.ok for a in actions), [a for a in actions if not a.ok]
+    results = {a.resource.split(" ")[0]: a.result for a in actions if "UpdateEvent" in a.action}
+    assert results[OUTSIDE_UUID] == "gone (deleted)"
+    assert results["RecursiveEventSourceMappingSQSQueue"] == "gone (deleted)"
+    aws.done()

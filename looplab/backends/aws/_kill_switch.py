@@ -15,7 +15,7 @@ from __future__ import annotations
 from looplab.backends.aws._action import Action, attempt
 from looplab.backends.aws._busy import Busy, real_time
 from looplab.backends.aws._calls import AwsCallError, Calls
-from looplab.backends.aws._mappings_off import confirm_disabled, find_mappings
+from looplab.backends.aws._mappings_off import confirm_disabled, disable, find_mappings
 from looplab.backends.aws._record import StackRecord
 from looplab.backends.aws._stack_check import verify_against_stack
 
@@ -66,16 +66,7 @@ def brake(
                 states[mapping.logical_id] = reply["State"]
             except AwsCallError as exc:
                 states[mapping.logical_id] = f"unknown ({exc.code})"
-        actions.append(
-            attempt(
-                busy,
-                "lambda",
-                "UpdateEventSourceMapping",
-                mapping.label,
-                UUID=mapping.uuid,
-                Enabled=False,
-            )
-        )
+        actions.append(disable(busy, mapping))
     return confirm_disabled(busy, mappings, actions)
 
 

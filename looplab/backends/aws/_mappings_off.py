@@ -21,9 +21,11 @@ from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError
 from looplab.backends.aws._record import StackRecord
 
-__all__ = ["Mapping", "confirm_disabled", "find_mappings"]
+__all__ = ["Mapping", "confirm_disabled", "disable", "find_mappings"]
 
 _UPDATE = "lambda:UpdateEventSourceMapping"
+# A mapping deleted meanwhile (by hand, or a stack being removed) invokes nothing more.
+_GONE = "ResourceNotFoundException"
 # Pages of one function's mappings; the bound only stops an endpoint that never stops paging.
 _MAX_PAGES = 1000
 
@@ -94,6 +96,19 @@ def _list(busy: Busy, name: str) -> list[dict[str, Any]]:
     )
 
 
+def disable(busy: Busy, mapping: Mapping) -> Action:
+    """UpdateEventSourceMapping Enabled=False, a busy mapping waited out (bounded)."""
+    try:
+        busy.call(
+            "lambda", "UpdateEventSourceMapping", mapping.label, UUID=mapping.uuid, Enabled=False
+        )
+    except AwsCallError as exc:
+        if exc.code == _GONE:
+            return Action(_UPDATE, mapping.label, "gone (deleted)")
+        return Action(_UPDATE, mapping.label, str(exc), ok=False)
+    return Action(_UPDATE, mapping.label, "ok")
+
+
 def confirm_disabled(busy: Busy, mappings: list[Mapping], actions: list[Action]) -> list[Action]:
     """``actions`` with each successful disable of ``mappings`` confirmed: "Disabled" once
     GetEventSourceMapping says so, a failure when it still does not after the bound."""
@@ -102,7 +117,7 @@ def confirm_disabled(busy: Busy, mappings: list[Mapping], actions: list[Action])
     waiting = {
         i: by_label[a.resource]
         for i, a in enumerate(actions)
-        if a.action == _UPDATE and a.ok and a.resource in by_label
+        if a.action == _UPDATE and a.result == "ok" and a.resource in by_label
     }
     out = list(actions)
     state: dict[int, str] = {}
@@ -115,7 +130,12 @@ def confirm_disabled(busy: Busy, mappings: list[Mapping], actions: list[Action])
                     "lambda", "GetEventSourceMapping", mapping.label, UUID=mapping.uuid
                 )
             except AwsCallError as exc:
-                out[i] = replace(out[i], result=f"disable asked, state unreadable: {exc}", ok=False)
+                if exc.code == _GONE:
+                    out[i] = replace(out[i], result="gone (deleted)")
+                else:
+                    out[i] = replace(
+                        out[i], result=f"disable asked, state unreadable: {exc}", ok=False
+                    )
                 del waiting[i]
                 continue
             state[i] = str(reply.get("State", "?"))
