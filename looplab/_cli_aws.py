@@ -26,6 +26,14 @@ class _NoRecord(Exception):
     pass
 
 
+def _error(err: Console, message: str) -> None:
+    """The whole message, never cut (its last words are the fix), one logical line (no
+    wrap splitting a path or a command), escapes and markup from a file neutralised."""
+    from looplab.cli_console import clean
+
+    err.print(f"[red]error:[/] {clean(message, 4000)}", soft_wrap=True)
+
+
 def _record_for(project: str | Path | None, stage: str) -> Any:
     from looplab.backends.aws import StackRecord, StackRecordError
     from looplab.cli import project_root  # here: looplab.cli imports this module
@@ -49,8 +57,9 @@ def kill_switch_command(
     """Brake the recorded stack (or ``release`` its concurrency cap); print every action.
 
     Needs only the stack record: no scenario file, no compiled template. Exit 0 when every
-    action succeeded, 1 when one failed (each is still attempted), 2 when the record or the
-    credentials are not the stack's.
+    action succeeded, 1 when one failed (each is still attempted) or a mapping is still on,
+    2 (nothing done) when the record is not the stack's as CloudFormation lists it, or the
+    credentials are not the stack's account.
     """
     from looplab.backends.aws import (
         Busy,
@@ -59,6 +68,7 @@ def kill_switch_command(
         check_identity,
         kill_switch,
         open_calls,
+        verify_against_stack,
     )
 
     console = console or Console()
@@ -69,11 +79,14 @@ def kill_switch_command(
         record = _record_for(project, stage)
         calls, origin = open_calls(record, session=session, endpoint_url=endpoint_url)
         identity = check_identity(calls, record)
+        # The record is a file: every resource it names must be the stack's (CloudFormation)
+        # before anything acts on it.
+        verify_against_stack(calls, record)
     except (_NoRecord, GuardError, BadInput) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        _error(err, str(exc))
         return EXIT_BAD_INPUT
     except BackendError as exc:
-        err.print(f"[red]error:[/] cannot reach the recorded stack: {escape(str(exc))}")
+        _error(err, f"cannot reach the recorded stack, so nothing was done: {exc}")
         return EXIT_BAD_INPUT
     what = "releasing the concurrency cap of" if release else "kill switch on"
     console.print(
@@ -87,16 +100,37 @@ def kill_switch_command(
     clock = RealClock()
     # A busy mapping or function is waited out (bounded), and the wait is shown.
     busy = Busy(calls, clock.now, clock.sleep, progress=lambda note: console.print(escape(note)))
-    actions = kill_switch(calls, record, release=release, busy=busy)
+    actions = kill_switch(calls, record, release=release, busy=busy, verified=True)
     for action in actions:
         mark = "[green]ok[/]" if action.ok else "[red]FAILED[/]"
         console.print(
             f"{mark} {action.action} {escape(action.resource)}: {escape(action.result)}",
             soft_wrap=True,
         )
+    left = _maybe_enabled(actions)
+    if left:
+        console.print(
+            f"[red]may still be enabled:[/] {escape('; '.join(left))} (each line above says "
+            "why, and how to turn it off)",
+            soft_wrap=True,
+        )
     if not release:
         console.print(f"release the cap later with: invoke kill-switch --stage {stage} --release")
     return EXIT_OK if all(a.ok for a in actions) else EXIT_FAILED
+
+
+def _maybe_enabled(actions: list[Any]) -> list[str]:
+    """The mappings the brake could not turn off or confirm off, and the functions whose
+    mappings it could not list: what may still invoke a function once the cap is released."""
+    left = []
+    for action in actions:
+        if action.ok:
+            continue
+        if action.action == "lambda:UpdateEventSourceMapping":
+            left.append(action.resource)
+        elif action.action == "lambda:ListEventSourceMappings":
+            left.append(f"any mapping of {action.resource} outside the record")
+    return left
 
 
 def operator_policy_command(
@@ -111,7 +145,7 @@ def operator_policy_command(
         check_stage(stage)  # before the record: a stage names its file
         record = _record_for(project, stage)
     except (_NoRecord, BadInput) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        _error(Console(stderr=True), str(exc))
         return EXIT_BAD_INPUT
     stream = out or sys.stdout
     stream.write(json.dumps(operator_policy(record), indent=2) + "\n")

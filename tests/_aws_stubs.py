@@ -63,7 +63,7 @@ class Aws:
 
     def __init__(self, region: str = REGION, **record: Any) -> None:
         session = _session(region)
-        services = ("sqs", "lambda", "cloudwatch", "logs", "sts")
+        services = ("sqs", "lambda", "cloudwatch", "logs", "sts", "cloudformation")
         self.clients = {s: session.client(s, region_name=region) for s in services}
         self.stub = {s: Stubber(c) for s, c in self.clients.items()}
         for stub in self.stub.values():
@@ -106,6 +106,53 @@ class Aws:
                 EventSourceArn=self.record.queue_arn(queue),
                 FunctionArn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN_NAME}",
             )
+
+    # -- cloudformation: the stack the kill switch checks the record against ----------------
+
+    def stack(
+        self,
+        resources: dict[str, dict[str, str]] | None = None,
+        stack_id: str | None = None,
+        page_size: int = 100,
+    ) -> None:
+        """DescribeStacks names the stack ``stack_id`` (default: the recorded one), and
+        ListStackResources lists ``resources`` (default: the record's), ``page_size`` a page."""
+        record = self.record
+        when = datetime(2026, 12, 1, tzinfo=UTC)
+        self.ok(
+            "cloudformation",
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": record.stack_name,
+                        "StackId": stack_id or record.stack_id,
+                        "CreationTime": when,
+                        "StackStatus": "UPDATE_COMPLETE",
+                    }
+                ]
+            },
+            StackName=record.stack_name,
+        )
+        rows = [
+            {
+                "LogicalResourceId": lid,
+                "PhysicalResourceId": entry["physicalId"],
+                "ResourceType": entry["type"],
+                "LastUpdatedTimestamp": when,
+                "ResourceStatus": "CREATE_COMPLETE",
+            }
+            for lid, entry in (record.resources if resources is None else resources).items()
+        ]
+        pages = [rows[i : i + page_size] for i in range(0, len(rows), page_size)] or [[]]
+        for i, page in enumerate(pages):
+            reply: dict[str, Any] = {"StackResourceSummaries": page}
+            if i + 1 < len(pages):
+                reply["NextToken"] = f"page-{i + 1}"
+            asked = {"StackName": stack_id or record.stack_id}
+            if i:
+                asked["NextToken"] = f"page-{i}"
+            self.ok("cloudformation", "list_stack_resources", reply, **asked)
 
     # -- sqs --------------------------------------------------------------------------------
 
@@ -152,6 +199,33 @@ class Aws:
     def disable_mappings(self) -> None:
         for uuid in (DLQ_UUID, MAIN_UUID):
             self.update_mapping(uuid, False)
+
+    def listed(self, *mappings: tuple[str, str], page_size: int = 100) -> None:
+        """ListEventSourceMappings of the function answers ``mappings`` ((UUID, State) each,
+        default: the record's two), ``page_size`` a page (NextMarker between pages)."""
+        if not mappings:
+            mappings = ((MAIN_UUID, "Enabled"), (DLQ_UUID, "Disabled"))
+        rows = [
+            {
+                "UUID": uuid,
+                "State": state,
+                "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FN_NAME}",
+                "EventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:queue-of-{uuid[:4]}",
+            }
+            for uuid, state in mappings
+        ]
+        pages = [rows[i : i + page_size] for i in range(0, len(rows), page_size)]
+        for i, page in enumerate(pages):
+            reply: dict[str, Any] = {"EventSourceMappings": page}
+            if i + 1 < len(pages):
+                reply["NextMarker"] = f"marker-{i + 1}"
+            asked = {"FunctionName": FN_NAME} | ({"Marker": f"marker-{i}"} if i else {})
+            self.ok("lambda", "list_event_source_mappings", reply, **asked)
+
+    def confirmed(self, *uuids: str) -> None:
+        """GetEventSourceMapping reads each of ``uuids`` (default: the record's) Disabled."""
+        for uuid in uuids or (DLQ_UUID, MAIN_UUID):
+            self.mapping(uuid, State="Disabled")
 
     def cap(self) -> None:
         """The brake (or the kill switch) caps the function at reserved concurrency 0."""

@@ -23,12 +23,19 @@ import boto3
 import pytest
 from _fakes import ManualClock
 from _support.moto import MotoServer
+from _support.policy import assert_scoped_to_the_stack
 from _support.sls import REGION, TEMPLATE_NAME, VALID_SCENARIOS, SlsProject, make_project
 from botocore.awsrequest import AWSResponse
 from rich.console import Console
 
 from looplab import cli
-from looplab.backends.aws import AwsBackend, GuardError, StackRecordError, open_backend
+from looplab.backends.aws import (
+    AwsBackend,
+    GuardError,
+    StackRecord,
+    StackRecordError,
+    open_backend,
+)
 from looplab.engine import run_scenario
 from looplab.scenarios import build_scenario, validate_file
 from looplab.stack import Stack
@@ -181,6 +188,66 @@ def test_kill_switch_and_release(
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
 
 
+def _kill(deployed: SlsProject, moto_server: MotoServer, stage: str = STAGE, **kw: Any) -> Any:
+    """kill_switch_command on ``stage``'s record: (exit code, what it printed)."""
+    out = Console(file=io.StringIO(), width=200)
+    code = cli.kill_switch_command(
+        stage=stage,
+        project=deployed.path,
+        endpoint_url=moto_server.url,
+        session=session(),
+        console=out,
+        **kw,
+    )
+    return code, out.file.getvalue()
+
+
+def test_the_kill_switch_refuses_a_record_naming_a_queue_outside_the_stack(
+    backend: AwsBackend,
+    deployed: SlsProject,
+    moto_server: MotoServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sqs, lam = moto_client(moto_server, "sqs"), moto_client(moto_server, "lambda")
+    outside = sqs.create_queue(QueueName="somebody-elses-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=outside, MessageBody="not the experiment's")
+    doc = json.loads(deployed.stack_file(STAGE).read_text())
+    doc["resources"][QUEUE]["physicalId"] = outside  # same account, same region
+    _copy_record(deployed, "tampered", resources=doc["resources"])
+
+    code, text = _kill(deployed, moto_server, "tampered")
+
+    err = capsys.readouterr().err
+    assert code == 2, text + err
+    assert f"{QUEUE}: the record says AWS::SQS::Queue {outside}" in err
+    assert "nothing was done" in err
+    counts = sqs.get_queue_attributes(QueueUrl=outside, AttributeNames=["All"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == "1"  # not purged
+    name = backend.record.function_name(FUNCTION)
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
+
+
+def test_the_kill_switch_disables_a_mapping_made_outside_the_stack(
+    backend: AwsBackend, deployed: SlsProject, moto_server: MotoServer
+) -> None:
+    sqs, lam = moto_client(moto_server, "sqs"), moto_client(moto_server, "lambda")
+    side = sqs.create_queue(QueueName="side-queue")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=side, AttributeNames=["QueueArn"])["Attributes"]
+    name = backend.record.function_name(FUNCTION)
+    uuid = lam.create_event_source_mapping(
+        EventSourceArn=arn["QueueArn"], FunctionName=name, Enabled=True
+    )["UUID"]
+    try:
+        code, text = _kill(deployed, moto_server)
+        assert code == 0, text
+        assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+        assert f"ok lambda:UpdateEventSourceMapping {uuid}" in text
+        assert "not in the record" in text
+    finally:
+        lam.delete_event_source_mapping(UUID=uuid)
+        assert _kill(deployed, moto_server, release=True)[0] == 0
+
+
 def _copy_record(deployed: SlsProject, stage: str, **changes: Any) -> None:
     doc = json.loads(deployed.stack_file(STAGE).read_text())
     doc.update(stage=stage, **changes)
@@ -188,10 +255,17 @@ def _copy_record(deployed: SlsProject, stage: str, **changes: Any) -> None:
     path.write_text(json.dumps(doc))
 
 
+def _record_of_another_account(deployed: SlsProject, stage: str) -> None:
+    """The record as a deploy in account 999999999999 would write it: the account in every
+    field that holds one (stack ID, queue URLs), so only the credentials' account differs."""
+    doc = json.loads(deployed.stack_file(STAGE).read_text().replace("123456789012", "999999999999"))
+    deployed.stack_file(stage).write_text(json.dumps({**doc, "stage": stage}))
+
+
 def test_the_guard_refuses_another_account_and_another_region(
     deployed: SlsProject, stack: Stack, moto_server: MotoServer
 ) -> None:
-    _copy_record(deployed, "elsewhere", account="999999999999")
+    _record_of_another_account(deployed, "elsewhere")
     with pytest.raises(GuardError, match="recorded in account 999999999999"):
         open_backend(
             deployed.path, "elsewhere", stack, session=session(), endpoint_url=moto_server.url
@@ -220,7 +294,7 @@ def test_missing_or_stale_records_stop_with_the_fix(
 def test_a_scenario_on_a_stale_record_exits_2_and_runs_nothing(
     deployed: SlsProject, moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _copy_record(deployed, "elsewhere2", account="999999999999")
+    _record_of_another_account(deployed, "elsewhere2")
     monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: _stack_of(deployed))
     code = cli.scenario_command(
         "smoke",
@@ -244,15 +318,7 @@ def test_the_operator_policy_names_only_the_stacks_resources_and_iam_accepts_it(
     out = io.StringIO()
     assert cli.operator_policy_command(stage=STAGE, project=deployed.path, out=out) == 0
     policy = json.loads(out.getvalue())  # JSON only
-    record = json.loads(deployed.stack_file(STAGE).read_text())
-    for statement in policy["Statement"]:
-        if statement["Action"] == ["cloudwatch:GetMetricData"]:
-            assert statement["Resource"] == "*"  # GetMetricData has no resource-level scope
-            continue
-        uuids = {v["physicalId"] for v in record["resources"].values()}
-        for arn in statement["Resource"]:
-            assert f":{REGION}:123456789012:" in arn, arn
-            assert f"looplab-{STAGE}" in arn or arn.rsplit(":", 1)[-1] in uuids, arn
+    assert_scoped_to_the_stack(policy, StackRecord.load(deployed.path, STAGE))
     iam = moto_client(moto_server, "iam")
     iam.create_policy(PolicyName=f"looplab-{STAGE}-operator", PolicyDocument=json.dumps(policy))
 

@@ -224,7 +224,14 @@ def test_a_budget_below_the_cap_trips_from_the_logs_and_leaves_nothing_running(
         budget = doc["backend_finish"]["budget"]
         assert budget["tripped"] and budget["invocations_at_trip"] >= 100
         assert budget["overshoot"] == budget["invocations_after"] - 100 >= 0
-        assert [a["ok"] for a in budget["brake"]] == [True, True, True]  # cap + two mappings
+        # The cap, the function's mappings listed, both mappings off and confirmed Disabled.
+        assert [(a["action"], a["ok"]) for a in budget["brake"]] == [
+            ("lambda:PutFunctionConcurrency", True),
+            ("lambda:ListEventSourceMappings", True),
+            ("lambda:UpdateEventSourceMapping", True),
+            ("lambda:UpdateEventSourceMapping", True),
+        ]
+        assert [a["result"] for a in budget["brake"][2:]] == ["Disabled", "Disabled"]
         # The brake waited out the running invocations, so finally's purge left the queues
         # empty: the cap is released and the main mapping is as it was before the brake.
         assert budget["concurrency_cap"] == "released (the queues stayed empty)"

@@ -23,11 +23,14 @@ def aws() -> Aws:
 
 
 def _brake(aws: Aws, dlq_state: str = "Disabled") -> None:
-    """The brake: the cap, then each mapping read and disabled, then the function's timeout."""
+    """The brake: the cap, the function's mappings listed, each read and disabled, each
+    confirmed Disabled, then the function's timeout."""
     aws.cap()
+    aws.listed((MAIN_UUID, "Enabled"), (DLQ_UUID, dlq_state))
     for uuid, state in ((DLQ_UUID, dlq_state), (MAIN_UUID, "Enabled")):
         aws.mapping(uuid, State=state)
         aws.update_mapping(uuid, False)
+    aws.confirmed()
     aws.function_config(Timeout=6)
 
 
@@ -110,11 +113,13 @@ def test_the_budget_s_brake_waits_out_a_busy_mapping(aws: Aws) -> None:
     backend = aws.backend(budget=10, params=QUIET)
     aws.logs(starts(12, aws.clock.t))
     aws.cap()
+    aws.listed()
     aws.mapping(DLQ_UUID, State="Disabled")
     aws.update_mapping(DLQ_UUID, False)
     aws.mapping(MAIN_UUID, State="Updating")
     aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)
     aws.update_mapping(MAIN_UUID, False)
+    aws.confirmed()
     actions = backend.brake()
     assert all(a["ok"] for a in actions), actions
     aws.done()

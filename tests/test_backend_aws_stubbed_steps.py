@@ -162,24 +162,30 @@ def test_throttling_after_retries_says_so(aws: Aws) -> None:
 
 
 def test_access_denied_on_one_action_still_attempts_the_others(aws: Aws) -> None:
+    aws.stack()  # the record matches the stack (test_backend_aws_stubbed_kill_switch.py)
     aws.error("lambda", "put_function_concurrency", "AccessDeniedException", 403)
+    aws.listed()
     aws.disable_mappings()
+    aws.confirmed()
     aws.purges()
     actions = kill_switch(aws.calls, aws.record)
     denied = [a for a in actions if not a.ok]
     assert [a.action for a in denied] == ["lambda:PutFunctionConcurrency"]
     assert "AccessDeniedException" in denied[0].result
     assert f"invoke operator-policy --stage {STAGE}" in denied[0].result
-    assert sum(a.ok for a in actions) == 4
+    assert sum(a.ok for a in actions) == 5  # the listing, two mappings, two purges
     aws.done()
 
 
 def test_the_kill_switch_waits_out_a_conflict_and_shows_the_wait(aws: Aws) -> None:
+    aws.stack()  # the record matches the stack (test_backend_aws_stubbed_kill_switch.py)
     for _ in range(5):  # a deploy is updating the function: waits 1, 2, 4, 8, 15 s
         aws.error("lambda", "put_function_concurrency", "ResourceConflictException", 409)
     aws.cap()
+    aws.listed()
     aws.error("lambda", "update_event_source_mapping", "ResourceInUseException")
     aws.disable_mappings()
+    aws.confirmed()
     aws.purges()
     notes: list[str] = []
     busy = Busy(aws.calls, aws.clock.now, aws.clock.sleep, progress=notes.append)
@@ -191,15 +197,18 @@ def test_the_kill_switch_waits_out_a_conflict_and_shows_the_wait(aws: Aws) -> No
 
 
 def test_the_kill_switch_never_gives_up_silently_on_a_busy_mapping(aws: Aws) -> None:
+    aws.stack()  # the record matches the stack (test_backend_aws_stubbed_kill_switch.py)
     aws.cap()
+    aws.listed()
     for _ in range(5):
         aws.error("lambda", "update_event_source_mapping", "ResourceConflictException", 409)
     aws.update_mapping(MAIN_UUID, False)
+    aws.confirmed(MAIN_UUID)  # only what was asked is waited for
     aws.purges()
     busy = Busy(aws.calls, aws.clock.now, aws.clock.sleep, AwsParams(busy_timeout=10))
     actions = kill_switch(aws.calls, aws.record, busy=busy)
     failed = [a for a in actions if not a.ok]
     assert len(failed) == 1 and DLQ_UUID in failed[0].resource
     assert "still busy" in failed[0].result and "Lambda console" in failed[0].result
-    assert sum(a.ok for a in actions) == 4  # the other mapping and the purges still ran
+    assert sum(a.ok for a in actions) == 5  # the cap, the listing, the other mapping, purges
     aws.done()

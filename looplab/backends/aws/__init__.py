@@ -16,7 +16,7 @@ from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock, RealClock, SimulatorClock
 from looplab.backends.aws._endpoint import resolve_endpoint
-from looplab.backends.aws._kill_switch import Action, kill_switch
+from looplab.backends.aws._kill_switch import Action, kill_switch, verify_against_stack
 from looplab.backends.aws._open import open_backend, open_calls
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._policy import operator_policy
@@ -45,4 +45,5 @@ __all__ = [
     "operator_policy",
     "record_path",
     "resolve_endpoint",
+    "verify_against_stack",
 ]

@@ -25,7 +25,8 @@ from looplab.backends.base import BackendError
 
 __all__ = ["SERVICES", "AwsCallError", "Calls"]
 
-SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts", "sns", "s3")
+# Every service a call goes to (cloudformation: the kill switch checks the record against it).
+SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts", "sns", "s3", "cloudformation")
 
 # AWS's own endpoint hosts (commercial, China, the dual-stack api.aws names).
 _AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
