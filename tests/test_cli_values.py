@@ -10,6 +10,7 @@ taken, ``--endpoint-url ftp://x`` and ``--results <a file>`` reached the backend
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +179,22 @@ def test_validate_checks_the_stage_before_compiling(
 )
 @pytest.mark.parametrize("task", ["deploy", "remove"])
 def test_deploy_and_remove_check_stage_and_region_first(
-    task: str, options: dict[str, str], words: list[str], seen: Witness
+    task: str,
+    options: dict[str, str],
+    words: list[str],
+    seen: Witness,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import importlib.util
+
     import invoke
 
-    import tasks
+    # tasks.py is the project root's file, not a module on the path: loaded as invoke does.
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    assert spec is not None and spec.loader is not None
+    tasks = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "tasks", tasks)  # its dataclasses look themselves up
+    spec.loader.exec_module(tasks)
 
     with pytest.raises(invoke.Exit) as info:
         getattr(tasks, task)(invoke.Context(), **options)
