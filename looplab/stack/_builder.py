@@ -18,7 +18,7 @@ from typing import Any
 
 from looplab._cfn import TemplateError, resolve
 from looplab.stack import _events
-from looplab.stack._events import as_bool, bounded, json_or_dict
+from looplab.stack._checks import check_dependencies, check_shape, redrive_cycles
 from looplab.stack._specs import (
     DEFAULT_REGION,
     LOCAL_ACCOUNT_ID,
@@ -28,6 +28,17 @@ from looplab.stack._specs import (
     SourceMappingSpec,
     Stack,
     TopicSpec,
+)
+from looplab.stack._values import (
+    api_enum,
+    api_range,
+    as_bool,
+    bounded,
+    choice,
+    choice_list,
+    json_or_dict,
+    object_prop,
+    string_map,
 )
 
 __all__ = ["build_stack"]
@@ -43,7 +54,12 @@ def build_stack(
     name: str | None = None,
     service: str = "looplab",
 ) -> Stack:
-    """Read a compiled template (``Resources`` and ``Outputs``) into a :class:`Stack`."""
+    """Read a compiled template (``Resources`` and ``Outputs``) into a :class:`Stack`.
+
+    What CloudFormation would refuse is a :class:`TemplateError` (``_checks``, and each
+    property's own bounds and choices), by template path."""
+    check_shape(template)
+    check_dependencies(template)
     return _Builder(template, code_dir, stage, region, account_id, name, service).build()
 
 
@@ -87,6 +103,9 @@ class _Builder:
                 functions[logical_id] = self._function(logical_id, props)
             elif kind == "AWS::SNS::Topic":
                 topics[logical_id] = _events.topic(self.identity[logical_id], logical_id, props)
+        cycles = redrive_cycles(queues)
+        if cycles:
+            raise TemplateError("\n".join(f"{path}: {why}" for path, why in cycles))
         for logical_id, resource in self.resources.items():
             if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
                 props = self._props(logical_id)
@@ -212,7 +231,7 @@ class _Builder:
             if value is not _MISSING:
                 return value
         if logical_id not in self.identity:
-            raise TemplateError(f"{path}: {logical_id} is not a resource of this template")
+            raise TemplateError(f"{path}: {logical_id!r} is not a resource of this template")
         ident = self.identity[logical_id]
         if attribute not in ident:
             kind = str(self.resources[logical_id].get("Type", ""))
@@ -232,8 +251,15 @@ class _Builder:
         target = None
         max_receive = None
         if redrive:
+            arn = redrive.get("deadLetterTargetArn")
+            if not isinstance(arn, str) or not arn:
+                # SQS: "Redrive policy does not contain deadLetterTargetArn".
+                raise TemplateError(
+                    f"{where}.RedrivePolicy.deadLetterTargetArn: the dead-letter queue's ARN "
+                    f"is required, got {arn!r}"
+                )
             # A DLQ of another stack is allowed: redrive then leaves the simulated account.
-            target = self._logical_id_of_arn(redrive.get("deadLetterTargetArn"))
+            target = self._logical_id_of_arn(arn)
             max_receive = bounded(redrive, "maxReceiveCount", 10, 1, 1000, f"{where}.RedrivePolicy")
         # SQS's bounds for each attribute (CreateQueue's documented ranges): outside them
         # CloudFormation fails the deploy, so the template is refused here, by its path.
@@ -257,13 +283,20 @@ class _Builder:
             redrive_allow_policy=json_or_dict(
                 props.get("RedriveAllowPolicy"), f"{where}.RedriveAllowPolicy"
             ),
-            fifo=as_bool(props.get("FifoQueue", False)),
+            fifo=as_bool(props.get("FifoQueue", False), f"{where}.FifoQueue"),
         )
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> FunctionSpec:
-        runtime = str(props.get("Runtime", ""))
-        variables = (props.get("Environment") or {}).get("Variables") or {}
+        where = f"Resources.{logical_id}.Properties"
+        # Lambda's CreateFunction bounds and enums (botocore's model): outside them the
+        # deploy fails, so they are refused here rather than run as something else.
+        runtime = ""
+        if "Runtime" in props:  # an image function has none (refused by the simulator)
+            runtime = choice(props, "Runtime", api_enum("lambda", "Runtime"), "", where)
+        environment = object_prop(props, "Environment", where)
+        variables = string_map(environment.get("Variables"), f"{where}.Environment.Variables")
         reserved = props.get("ReservedConcurrentExecutions")
+        dead_letter = object_prop(props, "DeadLetterConfig", where).get("TargetArn")
         return FunctionSpec(
             logical_id=logical_id,
             name=self.identity[logical_id][None],
@@ -271,14 +304,26 @@ class _Builder:
             handler=str(props.get("Handler", "")),
             runtime=runtime,
             code_dir=self.code_dir,
-            timeout=int(props.get("Timeout", 3)),
-            memory_size=int(props.get("MemorySize", 128)),
-            environment={str(k): str(v) for k, v in variables.items()},
-            recursive_loop=str(props.get("RecursiveLoop", "Terminate")),
-            reserved_concurrency=None if reserved is None else int(reserved),
+            timeout=bounded(props, "Timeout", 3, *api_range("lambda", "Timeout"), where),
+            memory_size=bounded(
+                props, "MemorySize", 128, *api_range("lambda", "MemorySize"), where
+            ),
+            environment=variables,
+            recursive_loop=choice(
+                props, "RecursiveLoop", api_enum("lambda", "RecursiveLoop"), "Terminate", where
+            ),
+            reserved_concurrency=None
+            if reserved is None
+            else bounded(
+                props,
+                "ReservedConcurrentExecutions",
+                0,
+                *api_range("lambda", "ReservedConcurrentExecutions"),
+                where,
+            ),
             role=str(props.get("Role", "")),
             description=str(props.get("Description", "")),
-            dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn") or None,
+            dead_letter_arn=str(dead_letter) if dead_letter else None,
         )
 
     def _mapping(
@@ -313,21 +358,45 @@ class _Builder:
             raise TemplateError(
                 f"Resources.{logical_id}: FunctionName {target!r} is not a function of this stack"
             )
-        scaling = props.get("ScalingConfig") or {}
+        where = f"Resources.{logical_id}.Properties"
+        scaling = object_prop(props, "ScalingConfig", where)
+        metrics = object_prop(props, "MetricsConfig", where)
         return MappingSpec(
             logical_id=logical_id,
             uuid=mapping_uuid,
             function=function,
             source_queue=source,
-            batch_size=int(props.get("BatchSize", 10)),
-            enabled=as_bool(props.get("Enabled", True)),
-            batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+            # CreateEventSourceMapping's bounds and enums (botocore's model).
+            batch_size=bounded(props, "BatchSize", 10, *api_range("lambda", "BatchSize"), where),
+            enabled=as_bool(props.get("Enabled", True), f"{where}.Enabled"),
+            batching_window=bounded(
+                props,
+                "MaximumBatchingWindowInSeconds",
+                0,
+                *api_range("lambda", "MaximumBatchingWindowInSeconds"),
+                where,
+            ),
             maximum_concurrency=(
-                int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None
+                bounded(
+                    scaling,
+                    "MaximumConcurrency",
+                    0,
+                    *api_range("lambda", "MaximumConcurrency"),
+                    f"{where}.ScalingConfig",
+                )
+                if "MaximumConcurrency" in scaling
+                else None
             ),
             report_batch_item_failures="ReportBatchItemFailures"
-            in (props.get("FunctionResponseTypes") or []),
-            metrics=tuple(str(m) for m in (props.get("MetricsConfig") or {}).get("Metrics") or []),
+            in choice_list(
+                props, "FunctionResponseTypes", api_enum("lambda", "FunctionResponseType"), where
+            ),
+            metrics=choice_list(
+                metrics,
+                "Metrics",
+                api_enum("lambda", "EventSourceMappingMetric"),
+                f"{where}.MetricsConfig",
+            ),
             filter_criteria=props.get("FilterCriteria") or None,
         )
 
