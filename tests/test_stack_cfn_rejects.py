@@ -232,8 +232,8 @@ REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "env-list",
-        fn(Environment={"Variables": {"A": ["x"]}}),
-        "Resources.F.Properties.Environment.Variables.A",
+        fn(Environment={"Variables": {"AB": ["x"]}}),
+        "Resources.F.Properties.Environment.Variables.AB",
         "a string",
     ),
     ("env-not-object", fn(Environment=["x"]), "Resources.F.Properties.Environment", "an object"),
@@ -396,3 +396,71 @@ def test_the_cli_reports_each_as_exit_2_before_anything_runs(
     assert code == cli.EXIT_BAD_INPUT, err
     assert expected in err and "Traceback" not in err
     assert not (tmp_path / "results").exists()  # nothing ran
+
+
+# -- cross-check: CloudFormation's own linter refuses the same values, at the same paths ----
+
+# A list as an environment value is refused by CloudFormation's resource schema (Variables
+# are strings) but not flagged by cfn-lint: left out of the cross-check.
+_NOT_LINTED = {"env-list"}
+
+
+def _parts(path: str) -> list[str | int]:
+    """``Resources.M.Properties.X[0]`` -> ``["Resources", "M", "Properties", "X", 0]``."""
+    out: list[str | int] = []
+    for piece in path.split("."):
+        name, *indexes = piece.replace("]", "").split("[")
+        out.append(name)
+        out.extend(int(i) for i in indexes)
+    return out
+
+
+@pytest.mark.integration
+def test_cfn_lint_refuses_each_value_the_reader_refuses_at_the_same_path(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cases = {c[0]: c for c in REFUSED if c[0] not in _NOT_LINTED}
+    for name, resources, _, _ in cases.values():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"Resources": resources}))
+    # Template-wide refusals: cfn-lint's rule for each (E3004 cycles, E3005 DependsOn).
+    graphs = {
+        "redrive-self": ({"A": queue_resource("a", **redrive("A"))}, "E3004"),
+        "redrive-pair": (
+            {"A": queue_resource("a", **redrive("B")), "B": queue_resource("b", **redrive("A"))},
+            "E3004",
+        ),
+        "depends-cycle": (
+            {
+                "A": {**queue_resource("a"), "DependsOn": "B"},
+                "B": {**queue_resource("b"), "DependsOn": "A"},
+            },
+            "E3004",
+        ),
+        "depends-missing": ({"A": {**queue_resource("a"), "DependsOn": "Gone"}}, "E3005"),
+    }
+    for name, (resources, _) in graphs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"Resources": resources}))
+        with pytest.raises(TemplateError):
+            read(tmp_path, resources)
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    proc = subprocess.run(
+        [str(cfn_lint), "--format", "json", "--", *sorted(str(p) for p in tmp_path.glob("*.json"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    findings = json.loads(proc.stdout)
+    for name, (_, _, path, _) in cases.items():
+        wanted = _parts(path)
+        hits = [
+            f
+            for f in findings
+            if Path(f["Filename"]).stem == name
+            and f["Level"] == "Error"
+            and f["Location"]["Path"][: len(wanted)] == wanted
+        ]
+        assert hits, f"{name}: cfn-lint finds nothing at {path}"
+    for name, (_, rule) in graphs.items():
+        rules = {f["Rule"]["Id"] for f in findings if Path(f["Filename"]).stem == name}
+        assert rule in rules, f"{name}: cfn-lint reports {sorted(rules)}, not {rule}"

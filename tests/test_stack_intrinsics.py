@@ -198,3 +198,25 @@ def test_a_compiled_template_over_cloudformations_1_mb_is_a_template_error(
     _compiled(tmp_path, json.dumps({"Resources": {}, "Metadata": "x" * 1_048_576}), monkeypatch)
     with pytest.raises(TemplateError, match="larger than 1,048,576 bytes"):
         load_stack(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ({"Fn::Split": [",", "a,b"]}, "a name must be a non-empty string"),
+        ({"Fn::Select": [3, ["a"]]}, "index 3 is out of range"),
+        ({"Fn::GetAtt": ["F", "Arn"]}, "may only use pseudo parameters"),
+    ],
+)
+def test_a_resource_name_that_is_not_a_string_is_refused(
+    tmp_path: Path, name: Any, message: str
+) -> None:
+    resources = {"Q": queue_resource(name), "F": function_resource("f", "fns/x.handler", {})}
+    with pytest.raises(TemplateError, match=r"^Resources\.Q\.Properties\.QueueName: .*" + message):
+        Stack.from_template({"Resources": resources}, code_dir=tmp_path)
+
+
+def test_a_function_name_may_use_pseudo_parameters(tmp_path: Path) -> None:
+    function = function_resource({"Fn::Sub": "${AWS::StackName}-fn"}, "fns/x.handler", {})
+    stack = Stack.from_template({"Resources": {"F": function}}, code_dir=tmp_path, name="st")
+    assert stack.functions["F"].name == "st-fn"

@@ -10,15 +10,14 @@ timeout is shorter than the function's timeout) is an error here.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 from looplab._cfn import TemplateError, resolve
 from looplab.stack import _events
 from looplab.stack._checks import check_dependencies, check_shape, redrive_cycles
+from looplab.stack._identity import MODELLED, identity, stand_in
 from looplab.stack._specs import (
     DEFAULT_REGION,
     LOCAL_ACCOUNT_ID,
@@ -30,8 +29,8 @@ from looplab.stack._specs import (
     TopicSpec,
 )
 from looplab.stack._values import (
+    api_bounded,
     api_enum,
-    api_range,
     as_bool,
     bounded,
     choice,
@@ -157,56 +156,14 @@ class _Builder:
         return resolve(raw, self._lookup, f"Resources.{logical_id}.Properties")
 
     def _identity(self, logical_id: str, resource: dict[str, Any]) -> dict[str | None, Any]:
-        kind = resource.get("Type", "")
-        props = resource.get("Properties", {})
-        arn_prefix = f"arn:aws:{{}}:{self.region}:{self.account_id}"
-        if kind == "AWS::SQS::Queue":
-            name = props.get("QueueName") or f"{self.stack_name}-{logical_id}"
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.QueueName")
-            url = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
-            arn = f"{arn_prefix.format('sqs')}:{name}"
-            return {None: url, "Arn": arn, "QueueName": name, "QueueUrl": url}
-        if kind == "AWS::Lambda::Function":
-            name = props.get("FunctionName") or f"{self.stack_name}-{logical_id}"
-            arn = f"{arn_prefix.format('lambda')}:function:{name}"
-            return {None: name, "Arn": arn}
-        if kind == "AWS::Lambda::EventSourceMapping":
-            mapping_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack_name}/{logical_id}"))
-            return {None: mapping_uuid, "Id": mapping_uuid}
-        if kind == "AWS::IAM::Role":
-            name = props.get("RoleName") or f"{self.stack_name}-{logical_id}"
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.RoleName")
-            return {None: name, "Arn": f"arn:aws:iam::{self.account_id}:role/{name}"}
-        if kind == "AWS::S3::Bucket":
-            name = props.get("BucketName") or _generated_name(self.stack_name, logical_id).lower()
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.BucketName")
-            return {
-                None: name,
-                "Arn": f"arn:aws:s3:::{name}",
-                "DomainName": f"{name}.s3.amazonaws.com",
-                "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
-            }
-        if kind == "AWS::Logs::LogGroup" and isinstance(props.get("LogGroupName"), str):
-            return {None: props["LogGroupName"]}
-        if kind in _NAMED:
-            service, name_prop, arn_form, ref_is_arn = _NAMED[kind]
-            name = props.get(name_prop) or f"{self.stack_name}-{logical_id}"
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.{name_prop}")
-            arn = f"{arn_prefix.format(service)}:{arn_form.format(name=name)}"
-            ident = {None: arn if ref_is_arn else name, "Arn": arn, name_prop: name}
-            if kind == "AWS::SNS::Topic":
-                ident["TopicArn"] = arn
-            if kind == "AWS::DynamoDB::Table":
-                # The stream's label is the creation time; the simulator's epoch stands in.
-                ident["StreamArn"] = f"{arn}/stream/2023-07-21T00:00:00.000"
-            return ident
-        # Other resources (buckets, policies) matter only as names. CloudFormation names
-        # them <stack>-<logical ID>-<random suffix>; the suffix here is a stable hash.
-        return {None: _generated_name(self.stack_name, logical_id)}
+        return identity(
+            logical_id,
+            resource,
+            region=self.region,
+            account_id=self.account_id,
+            stack_name=self.stack_name,
+            pseudo_only=self._pseudo_only,
+        )
 
     def _pseudo(self, name: str) -> Any:
         pseudo = {
@@ -235,13 +192,13 @@ class _Builder:
         ident = self.identity[logical_id]
         if attribute not in ident:
             kind = str(self.resources[logical_id].get("Type", ""))
-            if kind in _MODELLED:
+            if kind in MODELLED:
                 # A resource the reader models fully: an unknown attribute is a typo that
                 # CloudFormation would reject too.
                 raise TemplateError(f"{path}: {kind} {logical_id} has no attribute {attribute}")
             # Any other resource: a stand-in value, so the template is still described
             # (what the simulator cannot run, it refuses by name, not here).
-            return _stand_in(kind, str(ident[None]), attribute, self.region, self.account_id)
+            return stand_in(kind, str(ident[None]), attribute, self.region, self.account_id)
         return ident[attribute]
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
@@ -304,23 +261,15 @@ class _Builder:
             handler=str(props.get("Handler", "")),
             runtime=runtime,
             code_dir=self.code_dir,
-            timeout=bounded(props, "Timeout", 3, *api_range("lambda", "Timeout"), where),
-            memory_size=bounded(
-                props, "MemorySize", 128, *api_range("lambda", "MemorySize"), where
-            ),
+            timeout=api_bounded(props, "Timeout", 3, where),
+            memory_size=api_bounded(props, "MemorySize", 128, where),
             environment=variables,
             recursive_loop=choice(
                 props, "RecursiveLoop", api_enum("lambda", "RecursiveLoop"), "Terminate", where
             ),
             reserved_concurrency=None
             if reserved is None
-            else bounded(
-                props,
-                "ReservedConcurrentExecutions",
-                0,
-                *api_range("lambda", "ReservedConcurrentExecutions"),
-                where,
-            ),
+            else api_bounded(props, "ReservedConcurrentExecutions", 0, where),
             role=str(props.get("Role", "")),
             description=str(props.get("Description", "")),
             dead_letter_arn=str(dead_letter) if dead_letter else None,
@@ -367,23 +316,11 @@ class _Builder:
             function=function,
             source_queue=source,
             # CreateEventSourceMapping's bounds and enums (botocore's model).
-            batch_size=bounded(props, "BatchSize", 10, *api_range("lambda", "BatchSize"), where),
+            batch_size=api_bounded(props, "BatchSize", 10, where),
             enabled=as_bool(props.get("Enabled", True), f"{where}.Enabled"),
-            batching_window=bounded(
-                props,
-                "MaximumBatchingWindowInSeconds",
-                0,
-                *api_range("lambda", "MaximumBatchingWindowInSeconds"),
-                where,
-            ),
+            batching_window=api_bounded(props, "MaximumBatchingWindowInSeconds", 0, where),
             maximum_concurrency=(
-                bounded(
-                    scaling,
-                    "MaximumConcurrency",
-                    0,
-                    *api_range("lambda", "MaximumConcurrency"),
-                    f"{where}.ScalingConfig",
-                )
+                api_bounded(scaling, "MaximumConcurrency", 0, f"{where}.ScalingConfig")
                 if "MaximumConcurrency" in scaling
                 else None
             ),
@@ -415,38 +352,6 @@ class _Builder:
 
 
 _MISSING = object()
-
-_MODELLED = frozenset(
-    {
-        "AWS::SQS::Queue",
-        "AWS::Lambda::Function",
-        "AWS::Lambda::EventSourceMapping",
-        "AWS::IAM::Role",
-    }
-)
-
-# type -> (ARN service, name property, ARN resource part, whether Ref gives the ARN)
-_NAMED: dict[str, tuple[str, str, str, bool]] = {
-    "AWS::SNS::Topic": ("sns", "TopicName", "{name}", True),
-    "AWS::DynamoDB::Table": ("dynamodb", "TableName", "table/{name}", False),
-    "AWS::Kinesis::Stream": ("kinesis", "Name", "stream/{name}", False),
-}
-
-
-def _generated_name(stack_name: str, logical_id: str) -> str:
-    suffix = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:13]
-    return f"{stack_name}-{logical_id}-{suffix.upper()}"
-
-
-def _stand_in(kind: str, physical: str, attribute: str, region: str, account: str) -> str:
-    """A GetAtt of a resource the reader does not model: an ARN for an ``*Arn`` attribute
-    (service from the type: AWS::Events::Rule -> events), else ``<physical id>.<attribute>``."""
-    if attribute == "Arn" or attribute.endswith("Arn"):
-        if physical.startswith("arn:"):
-            return physical
-        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
-        return f"arn:aws:{service}:{region}:{account}:{physical}"
-    return f"{physical}.{attribute}"
 
 
 def _resolvable(value: Any, resources: dict[str, Any]) -> bool:

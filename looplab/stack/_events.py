@@ -24,10 +24,9 @@ from looplab.stack._specs import (
     TopicSpec,
 )
 from looplab.stack._values import (
+    api_bounded,
     api_enum,
-    api_range,
     as_bool,
-    bounded,
     choice,
     json_or_dict,
     object_prop,
@@ -248,20 +247,8 @@ def invoke_configs(b: _Builder, functions: dict[str, FunctionSpec]) -> dict[str,
             logical_id=logical_id,
             function=function,
             qualifier=qualifier,
-            maximum_retry_attempts=bounded(
-                props,
-                "MaximumRetryAttempts",
-                2,
-                *api_range("lambda", "MaximumRetryAttempts"),
-                where,
-            ),
-            maximum_event_age=bounded(
-                props,
-                "MaximumEventAgeInSeconds",
-                21_600,
-                *api_range("lambda", "MaximumEventAgeInSeconds"),
-                where,
-            ),
+            maximum_retry_attempts=api_bounded(props, "MaximumRetryAttempts", 2, where),
+            maximum_event_age=api_bounded(props, "MaximumEventAgeInSeconds", 21_600, where),
             on_success=object_prop(destinations, "OnSuccess", f"{where}.DestinationConfig").get(
                 "Destination"
             ),

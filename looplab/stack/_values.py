@@ -18,6 +18,7 @@ from typing import Any
 from looplab._cfn import TemplateError, scalar_text
 
 __all__ = [
+    "api_bounded",
     "api_enum",
     "api_range",
     "as_bool",
@@ -104,6 +105,14 @@ def bounded(
     if value < low or (high is not None and value > high):
         raise TemplateError(f"{where}.{name}: {value} is not {span}")
     return value
+
+
+def api_bounded(
+    props: dict[str, Any], name: str, default: int, where: str, shape: str | None = None
+) -> int:
+    """An integer property within the Lambda API's bounds for it (its botocore shape,
+    named like the property unless ``shape`` says otherwise)."""
+    return bounded(props, name, default, *api_range("lambda", shape or name), where)
 
 
 def object_prop(props: dict[str, Any], name: str, where: str) -> dict[str, Any]:
