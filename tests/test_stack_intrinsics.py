@@ -4,6 +4,7 @@ never a Python exception (IndexError, TypeError, RecursionError...) from a bad t
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,51 @@ def test_a_function_name_may_use_pseudo_parameters(tmp_path: Path) -> None:
     function = function_resource({"Fn::Sub": "${AWS::StackName}-fn"}, "fns/x.handler", {})
     stack = Stack.from_template({"Resources": {"F": function}}, code_dir=tmp_path, name="st")
     assert stack.functions["F"].name == "st-fn"
+
+
+_FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If")
+_LEAVES: tuple[Any, ...] = (
+    "",
+    ",",
+    "a,b",
+    "Q",
+    "Q.Arn",
+    "${Q.Arn}",
+    "${Nope}",
+    "${!x}",
+    0,
+    -1,
+    2,
+    1.5,
+    True,
+    "AWS::Region",
+    "AWS::NoValue",
+)
+
+
+def _random_value(rng: random.Random, depth: int) -> Any:
+    roll = rng.random()
+    if depth >= 4 or roll < 0.35:
+        return rng.choice(_LEAVES)
+    if roll < 0.5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if roll < 0.6:
+        return {rng.choice(("k", "Ref", "Fn::Sub")): _random_value(rng, depth + 1), "x": 1}
+    return {rng.choice(_FUNCTIONS): _random_value(rng, depth + 1)}
+
+
+def test_fuzzed_intrinsics_resolve_or_are_template_errors(tmp_path: Path) -> None:
+    """2,000 random (mostly malformed) intrinsic trees, seeded: each reads, or is a
+    TemplateError naming the environment variable's path; nothing else escapes."""
+    rng = random.Random(18)
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(2_000):
+        value = _random_value(rng, 0)
+        try:
+            read_env(tmp_path, value)
+        except TemplateError as exc:
+            assert str(exc).startswith(("Resources.F.", "Resources.Q.")), (value, str(exc))
+            outcomes["refused"] += 1
+        else:
+            outcomes["read"] += 1
+    assert outcomes["read"] > 50 and outcomes["refused"] > 500  # the fuzz reached both
