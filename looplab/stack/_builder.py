@@ -4,8 +4,11 @@ The reader describes any template CloudFormation would accept (DESIGN.md, "the s
 reads, the simulator refuses"): a FIFO queue, a Node.js function, a DynamoDB stream
 mapping are read, not refused, so the aws backend can load every stack. What the
 simulator cannot model it refuses itself (``looplab.sim.check_stack``), by name and
-template path. Only what AWS itself would reject (a mapping whose queue's visibility
-timeout is shorter than the function's timeout) is an error here.
+template path. Only what AWS itself would reject is an error here: what CloudFormation
+refuses about the template as a whole (``_checks``: its shape, dangling or circular
+dependencies, redrive cycles), a value outside the service's enums and ranges
+(``_values``, from botocore's model), a mapping whose queue's visibility timeout is shorter
+than the function's timeout.
 """
 
 from __future__ import annotations
