@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from _simkit import function_resource, mapping_resource, queue_resource, write_handler
 
-from looplab.sim import SimParams, Simulator
+from looplab.sim import ClockStalled, SimParams, Simulator
 from looplab.sim import clock as clock_module
 from looplab.sim import simulator as simulator_module
-from looplab.sim.clock import Clock, ClockStalled
+from looplab.sim.clock import Clock
 from looplab.stack import Stack
 
 # A small limit keeps the tests fast; the default's reasoning is in clock.py.
