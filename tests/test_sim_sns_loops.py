@@ -60,7 +60,11 @@ def _topic(**props: Any) -> dict[str, Any]:
 
 def _relay(tmp_path: Path) -> dict[str, Any]:
     handler = write_handler(tmp_path, "relay", RELAY)
-    return function_resource("relay", handler, {"TOPIC_ARN": {"Ref": "LoopTopic"}})
+    # The topic's ARN spelled out, not {"Ref": "LoopTopic"}: the topic's inline
+    # subscription names the function, so a Ref back would be a circular dependency,
+    # which CloudFormation (and the reader) refuses.
+    arn = {"Fn::Sub": "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:loop-topic"}
+    return function_resource("relay", handler, {"TOPIC_ARN": arn})
 
 
 def sns_stack(tmp_path: Path) -> dict[str, Any]:

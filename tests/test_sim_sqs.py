@@ -353,3 +353,44 @@ def test_age_of_oldest_message_is_sampled_with_the_queue_gauges(sim: Simulator, 
         if (name, resource) == ("ApproximateAgeOfOldestMessage", "sqs-main")
     }
     assert ages == {0: 0, 60: 60, 120: 90}
+
+
+@pytest.mark.parametrize("ready", [1, 25])
+def test_one_receive_moves_a_message_at_most_once_even_to_its_own_queue(ready: int) -> None:
+    """A receive moves each over-count message it meets once: a redrive back into the
+    queue being received (a cycle the reader refuses, built here directly) must not be met
+    again in the same call, which would loop inside one receive forever."""
+    from random import Random
+
+    from looplab.sim.clock import Clock
+    from looplab.sim.services.sqs import SqsModel
+    from looplab.stack import QueueSpec
+
+    clock = Clock()
+    sqs = SqsModel(clock, Random(0), "eu-central-1", "123456789012")
+    spec = QueueSpec(
+        logical_id="A",
+        name="a",
+        url="https://sqs.eu-central-1.amazonaws.com/123456789012/a",
+        arn="arn:aws:sqs:eu-central-1:123456789012:a",
+        visibility_timeout=30,
+        redrive_target="A",
+        max_receive_count=1,
+    )
+    queue = sqs.add_queue(spec)
+    moves: list[str] = []
+
+    def count(kind: str, q: object, message: object) -> None:
+        if kind == "redrive":
+            moves.append(kind)
+            assert len(moves) <= ready, "a message was moved twice in one receive"
+
+    sqs.on_event = count
+    for _ in range(ready):
+        sqs.send(queue, "x")
+    received = [sqs.receive(queue, 10) for _ in range(3)]
+    assert sum(map(len, received)) == ready  # receive count 1 each: at the max
+    clock.run_until(clock.now + 31)  # visible again
+    assert sqs.receive(queue, 10) == []  # at the count: moved (back here), not returned
+    assert len(moves) == ready
+    assert queue.visible == ready  # every one is in the queue again, visible

@@ -11,6 +11,7 @@ It knows nothing of scenarios or journals. Build one from a compiled stack::
         lam = sim.session().client("lambda")  # answered by the simulator, never AWS
 """
 
+from looplab.sim.clock import ClockStalled
 from looplab.sim.params import SimParams
 from looplab.sim.refusals import Refusal, UnsupportedTemplate, check_stack, refusals
 from looplab.sim.services import ServiceError
@@ -18,6 +19,7 @@ from looplab.sim.services.sqs import SqsError
 from looplab.sim.simulator import Simulator
 
 __all__ = [
+    "ClockStalled",
     "Refusal",
     "ServiceError",
     "SimParams",

@@ -19,7 +19,7 @@ from typing import Any
 
 from looplab._cfn import TemplateError
 from looplab.sim.services.sqs.policy import unevaluable
-from looplab.stack import Stack, SubscriptionSpec
+from looplab.stack import Stack, SubscriptionSpec, redrive_cycles
 
 __all__ = ["Refusal", "UnsupportedTemplate", "check_stack", "refusals"]
 
@@ -91,7 +91,9 @@ _SOURCES: dict[str, str] = {
 
 def refusals(stack: Stack) -> list[Refusal]:
     """Every part of ``stack`` the simulator would run wrongly, in template order."""
-    found: list[Refusal] = []
+    # A Stack built without the reader (its dataclasses, in tests and tools) is checked
+    # too: a redrive cycle would move a message around it forever at one instant.
+    found = [Refusal(path, why) for path, why in redrive_cycles(stack.queues)]
     for logical_id, resource in stack.template.items():
         kind = str(resource.get("Type", ""))
         props: dict[str, Any] = resource.get("Properties") or {}

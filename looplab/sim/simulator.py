@@ -41,7 +41,7 @@ from looplab.sim.services.logs import LogsApi
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
 from looplab.sim.services.sts import StsApi
 from looplab.sim.signals import Logs, Metrics
-from looplab.stack import Stack
+from looplab.stack import FunctionSpec, MappingSpec, QueueSpec, Stack, TopicSpec
 
 
 class ServiceApi(Protocol):
@@ -63,7 +63,8 @@ class Simulator:
         self.seed = seed
         self.params = params or SimParams()
         self.rng = random.Random(seed)
-        self.clock = Clock(self.params.epoch)
+        # A loop at one instant is stopped by the clock, naming the resources it went through.
+        self.clock = Clock(self.params.epoch, describe=_describe_event)
         self.metrics = Metrics(self.params.metric_period, self.params.epoch)
         # osls compiles a /aws/lambda/<name> log group for every function: they exist
         # from the deploy, before any invocation.
@@ -385,3 +386,21 @@ class Simulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _describe_event(fn: Any, args: tuple[Any, ...]) -> str:
+    """An event as a stalled clock names it: the callable, and the stack's resources it
+    acts on (its object's and its arguments' specs: a mapping, a queue, a function)."""
+    names: list[str] = []
+    for obj in (getattr(fn, "__self__", None), *args):
+        spec = getattr(obj, "spec", None)
+        if isinstance(spec, MappingSpec):
+            names.append(f"mapping {spec.logical_id} ({spec.source_queue} -> {spec.function})")
+        elif isinstance(spec, QueueSpec):
+            names.append(f"queue {spec.logical_id}")
+        elif isinstance(spec, FunctionSpec):
+            names.append(f"function {spec.logical_id}")
+        elif isinstance(spec, TopicSpec):
+            names.append(f"topic {spec.logical_id}")
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    return f"{name} [{', '.join(names)}]" if names else name

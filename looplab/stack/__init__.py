@@ -15,6 +15,7 @@ caches.
 
 from looplab._cfn import TemplateError
 from looplab.stack._builder import build_stack
+from looplab.stack._checks import redrive_cycles
 from looplab.stack._load import load_stack
 from looplab.stack._specs import (
     DEFAULT_REGION,
@@ -49,4 +50,5 @@ __all__ = [
     "TopicSpec",
     "build_stack",
     "load_stack",
+    "redrive_cycles",
 ]

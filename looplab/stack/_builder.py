@@ -4,21 +4,23 @@ The reader describes any template CloudFormation would accept (DESIGN.md, "the s
 reads, the simulator refuses"): a FIFO queue, a Node.js function, a DynamoDB stream
 mapping are read, not refused, so the aws backend can load every stack. What the
 simulator cannot model it refuses itself (``looplab.sim.check_stack``), by name and
-template path. Only what AWS itself would reject (a mapping whose queue's visibility
-timeout is shorter than the function's timeout) is an error here.
+template path. Only what AWS itself would reject is an error here: what CloudFormation
+refuses about the template as a whole (``_checks``: its shape, dangling or circular
+dependencies, redrive cycles), a value outside the service's enums and ranges
+(``_values``, from botocore's model), a mapping whose queue's visibility timeout is shorter
+than the function's timeout.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 from looplab._cfn import TemplateError, resolve
 from looplab.stack import _events
-from looplab.stack._events import as_bool, bounded, json_or_dict
+from looplab.stack._checks import check_dependencies, check_shape, redrive_cycles
+from looplab.stack._identity import MODELLED, identity, stand_in
 from looplab.stack._specs import (
     DEFAULT_REGION,
     LOCAL_ACCOUNT_ID,
@@ -28,6 +30,17 @@ from looplab.stack._specs import (
     SourceMappingSpec,
     Stack,
     TopicSpec,
+)
+from looplab.stack._values import (
+    api_bounded,
+    api_enum,
+    as_bool,
+    bounded,
+    choice,
+    choice_list,
+    json_or_dict,
+    object_prop,
+    string_map,
 )
 
 __all__ = ["build_stack"]
@@ -43,7 +56,12 @@ def build_stack(
     name: str | None = None,
     service: str = "looplab",
 ) -> Stack:
-    """Read a compiled template (``Resources`` and ``Outputs``) into a :class:`Stack`."""
+    """Read a compiled template (``Resources`` and ``Outputs``) into a :class:`Stack`.
+
+    What CloudFormation would refuse is a :class:`TemplateError` (``_checks``, and each
+    property's own bounds and choices), by template path."""
+    check_shape(template)
+    check_dependencies(template)
     return _Builder(template, code_dir, stage, region, account_id, name, service).build()
 
 
@@ -87,6 +105,9 @@ class _Builder:
                 functions[logical_id] = self._function(logical_id, props)
             elif kind == "AWS::SNS::Topic":
                 topics[logical_id] = _events.topic(self.identity[logical_id], logical_id, props)
+        cycles = redrive_cycles(queues)
+        if cycles:
+            raise TemplateError("\n".join(f"{path}: {why}" for path, why in cycles))
         for logical_id, resource in self.resources.items():
             if resource.get("Type") == "AWS::Lambda::EventSourceMapping":
                 props = self._props(logical_id)
@@ -138,56 +159,14 @@ class _Builder:
         return resolve(raw, self._lookup, f"Resources.{logical_id}.Properties")
 
     def _identity(self, logical_id: str, resource: dict[str, Any]) -> dict[str | None, Any]:
-        kind = resource.get("Type", "")
-        props = resource.get("Properties", {})
-        arn_prefix = f"arn:aws:{{}}:{self.region}:{self.account_id}"
-        if kind == "AWS::SQS::Queue":
-            name = props.get("QueueName") or f"{self.stack_name}-{logical_id}"
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.QueueName")
-            url = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
-            arn = f"{arn_prefix.format('sqs')}:{name}"
-            return {None: url, "Arn": arn, "QueueName": name, "QueueUrl": url}
-        if kind == "AWS::Lambda::Function":
-            name = props.get("FunctionName") or f"{self.stack_name}-{logical_id}"
-            arn = f"{arn_prefix.format('lambda')}:function:{name}"
-            return {None: name, "Arn": arn}
-        if kind == "AWS::Lambda::EventSourceMapping":
-            mapping_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack_name}/{logical_id}"))
-            return {None: mapping_uuid, "Id": mapping_uuid}
-        if kind == "AWS::IAM::Role":
-            name = props.get("RoleName") or f"{self.stack_name}-{logical_id}"
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.RoleName")
-            return {None: name, "Arn": f"arn:aws:iam::{self.account_id}:role/{name}"}
-        if kind == "AWS::S3::Bucket":
-            name = props.get("BucketName") or _generated_name(self.stack_name, logical_id).lower()
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.BucketName")
-            return {
-                None: name,
-                "Arn": f"arn:aws:s3:::{name}",
-                "DomainName": f"{name}.s3.amazonaws.com",
-                "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
-            }
-        if kind == "AWS::Logs::LogGroup" and isinstance(props.get("LogGroupName"), str):
-            return {None: props["LogGroupName"]}
-        if kind in _NAMED:
-            service, name_prop, arn_form, ref_is_arn = _NAMED[kind]
-            name = props.get(name_prop) or f"{self.stack_name}-{logical_id}"
-            if not isinstance(name, str):
-                name = resolve(name, self._pseudo_only, f"Resources.{logical_id}.{name_prop}")
-            arn = f"{arn_prefix.format(service)}:{arn_form.format(name=name)}"
-            ident = {None: arn if ref_is_arn else name, "Arn": arn, name_prop: name}
-            if kind == "AWS::SNS::Topic":
-                ident["TopicArn"] = arn
-            if kind == "AWS::DynamoDB::Table":
-                # The stream's label is the creation time; the simulator's epoch stands in.
-                ident["StreamArn"] = f"{arn}/stream/2023-07-21T00:00:00.000"
-            return ident
-        # Other resources (buckets, policies) matter only as names. CloudFormation names
-        # them <stack>-<logical ID>-<random suffix>; the suffix here is a stable hash.
-        return {None: _generated_name(self.stack_name, logical_id)}
+        return identity(
+            logical_id,
+            resource,
+            region=self.region,
+            account_id=self.account_id,
+            stack_name=self.stack_name,
+            pseudo_only=self._pseudo_only,
+        )
 
     def _pseudo(self, name: str) -> Any:
         pseudo = {
@@ -212,17 +191,17 @@ class _Builder:
             if value is not _MISSING:
                 return value
         if logical_id not in self.identity:
-            raise TemplateError(f"{path}: {logical_id} is not a resource of this template")
+            raise TemplateError(f"{path}: {logical_id!r} is not a resource of this template")
         ident = self.identity[logical_id]
         if attribute not in ident:
             kind = str(self.resources[logical_id].get("Type", ""))
-            if kind in _MODELLED:
+            if kind in MODELLED:
                 # A resource the reader models fully: an unknown attribute is a typo that
                 # CloudFormation would reject too.
                 raise TemplateError(f"{path}: {kind} {logical_id} has no attribute {attribute}")
             # Any other resource: a stand-in value, so the template is still described
             # (what the simulator cannot run, it refuses by name, not here).
-            return _stand_in(kind, str(ident[None]), attribute, self.region, self.account_id)
+            return stand_in(kind, str(ident[None]), attribute, self.region, self.account_id)
         return ident[attribute]
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> QueueSpec:
@@ -232,8 +211,15 @@ class _Builder:
         target = None
         max_receive = None
         if redrive:
+            arn = redrive.get("deadLetterTargetArn")
+            if not isinstance(arn, str) or not arn:
+                # SQS: "Redrive policy does not contain deadLetterTargetArn".
+                raise TemplateError(
+                    f"{where}.RedrivePolicy.deadLetterTargetArn: the dead-letter queue's ARN "
+                    f"is required, got {arn!r}"
+                )
             # A DLQ of another stack is allowed: redrive then leaves the simulated account.
-            target = self._logical_id_of_arn(redrive.get("deadLetterTargetArn"))
+            target = self._logical_id_of_arn(arn)
             max_receive = bounded(redrive, "maxReceiveCount", 10, 1, 1000, f"{where}.RedrivePolicy")
         # SQS's bounds for each attribute (CreateQueue's documented ranges): outside them
         # CloudFormation fails the deploy, so the template is refused here, by its path.
@@ -257,13 +243,20 @@ class _Builder:
             redrive_allow_policy=json_or_dict(
                 props.get("RedriveAllowPolicy"), f"{where}.RedriveAllowPolicy"
             ),
-            fifo=as_bool(props.get("FifoQueue", False)),
+            fifo=as_bool(props.get("FifoQueue", False), f"{where}.FifoQueue"),
         )
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> FunctionSpec:
-        runtime = str(props.get("Runtime", ""))
-        variables = (props.get("Environment") or {}).get("Variables") or {}
+        where = f"Resources.{logical_id}.Properties"
+        # Lambda's CreateFunction bounds and enums (botocore's model): outside them the
+        # deploy fails, so they are refused here rather than run as something else.
+        runtime = ""
+        if "Runtime" in props:  # an image function has none (refused by the simulator)
+            runtime = choice(props, "Runtime", api_enum("lambda", "Runtime"), "", where)
+        environment = object_prop(props, "Environment", where)
+        variables = string_map(environment.get("Variables"), f"{where}.Environment.Variables")
         reserved = props.get("ReservedConcurrentExecutions")
+        dead_letter = object_prop(props, "DeadLetterConfig", where).get("TargetArn")
         return FunctionSpec(
             logical_id=logical_id,
             name=self.identity[logical_id][None],
@@ -271,14 +264,18 @@ class _Builder:
             handler=str(props.get("Handler", "")),
             runtime=runtime,
             code_dir=self.code_dir,
-            timeout=int(props.get("Timeout", 3)),
-            memory_size=int(props.get("MemorySize", 128)),
-            environment={str(k): str(v) for k, v in variables.items()},
-            recursive_loop=str(props.get("RecursiveLoop", "Terminate")),
-            reserved_concurrency=None if reserved is None else int(reserved),
+            timeout=api_bounded(props, "Timeout", 3, where),
+            memory_size=api_bounded(props, "MemorySize", 128, where),
+            environment=variables,
+            recursive_loop=choice(
+                props, "RecursiveLoop", api_enum("lambda", "RecursiveLoop"), "Terminate", where
+            ),
+            reserved_concurrency=None
+            if reserved is None
+            else api_bounded(props, "ReservedConcurrentExecutions", 0, where),
             role=str(props.get("Role", "")),
             description=str(props.get("Description", "")),
-            dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("TargetArn") or None,
+            dead_letter_arn=str(dead_letter) if dead_letter else None,
         )
 
     def _mapping(
@@ -313,21 +310,33 @@ class _Builder:
             raise TemplateError(
                 f"Resources.{logical_id}: FunctionName {target!r} is not a function of this stack"
             )
-        scaling = props.get("ScalingConfig") or {}
+        where = f"Resources.{logical_id}.Properties"
+        scaling = object_prop(props, "ScalingConfig", where)
+        metrics = object_prop(props, "MetricsConfig", where)
         return MappingSpec(
             logical_id=logical_id,
             uuid=mapping_uuid,
             function=function,
             source_queue=source,
-            batch_size=int(props.get("BatchSize", 10)),
-            enabled=as_bool(props.get("Enabled", True)),
-            batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+            # CreateEventSourceMapping's bounds and enums (botocore's model).
+            batch_size=api_bounded(props, "BatchSize", 10, where),
+            enabled=as_bool(props.get("Enabled", True), f"{where}.Enabled"),
+            batching_window=api_bounded(props, "MaximumBatchingWindowInSeconds", 0, where),
             maximum_concurrency=(
-                int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None
+                api_bounded(scaling, "MaximumConcurrency", 0, f"{where}.ScalingConfig")
+                if "MaximumConcurrency" in scaling
+                else None
             ),
             report_batch_item_failures="ReportBatchItemFailures"
-            in (props.get("FunctionResponseTypes") or []),
-            metrics=tuple(str(m) for m in (props.get("MetricsConfig") or {}).get("Metrics") or []),
+            in choice_list(
+                props, "FunctionResponseTypes", api_enum("lambda", "FunctionResponseType"), where
+            ),
+            metrics=choice_list(
+                metrics,
+                "Metrics",
+                api_enum("lambda", "EventSourceMappingMetric"),
+                f"{where}.MetricsConfig",
+            ),
             filter_criteria=props.get("FilterCriteria") or None,
         )
 
@@ -346,38 +355,6 @@ class _Builder:
 
 
 _MISSING = object()
-
-_MODELLED = frozenset(
-    {
-        "AWS::SQS::Queue",
-        "AWS::Lambda::Function",
-        "AWS::Lambda::EventSourceMapping",
-        "AWS::IAM::Role",
-    }
-)
-
-# type -> (ARN service, name property, ARN resource part, whether Ref gives the ARN)
-_NAMED: dict[str, tuple[str, str, str, bool]] = {
-    "AWS::SNS::Topic": ("sns", "TopicName", "{name}", True),
-    "AWS::DynamoDB::Table": ("dynamodb", "TableName", "table/{name}", False),
-    "AWS::Kinesis::Stream": ("kinesis", "Name", "stream/{name}", False),
-}
-
-
-def _generated_name(stack_name: str, logical_id: str) -> str:
-    suffix = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:13]
-    return f"{stack_name}-{logical_id}-{suffix.upper()}"
-
-
-def _stand_in(kind: str, physical: str, attribute: str, region: str, account: str) -> str:
-    """A GetAtt of a resource the reader does not model: an ARN for an ``*Arn`` attribute
-    (service from the type: AWS::Events::Rule -> events), else ``<physical id>.<attribute>``."""
-    if attribute == "Arn" or attribute.endswith("Arn"):
-        if physical.startswith("arn:"):
-            return physical
-        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
-        return f"arn:aws:{service}:{region}:{account}:{physical}"
-    return f"{physical}.{attribute}"
 
 
 def _resolvable(value: Any, resources: dict[str, Any]) -> bool:

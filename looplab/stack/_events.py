@@ -10,8 +10,6 @@ notification is read with its template path, and the simulator decides what it r
 from __future__ import annotations
 
 import difflib
-import functools
-import json
 from typing import TYPE_CHECKING, Any
 
 from looplab._cfn import TemplateError
@@ -25,20 +23,38 @@ from looplab.stack._specs import (
     SubscriptionSpec,
     TopicSpec,
 )
+from looplab.stack._values import (
+    api_bounded,
+    api_enum,
+    as_bool,
+    choice,
+    json_or_dict,
+    object_prop,
+)
 
 if TYPE_CHECKING:
     from looplab.stack._builder import _Builder
 
 __all__ = [
-    "as_bool",
-    "bounded",
     "buckets",
     "invoke_configs",
-    "json_or_dict",
     "queue_policies",
     "subscriptions",
     "topic",
 ]
+
+_SNS_PROTOCOLS = (
+    "http",
+    "https",
+    "email",
+    "email-json",
+    "sms",
+    "sqs",
+    "application",
+    "lambda",
+    "firehose",
+)
+_FILTER_SCOPES = ("MessageAttributes", "MessageBody")
 
 # NotificationConfiguration key -> (kind, the entry's target property)
 _NOTIFICATION_KINDS = {
@@ -53,7 +69,7 @@ def topic(identity: dict[str | None, Any], logical_id: str, props: dict[str, Any
         logical_id=logical_id,
         name=str(identity["TopicName"]),
         arn=str(identity["Arn"]),
-        fifo=as_bool(props.get("FifoTopic", False)),
+        fifo=as_bool(props.get("FifoTopic", False), f"Resources.{logical_id}.Properties.FifoTopic"),
     )
 
 
@@ -94,7 +110,10 @@ def subscriptions(
         kind = resource.get("Type")
         if kind == "AWS::SNS::Topic":
             props = b.props(logical_id)
-            for i, entry in enumerate(props.get("Subscription") or []):
+            inline = _objects(
+                props.get("Subscription"), f"Resources.{logical_id}.Properties.Subscription"
+            )
+            for i, entry in enumerate(inline):
                 sid = f"{logical_id}.Subscription[{i}]"
                 found[sid] = _subscription(
                     sid,
@@ -132,10 +151,14 @@ def _subscription(
     functions: dict[str, FunctionSpec],
     policy_of: dict[str, dict[str, Any]],
 ) -> SubscriptionSpec:
-    protocol = str(props.get("Protocol", "")).lower()
+    # An inline subscription's path is already its properties' (Properties.Subscription[i]).
+    where = path if ".Properties." in path else f"{path}.Properties"
+    # SNS's Subscribe takes these protocols (its API reference; botocore has no enum), in
+    # lower case, and FilterPolicyScope these two: any other value fails the deploy.
+    protocol = choice(props, "Protocol", _SNS_PROTOCOLS, "", where)
     endpoint = str(props.get("Endpoint", ""))
     target = _target(endpoint, queues, functions)
-    redrive = json_or_dict(props.get("RedrivePolicy"), f"{path}.Properties.RedrivePolicy") or {}
+    redrive = json_or_dict(props.get("RedrivePolicy"), f"{where}.RedrivePolicy") or {}
     return SubscriptionSpec(
         logical_id=logical_id,
         path=path,
@@ -144,9 +167,13 @@ def _subscription(
         protocol=protocol,
         endpoint=endpoint,
         target=target,
-        raw_message_delivery=as_bool(props.get("RawMessageDelivery", False)),
-        filter_policy=json_or_dict(props.get("FilterPolicy"), f"{path}.Properties.FilterPolicy"),
-        filter_policy_scope=str(props.get("FilterPolicyScope", "MessageAttributes")),
+        raw_message_delivery=as_bool(
+            props.get("RawMessageDelivery", False), f"{where}.RawMessageDelivery"
+        ),
+        filter_policy=json_or_dict(props.get("FilterPolicy"), f"{where}.FilterPolicy"),
+        filter_policy_scope=choice(
+            props, "FilterPolicyScope", _FILTER_SCOPES, "MessageAttributes", where
+        ),
         redrive_target_arn=redrive.get("deadLetterTargetArn"),
         queue_policy=policy_of.get(target) if protocol == "sqs" and target else None,
     )
@@ -164,8 +191,8 @@ def buckets(
         if resource.get("Type") != "AWS::S3::Bucket":
             continue
         props = b.props(logical_id)
-        config = props.get("NotificationConfiguration") or {}
         where = f"Resources.{logical_id}.Properties.NotificationConfiguration"
+        config = object_prop(props, "NotificationConfiguration", where.rsplit(".", 1)[0])
         notes: list[NotificationSpec] = []
         others: list[str] = []
         for key, value in config.items():
@@ -174,7 +201,7 @@ def buckets(
                     others.append(f"{where}.{key}")
                 continue
             kind, target_prop = _NOTIFICATION_KINDS[key]
-            for i, entry in enumerate(value or []):
+            for i, entry in enumerate(_objects(value, f"{where}.{key}")):
                 arn = str(entry.get(target_prop, ""))
                 at = f"{where}.{key}[{i}]"
                 prefix, suffix = _key_filter(entry.get("Filter"), f"{at}.Filter")
@@ -213,34 +240,23 @@ def invoke_configs(b: _Builder, functions: dict[str, FunctionSpec]) -> dict[str,
             continue  # a function of another stack: nothing here invokes it
         where = f"Resources.{logical_id}.Properties"
         qualifier = str(props.get("Qualifier", "$LATEST"))
-        destinations = props.get("DestinationConfig") or {}
+        destinations = object_prop(props, "DestinationConfig", where)
         # Lambda's own bounds (botocore's model: MaximumRetryAttempts 0-2,
         # MaximumEventAgeInSeconds 60-21600): CloudFormation fails the deploy outside them.
         found[function if qualifier == "$LATEST" else f"{function}:{qualifier}"] = EventInvokeSpec(
             logical_id=logical_id,
             function=function,
             qualifier=qualifier,
-            maximum_retry_attempts=bounded(props, "MaximumRetryAttempts", 2, 0, 2, where),
-            maximum_event_age=bounded(props, "MaximumEventAgeInSeconds", 21_600, 60, 21_600, where),
-            on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
-            on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
+            maximum_retry_attempts=api_bounded(props, "MaximumRetryAttempts", 2, where),
+            maximum_event_age=api_bounded(props, "MaximumEventAgeInSeconds", 21_600, where),
+            on_success=object_prop(destinations, "OnSuccess", f"{where}.DestinationConfig").get(
+                "Destination"
+            ),
+            on_failure=object_prop(destinations, "OnFailure", f"{where}.DestinationConfig").get(
+                "Destination"
+            ),
         )
     return found
-
-
-def bounded(props: dict[str, Any], name: str, default: int, low: int, high: int, where: str) -> int:
-    raw = props.get(name, default)
-    try:
-        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-            raise ValueError(raw)
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise TemplateError(
-            f"{where}.{name}: {raw!r} is not an integer (between {low} and {high})"
-        ) from None
-    if not low <= value <= high:
-        raise TemplateError(f"{where}.{name}: {value} is not between {low} and {high}")
-    return value
 
 
 def _target(
@@ -257,8 +273,21 @@ def _target(
     return None
 
 
+def _objects(raw: Any, where: str) -> list[dict[str, Any]]:
+    """A list of objects (absent: empty): a notification or subscription list."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise TemplateError(f"{where}: a list of objects is expected, got {raw!r}")
+    return raw
+
+
 def _key_filter(raw: Any, where: str) -> tuple[str, str]:
-    rules = ((raw or {}).get("S3Key") or {}).get("Rules") or []
+    if raw is None:
+        return "", ""
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{where}: an object is expected, got {raw!r}")
+    rules = _objects(object_prop(raw, "S3Key", where).get("Rules"), f"{where}.S3Key.Rules")
     values: dict[str, str] = {}
     for i, rule in enumerate(rules):
         name = str(rule.get("Name", "")).lower()  # S3 takes "Prefix" as "prefix"
@@ -273,20 +302,11 @@ def _key_filter(raw: Any, where: str) -> tuple[str, str]:
     return values.get("prefix", ""), values.get("suffix", "")
 
 
-@functools.cache
-def _s3_event_types() -> tuple[str, ...]:
-    """S3's notification event types, from botocore's model (the installed SDK's list)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("s3")
-    return tuple(model.shape_for("Event").enum)
-
-
 def _s3_event(raw: Any, where: str) -> str:
     """An event type S3 accepts; any other fails the deploy ("The event is not supported
     for notifications"), so it is an error here rather than a loop that never starts."""
     event = str(raw if raw is not None else "")
-    known = _s3_event_types()
+    known = api_enum("s3", "Event")  # botocore's model: the installed SDK's list
     if event not in known:
         near = difflib.get_close_matches(event, known, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
@@ -294,26 +314,3 @@ def _s3_event(raw: Any, where: str) -> str:
             f"{where}: {event!r} is not an S3 event type{hint} (allowed: {', '.join(known)})"
         )
     return event
-
-
-def json_or_dict(value: Any, where: str) -> dict[str, Any] | None:
-    """A policy given as a JSON string or as a mapping (CloudFormation takes both)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise TemplateError(f"{where}: not JSON ({exc})") from None
-        if not isinstance(parsed, dict):
-            raise TemplateError(f"{where}: a JSON object is expected, not {type(parsed).__name__}")
-        return parsed
-    if not isinstance(value, dict):
-        raise TemplateError(f"{where}: a JSON object is expected, not {type(value).__name__}")
-    return dict(value)
-
-
-def as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from looplab._cfn import MAX_DEPTH, TemplateError, load_json
 from looplab._package import DEFAULT_CONFIG, TEMPLATE_NAME, compiled_template
 from looplab.stack._builder import build_stack
 from looplab.stack._specs import DEFAULT_REGION, Stack
 
 __all__ = ["load_stack"]
+
+MAX_TEMPLATE_BYTES = 1_048_576
+"""CloudFormation's quota for a template body uploaded to S3 (as sls deploy does) is 1 MB:
+a larger compiled template could never deploy, and is not read whole."""
 
 
 def load_stack(
@@ -26,7 +30,8 @@ def load_stack(
     """
     project_dir = Path(project_dir).resolve()
     out = compiled_template(project_dir, stage, region, params, config)
-    template = json.loads((out / TEMPLATE_NAME).read_text())
+    path = out / TEMPLATE_NAME
+    template = load_json(_read_bounded(path), str(path))
     code_dir = out / "code" if (out / "code").is_dir() else project_dir
     service = _service_name(out) or "looplab"
     return build_stack(
@@ -43,6 +48,17 @@ def _service_name(out: Path) -> str | None:
     state = out / "serverless-state.json"
     if not state.is_file():
         return None
-    service = json.loads(state.read_text()).get("service", {})
-    name = service.get("service")
+    # The state holds the whole config around the template (a few levels deeper, and
+    # larger, than the template itself).
+    state_doc = load_json(_read_bounded(state, 8 * MAX_TEMPLATE_BYTES), str(state), 2 * MAX_DEPTH)
+    service = state_doc.get("service") if isinstance(state_doc, dict) else None
+    name = service.get("service") if isinstance(service, dict) else None
     return name if isinstance(name, str) else None
+
+
+def _read_bounded(path: Path, limit: int = MAX_TEMPLATE_BYTES) -> str:
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise TemplateError(f"{path}: larger than {limit:,} bytes")
+    return data.decode("utf-8", errors="replace")

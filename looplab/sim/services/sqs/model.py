@@ -144,13 +144,18 @@ class SqsModel:
         now = self.clock.now
         out: list[Received] = []
         ready = queue.ready
+        # Moved after the loop, not in it: a move into this same queue (a redrive cycle,
+        # which the reader refuses) would put the message back in ``ready`` and this loop
+        # would meet it again, forever, inside one receive.
+        to_move: list[Message] = []
         while ready and len(out) < max_messages:
             message = ready.popleft()
             if message.state != "visible" or message.queue is not queue:
                 continue  # stale entry: received, deleted, moved or expired since
             redrive = queue.spec.max_receive_count
             if redrive is not None and message.receive_count >= redrive:
-                self._move_to_dlq(queue, message)
+                self._remove(message)  # out of this queue now: a stale entry if met again
+                to_move.append(message)
                 continue
             message.receive_count += 1
             if message.first_receive is None:
@@ -168,12 +173,14 @@ class SqsModel:
                 self._make_visible(r.message)
         for r in out:
             self.on_event("receive", queue, r.message)
+        for message in to_move:
+            self._move_to_dlq(queue, message)
         return out
 
     def _move_to_dlq(self, queue: Queue, message: Message) -> None:
+        """Deliver ``message``, already removed from ``queue``, to the queue's DLQ."""
         dlq_logical = queue.spec.redrive_target
         dlq = next((q for q in self.queues.values() if q.spec.logical_id == dlq_logical), None)
-        self._remove(message)
         if dlq is None:
             return  # a redrive target outside the stack: the message leaves this account view
         self.on_event("redrive", dlq, message)
