@@ -148,6 +148,7 @@ def _kind(name: str, **changes: Any) -> Kind[Any]:
         (_kind("seed", calls=("seed", "teleport")), "teleport, which the Backend protocol lacks"),
         (_kind("seed", required=("queue", "colour")), "['colour'] are not in its keys"),
         (_kind("expect", keys=("metric",)), "a kind that takes conditions takes no keys"),
+        (_kind("drain", run=None), "a kind needs its check and its run"),
     ],
 )
 def test_the_registry_refuses_a_declaration_that_cannot_work(broken: Kind[Any], says: str) -> None:

@@ -109,6 +109,8 @@ def _verified(kinds: tuple[Kind[Any], ...]) -> tuple[Kind[Any], ...]:
         if not kind.name or kind.name in seen:
             raise TypeError(f"{where}: a kind needs a name of its own")
         seen.add(kind.name)
+        if not (callable(kind.check) and callable(kind.run)):
+            raise TypeError(f"{where}: a kind needs its check and its run")
         unknown_calls = sorted(set(kind.calls) - BACKEND_MEMBERS)
         if unknown_calls:
             raise TypeError(
