@@ -34,6 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from looplab.scenarios import Scenario, ScenarioError, Step
+from looplab.scenarios.kinds import BY_NAME
 
 __all__ = ["MAX_SHOWN", "ConsoleListener", "clean", "print_plan", "print_problems"]
 
@@ -235,11 +236,10 @@ def _detail(record: dict[str, Any]) -> str:
     if record.get("error"):
         return f"  {clean(record['error'])}"
     output = record.get("output") or {}
-    if record["kind"] == "drain":
-        counters = [m.get("counter") for m in output.get("messages", [])]
-        return f"  drained {len(counters)}: counters {clean(counters)}"
-    if record["kind"] == "wait" and "held" in output:
-        return f"  waited {output['waited']:.0f} s, held: {output['held']}"
+    kind = BY_NAME.get(record["kind"])
+    told = kind.detail(output, clean) if kind is not None and kind.detail else ""
+    if told:
+        return f"  {told}"
     if "stop_condition" in output:
         return f"  {clean(output['stop_condition'].get('reason', ''))}"
     return ""

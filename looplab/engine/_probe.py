@@ -6,7 +6,6 @@ for observations at most once, because on AWS that is a CloudWatch call.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -27,6 +26,7 @@ from looplab.scenarios import (
     TOPIC_METRICS,
     Condition,
 )
+from looplab.scenarios.kinds import counter_of, message_json, state_json
 
 # Comparators a still-rising (unsettled) count can already satisfy: counts only grow.
 _SAFE_WHEN_PENDING = frozenset({"at_least"})
@@ -40,16 +40,6 @@ class Reading:
 
     value: float | None
     why_none: str = ""
-
-
-def counter_of(body: str) -> int | None:
-    """The ``counter`` of a JSON object body (what the seed's handler sends), else None."""
-    try:
-        data = json.loads(body)
-    except (TypeError, ValueError):
-        return None
-    value = data.get("counter") if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class Probe:
@@ -258,20 +248,6 @@ def _minus(now: Observations, base: Observations) -> Observations:
         log_streams=[s for s in now.log_streams if s not in seen],
         provenance=dict(now.provenance),
     )
-
-
-def state_json(state: QueueState) -> dict[str, int]:
-    return {"visible": state.visible, "in_flight": state.in_flight, "delayed": state.delayed}
-
-
-def message_json(message: DrainedMessage) -> dict[str, Any]:
-    return {
-        "message_id": message.message_id,
-        "body": message.body,
-        "counter": counter_of(message.body),
-        "receive_count": message.receive_count,
-        "attributes": dict(message.attributes),
-    }
 
 
 def _plain(value: float | None) -> float | int | None:

@@ -30,9 +30,10 @@ from looplab.engine._result import (
     timeout_warning,
 )
 from looplab.engine._signals import Interrupted, SignalGuard
-from looplab.engine._steps import Outcome, StepContext, execute
+from looplab.engine._steps import RunContext, execute
 from looplab.engine._stopwatch import StopConditionMet, StopWatch
 from looplab.scenarios import Scenario, Step
+from looplab.scenarios.kinds import StepOutcome
 
 
 def run_scenario(
@@ -103,7 +104,7 @@ class _Run:
             ) from exc
         self.journal = Journal(folder, doc)
         self.watch = StopWatch(scenario.stop_when, self.probe, backend, self._elapsed)
-        self.ctx = StepContext(
+        self.ctx = RunContext(
             backend=backend,
             probe=self.probe,
             queues=self.queues,
@@ -205,14 +206,16 @@ class _Run:
             except Exception as exc:  # the step ran; reading the budget did not
                 note = f"checking stop_when after the step: {type(exc).__name__}: {exc}"
                 if phase == "steps":
-                    outcome, error = Outcome("error", outcome.output), note
+                    outcome, error = StepOutcome("error", outcome.output), note
                 else:  # cleanup is not failed by a budget it could not read
                     self._warn_once(f"finally {index + 1}: {note}")
         except Interrupted:
-            self._end_step(record, Outcome("interrupted", {}), None, phase)
+            self._end_step(record, StepOutcome("interrupted", {}), None, phase)
             raise
         except StopConditionMet as exc:
-            self._end_step(record, Outcome("stopped", {"stop_condition": exc.entry}), None, phase)
+            self._end_step(
+                record, StepOutcome("stopped", {"stop_condition": exc.entry}), None, phase
+            )
             self._set_status("aborted", str(exc))
             raise _Stop from exc
         except Exception as exc:  # any backend failure: recorded, then finally runs
@@ -220,9 +223,9 @@ class _Run:
                 # The backend's own rail (the aws budget) tripped and braked during cleanup:
                 # a stop in finally, recorded as such; the remaining cleanup goes on.
                 hit = self.watch.rail_tripped(str(exc))
-                self._end_step(record, Outcome("stopped", {"stop_condition": hit}), None, phase)
+                self._end_step(record, StepOutcome("stopped", {"stop_condition": hit}), None, phase)
                 return record
-            self._end_step(record, Outcome("error", {}), f"{type(exc).__name__}: {exc}", phase)
+            self._end_step(record, StepOutcome("error", {}), f"{type(exc).__name__}: {exc}", phase)
             return record
         self._end_step(record, outcome, error, phase)
         if stop is not None:
@@ -232,7 +235,7 @@ class _Run:
         return record
 
     def _end_step(
-        self, record: dict[str, Any], outcome: Outcome, error: str | None, phase: str
+        self, record: dict[str, Any], outcome: StepOutcome, error: str | None, phase: str
     ) -> None:
         record.update(
             status=outcome.status,

@@ -10,32 +10,17 @@ from looplab.scenarios._load import load_yaml_text, read_text
 from looplab.scenarios._model import (
     ASYNC_METRICS,
     DRAIN_METRICS,
-    INVOCATION_TYPES,
     MAPPING_METRICS,
     METRIC_HELP,
     METRICS,
     OBSERVATION_METRICS,
     QUEUE_METRICS,
     RUN_METRICS,
-    STEP_TYPES,
     TOPIC_METRICS,
     Condition,
-    Connect,
-    Disconnect,
-    Drain,
-    Expect,
-    InvocationType,
-    Invoke,
     Parameter,
-    Publish,
-    Purge,
-    PutObject,
-    Recursion,
     Scenario,
-    Seed,
-    Snapshot,
     Step,
-    Wait,
 )
 from looplab.scenarios._parameters import MAX_VALUE_CHARS
 from looplab.scenarios._shapes import DEFAULT_SHAPE, SHAPES, Shape
@@ -45,6 +30,22 @@ from looplab.scenarios._validate import (
     build_scenario,
     load_file,
     validate_file,
+)
+from looplab.scenarios.kinds import (
+    INVOCATION_TYPES,
+    STEP_TYPES,
+    Connect,
+    Disconnect,
+    Drain,
+    Expect,
+    Invoke,
+    Publish,
+    Purge,
+    PutObject,
+    Recursion,
+    Seed,
+    Snapshot,
+    Wait,
 )
 
 __all__ = [
@@ -68,7 +69,6 @@ __all__ = [
     "Disconnect",
     "Drain",
     "Expect",
-    "InvocationType",
     "Invoke",
     "Parameter",
     "Problem",

@@ -123,9 +123,9 @@ class Condition:
     def expected(self) -> str:
         if self.op == "between":
             lo, hi = self.value  # type: ignore[misc]
-            return f"between {_num(lo)} and {_num(hi)}"
+            return f"between {num(lo)} and {num(hi)}"
         words = {"equals": "==", "at_least": ">=", "at_most": "<="}
-        return f"{words[self.op]} {_num(self.value)}"  # type: ignore[arg-type]
+        return f"{words[self.op]} {num(self.value)}"  # type: ignore[arg-type]
 
     def holds(self, actual: float | None) -> bool:
         if actual is None:
@@ -146,12 +146,16 @@ class Condition:
         return out
 
 
-def _num(value: float) -> str:
+def num(value: float) -> str:
+    """A number as a person writes it: ``120``, not ``120.0``."""
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @dataclass(frozen=True)
 class Step:
+    """A typed step: each kind subclasses it in looplab/scenarios/kinds/<kind>.py, beside
+    the rest of its declaration (keys, check, run)."""
+
     kind: ClassVar[str] = ""
     line: int = field(default=0, kw_only=True)
 
@@ -172,171 +176,6 @@ class Step:
     def summary(self) -> str:
         """One human line, for the console."""
         return self.kind
-
-
-@dataclass(frozen=True)
-class Purge(Step):
-    kind: ClassVar[str] = "purge"
-    queues: tuple[str, ...]
-
-    def summary(self) -> str:
-        return f"purge {', '.join(self.queues)}"
-
-
-@dataclass(frozen=True)
-class Seed(Step):
-    kind: ClassVar[str] = "seed"
-    queue: str
-    body: str
-    count: int = 1
-
-    def summary(self) -> str:
-        times = f" x{self.count}" if self.count != 1 else ""
-        return f"seed {self.queue} {self.body}{times}"
-
-
-@dataclass(frozen=True)
-class Wait(Step):
-    kind: ClassVar[str] = "wait"
-    seconds: float | None = None
-    until: tuple[Condition, ...] = ()
-    timeout: float | None = None
-    poll: float = 1.0
-
-    def summary(self) -> str:
-        if self.seconds is not None:
-            return f"wait {_num(self.seconds)} s"
-        conds = " and ".join(f"{c.subject()} {c.expected()}" for c in self.until)
-        return f"wait until {conds} (timeout {_num(self.timeout or 0)} s)"
-
-
-@dataclass(frozen=True)
-class Drain(Step):
-    kind: ClassVar[str] = "drain"
-    queue: str
-    max: int = 10
-
-    def summary(self) -> str:
-        return f"drain {self.queue} (max {self.max})"
-
-
-@dataclass(frozen=True)
-class Snapshot(Step):
-    kind: ClassVar[str] = "snapshot"
-    queues: tuple[str, ...] = ()
-    name: str | None = None
-
-    def summary(self) -> str:
-        which = ", ".join(self.queues) if self.queues else "all queues"
-        return f"snapshot {which}" + (f" as {self.name!r}" if self.name else "")
-
-
-@dataclass(frozen=True)
-class _MappingStep(Step):
-    """A step on the event source mapping from queue ``source`` to ``function``."""
-
-    function: str
-    source: str
-
-    def summary(self) -> str:
-        return f"{self.kind} {self.source} -> {self.function}"
-
-
-@dataclass(frozen=True)
-class Connect(_MappingStep):
-    kind: ClassVar[str] = "connect"
-
-
-@dataclass(frozen=True)
-class Disconnect(_MappingStep):
-    kind: ClassVar[str] = "disconnect"
-
-
-@dataclass(frozen=True)
-class Recursion(Step):
-    kind: ClassVar[str] = "recursion"
-    function: str
-    mode: Literal["Allow", "Terminate"]
-
-    def summary(self) -> str:
-        return f"recursion {self.function} {self.mode}"
-
-
-@dataclass(frozen=True)
-class Expect(Step):
-    kind: ClassVar[str] = "expect"
-    checks: tuple[Condition, ...]
-
-    def summary(self) -> str:
-        return f"expect {len(self.checks)} check{'s' if len(self.checks) != 1 else ''}"
-
-
-@dataclass(frozen=True)
-class Publish(Step):
-    """SNS Publish to ``topic`` from outside any function (each starts a new chain)."""
-
-    kind: ClassVar[str] = "publish"
-    topic: str
-    body: str
-    attributes: tuple[tuple[str, str], ...] = ()
-
-    def args(self) -> dict[str, Any]:
-        out = super().args()
-        if self.attributes:
-            out["attributes"] = dict(self.attributes)
-        return out
-
-    def summary(self) -> str:
-        return f"publish {self.topic} {self.body}"
-
-
-@dataclass(frozen=True)
-class PutObject(Step):
-    """S3 PutObject into ``bucket`` from outside any function."""
-
-    kind: ClassVar[str] = "put-object"
-    bucket: str
-    key: str
-    body: str
-
-    def summary(self) -> str:
-        return f"put-object {self.bucket}/{self.key}"
-
-
-InvocationType = Literal["Event", "RequestResponse"]
-INVOCATION_TYPES: tuple[InvocationType, ...] = ("Event", "RequestResponse")
-
-
-@dataclass(frozen=True)
-class Invoke(Step):
-    """Lambda Invoke of ``function`` from outside any function; ``payload`` is JSON text."""
-
-    kind: ClassVar[str] = "invoke"
-    function: str
-    payload: str
-    type: InvocationType = "Event"
-
-    def summary(self) -> str:
-        return f"invoke {self.function} ({self.type}) {self.payload}"
-
-
-STEP_TYPES: dict[str, type[Step]] = {
-    t.kind: t
-    for t in (
-        Purge,
-        Seed,
-        Wait,
-        Drain,
-        Snapshot,
-        Connect,
-        Disconnect,
-        Recursion,
-        Expect,
-        Publish,
-        PutObject,
-        Invoke,
-    )
-}
 
 
 @dataclass(frozen=True)

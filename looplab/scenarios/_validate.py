@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from looplab.scenarios._conditions import check_condition
 from looplab.scenarios._context import Context, StackNames, type_name, unresolved
 from looplab.scenarios._errors import Problem, ScenarioError, shown, unknown
 from looplab.scenarios._load import LList, LMap, load_yaml
@@ -24,7 +25,7 @@ from looplab.scenarios._parameters import (
 )
 from looplab.scenarios._shapes import DEFAULT_SHAPE, SHAPES
 from looplab.scenarios._stack_ref import StackRef
-from looplab.scenarios._steps_check import check_condition, check_step
+from looplab.scenarios.kinds import check_step, snapshot_label
 
 TOP_KEYS = ("version", "aliases", "scenarios")
 SCENARIO_KEYS = ("description", "stack", "parameters", "steps", "finally", "stop_when")
@@ -265,10 +266,7 @@ def _snapshot_names(ctx: Context, body: LMap) -> dict[str, int]:
 
 
 def _snapshot_label(item: Any) -> tuple[str | None, int]:
-    args = item.get("snapshot") if isinstance(item, LMap) else None
-    if isinstance(args, LMap) and isinstance(args.get("name"), str):
-        return args["name"], args.line_of("name")
-    return None, 0
+    return snapshot_label(item)  # the kind that takes a snapshot name knows its key
 
 
 def _step_list(

@@ -1,8 +1,8 @@
 """The layers of docs/design.md, enforced: import-linter's contracts in pyproject.toml.
 
-tasks.py -> looplab.cli -> looplab.engine -> looplab.backends -> looplab.sim, never back up;
-the simulator imports nothing of the engine, scenarios or backends; a ``_private`` module is
-imported only from inside its own package.
+tasks.py -> looplab.cli -> looplab.engine -> looplab.scenarios -> looplab.backends ->
+looplab.sim, never back up; the simulator imports nothing of the engine, scenarios or
+backends; a ``_private`` module is imported only from inside its own package.
 """
 
 from __future__ import annotations
