@@ -7,14 +7,15 @@ runs exactly what would be deployed (every mapping, subscription and notificatio
 RecursiveLoop setting, the parameters of the stage). Nothing assumes one queue and one
 function.
 
-The values (``_specs``) are plain frozen dataclasses keyed by logical ID; ``_builder``
-gives every resource its AWS identity and reads queues, functions and mappings;
-``_events`` reads SNS, S3 and asynchronous-invocation wiring; ``_load`` compiles and
-caches.
+The values (``_specs``) are plain frozen dataclasses keyed by logical ID. ``_readers`` is
+the one table from resource type to its reader (``_queues``, ``_functions``, ``_mappings``,
+``_topics``, ``_buckets``); ``_builder`` gives every resource its AWS identity
+(``_identity``) and runs the readers phase by phase into a :class:`Stack`; ``_load``
+compiles and caches. The modules form layers, no circle (pyproject.toml).
 """
 
 from looplab._cfn import TemplateError
-from looplab.stack._builder import build_stack
+from looplab.stack._builder import Stack, build_stack
 from looplab.stack._checks import redrive_cycles
 from looplab.stack._load import load_stack
 from looplab.stack._specs import (
@@ -28,7 +29,6 @@ from looplab.stack._specs import (
     QueuePolicySpec,
     QueueSpec,
     SourceMappingSpec,
-    Stack,
     SubscriptionSpec,
     TopicSpec,
 )

@@ -5,106 +5,109 @@ attributes ``Fn::GetAtt`` reads (``Arn``, ``QueueName``, ...).
 Names come from the template where it sets them (``QueueName``, ``FunctionName``; only
 pseudo parameters may be used in them, the rest is refused), else CloudFormation's pattern
 ``<stack>-<logical ID>[-<suffix>]`` with a stable hash for its random suffix.
+
+The identity of each type the reader knows is a function of its reader's entry
+(``_readers.READERS``); this module holds what they share (:class:`Naming`), the identity
+of a type no entry names (:func:`generated`), and those of the types read only for their
+names (roles, tables, streams, log groups), which no reader module owns.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from looplab._cfn import TemplateError, resolve
 
-__all__ = ["MODELLED", "identity", "stand_in"]
-
-MODELLED = frozenset(
-    {
-        "AWS::SQS::Queue",
-        "AWS::Lambda::Function",
-        "AWS::Lambda::EventSourceMapping",
-        "AWS::IAM::Role",
-    }
-)
-"""Resources the reader models fully: an attribute they lack is a typo CloudFormation would
-refuse too (others get a stand-in, :func:`stand_in`)."""
-
-# type -> (ARN service, name property, ARN resource part, whether Ref gives the ARN)
-_NAMED: dict[str, tuple[str, str, str, bool]] = {
-    "AWS::SNS::Topic": ("sns", "TopicName", "{name}", True),
-    "AWS::DynamoDB::Table": ("dynamodb", "TableName", "table/{name}", False),
-    "AWS::Kinesis::Stream": ("kinesis", "Name", "stream/{name}", False),
-}
+__all__ = [
+    "Identity",
+    "Naming",
+    "dynamodb_table",
+    "generated",
+    "log_group",
+    "named",
+    "role",
+    "stand_in",
+]
 
 PseudoOnly = Callable[[str, str | None, str], Any]
 
 
-def identity(
-    logical_id: str,
-    resource: dict[str, Any],
-    *,
-    region: str,
-    account_id: str,
-    stack_name: str,
-    pseudo_only: PseudoOnly,
-) -> dict[str | None, Any]:
-    """``{None: physical ID, attribute: value, ...}`` for one resource of the template."""
-    kind = resource.get("Type", "")
-    props = resource.get("Properties", {})
-    arn_prefix = f"arn:aws:{{}}:{region}:{account_id}"
+@dataclass(frozen=True)
+class Naming:
+    """Where the stack is (region, account, name): what every identity is made of."""
 
-    def name(prop: str, default: str) -> str:
+    region: str
+    account_id: str
+    stack_name: str
+    pseudo_only: PseudoOnly  # resolves a name's intrinsics: pseudo parameters only
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def name(self, logical_id: str, props: dict[str, Any], prop: str, default: str) -> str:
+        """The name the template sets in ``prop``, else ``default``."""
         raw = props.get(prop) or default
         where = f"Resources.{logical_id}.Properties.{prop}"
-        value = raw if isinstance(raw, str) else resolve(raw, pseudo_only, where)
+        value = raw if isinstance(raw, str) else resolve(raw, self.pseudo_only, where)
         if not isinstance(value, str) or not value:
             raise TemplateError(f"{where}: a name must be a non-empty string, got {value!r}")
         return value
 
-    if kind == "AWS::SQS::Queue":
-        queue = name("QueueName", f"{stack_name}-{logical_id}")
-        url = f"https://sqs.{region}.amazonaws.com/{account_id}/{queue}"
-        arn = f"{arn_prefix.format('sqs')}:{queue}"
-        return {None: url, "Arn": arn, "QueueName": queue, "QueueUrl": url}
-    if kind == "AWS::Lambda::Function":
-        function = name("FunctionName", f"{stack_name}-{logical_id}")
-        return {None: function, "Arn": f"{arn_prefix.format('lambda')}:function:{function}"}
-    if kind == "AWS::Lambda::EventSourceMapping":
-        mapping_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack_name}/{logical_id}"))
-        return {None: mapping_uuid, "Id": mapping_uuid}
-    if kind == "AWS::IAM::Role":
-        role = name("RoleName", f"{stack_name}-{logical_id}")
-        return {None: role, "Arn": f"arn:aws:iam::{account_id}:role/{role}"}
-    if kind == "AWS::S3::Bucket":
-        bucket = name("BucketName", _generated_name(stack_name, logical_id).lower())
-        return {
-            None: bucket,
-            "Arn": f"arn:aws:s3:::{bucket}",
-            "DomainName": f"{bucket}.s3.amazonaws.com",
-            "RegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
-        }
-    if kind == "AWS::Logs::LogGroup" and isinstance(props.get("LogGroupName"), str):
-        return {None: props["LogGroupName"]}
-    if kind in _NAMED:
-        service, name_prop, arn_form, ref_is_arn = _NAMED[kind]
-        named = name(name_prop, f"{stack_name}-{logical_id}")
-        arn = f"{arn_prefix.format(service)}:{arn_form.format(name=named)}"
-        ident: dict[str | None, Any] = {None: arn if ref_is_arn else named, "Arn": arn}
-        ident[name_prop] = named
-        if kind == "AWS::SNS::Topic":
-            ident["TopicArn"] = arn
-        if kind == "AWS::DynamoDB::Table":
-            # The stream's label is the creation time; the simulator's epoch stands in.
-            ident["StreamArn"] = f"{arn}/stream/2023-07-21T00:00:00.000"
-        return ident
-    # Other resources (buckets, policies) matter only as names. CloudFormation names
-    # them <stack>-<logical ID>-<random suffix>; the suffix here is a stable hash.
-    return {None: _generated_name(stack_name, logical_id)}
+    def default_name(self, logical_id: str) -> str:
+        """``<stack>-<logical ID>``: the name of a queue, function or topic the template
+        does not name."""
+        return f"{self.stack_name}-{logical_id}"
+
+    def generated_name(self, logical_id: str) -> str:
+        """``<stack>-<logical ID>-<suffix>``: CloudFormation's random suffix, here a stable hash."""
+        suffix = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:13]
+        return f"{self.stack_name}-{logical_id}-{suffix.upper()}"
 
 
-def _generated_name(stack_name: str, logical_id: str) -> str:
-    suffix = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:13]
-    return f"{stack_name}-{logical_id}-{suffix.upper()}"
+Identity = Callable[[Naming, str, dict[str, Any]], dict[str | None, Any]]
+"""``(naming, logical ID, the template's raw properties) -> {None: physical ID, attribute:
+value, ...}``."""
+
+
+def generated(naming: Naming, logical_id: str, props: dict[str, Any]) -> dict[str | None, Any]:
+    """A resource that matters only as a name (a policy, a permission, a type no entry of
+    the table names): CloudFormation's generated one."""
+    return {None: naming.generated_name(logical_id)}
+
+
+def named(service: str, name_prop: str, arn_form: str, *, ref_is_arn: bool = False) -> Identity:
+    """The identity of a type named by ``name_prop``, whose ARN ends ``arn_form`` (with
+    ``{name}``); ``Ref`` gives the ARN when ``ref_is_arn`` (an SNS topic), else the name."""
+
+    def identity(naming: Naming, logical_id: str, props: dict[str, Any]) -> dict[str | None, Any]:
+        name = naming.name(logical_id, props, name_prop, naming.default_name(logical_id))
+        arn = naming.arn(service, arn_form.format(name=name))
+        return {None: arn if ref_is_arn else name, "Arn": arn, name_prop: name}
+
+    return identity
+
+
+def role(naming: Naming, logical_id: str, props: dict[str, Any]) -> dict[str | None, Any]:
+    name = naming.name(logical_id, props, "RoleName", naming.default_name(logical_id))
+    return {None: name, "Arn": f"arn:aws:iam::{naming.account_id}:role/{name}"}
+
+
+_TABLE = named("dynamodb", "TableName", "table/{name}")
+
+
+def dynamodb_table(naming: Naming, logical_id: str, props: dict[str, Any]) -> dict[str | None, Any]:
+    ident = _TABLE(naming, logical_id, props)
+    # The stream's label is the creation time; the simulator's epoch stands in.
+    ident["StreamArn"] = f"{ident['Arn']}/stream/2023-07-21T00:00:00.000"
+    return ident
+
+
+def log_group(naming: Naming, logical_id: str, props: dict[str, Any]) -> dict[str | None, Any]:
+    name = props.get("LogGroupName")
+    return {None: name} if isinstance(name, str) else generated(naming, logical_id, props)
 
 
 def stand_in(kind: str, physical: str, attribute: str, region: str, account: str) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from looplab._cfn import MAX_DEPTH, TemplateError, load_json
 from looplab._package import DEFAULT_CONFIG, TEMPLATE_NAME, compiled_template
-from looplab.stack._builder import build_stack
-from looplab.stack._specs import DEFAULT_REGION, Stack
+from looplab.stack._builder import Stack, build_stack
+from looplab.stack._specs import DEFAULT_REGION
 
 __all__ = ["load_stack"]
 

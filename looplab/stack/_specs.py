@@ -1,4 +1,9 @@
-"""What a compiled template holds, as plain frozen values keyed by logical ID."""
+"""What a compiled template holds, as plain frozen values keyed by logical ID.
+
+The bottom of looplab.stack: it imports nothing of the package, and every reader imports it.
+The :class:`~looplab.stack.Stack` that gathers them lives with the builder
+(``_builder``), so that ``Stack.from_template`` builds without an import running back up.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,9 @@ __all__ = [
     "FunctionSpec",
     "MappingSpec",
     "NotificationSpec",
+    "QueuePolicySpec",
     "QueueSpec",
     "SourceMappingSpec",
-    "Stack",
     "SubscriptionSpec",
     "TopicSpec",
 ]
@@ -162,63 +167,3 @@ class EventInvokeSpec:
     maximum_event_age: int = 21_600
     on_success: str | None = None  # destination ARN
     on_failure: str | None = None  # destination ARN
-
-
-@dataclass
-class Stack:
-    """Queues, functions and SQS mappings of a compiled template, keyed by logical ID."""
-
-    name: str
-    stage: str
-    region: str
-    account_id: str
-    queues: dict[str, QueueSpec]
-    functions: dict[str, FunctionSpec]
-    mappings: dict[str, MappingSpec]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    service: str = "looplab"
-    resources: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """Every resource of the template: logical ID -> (type, physical ID as CloudFormation
-    would report it: a queue's URL, a function's name, a mapping's UUID, a role's name)."""
-    other_mappings: dict[str, SourceMappingSpec] = field(default_factory=dict)
-    """Event source mappings from anything but a queue of this stack, keyed by logical ID."""
-    template: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    """The template's ``Resources`` as compiled (unresolved): what the simulator reads to
-    refuse, by property path, what it does not model."""
-    topics: dict[str, TopicSpec] = field(default_factory=dict)
-    subscriptions: dict[str, SubscriptionSpec] = field(default_factory=dict)
-    """SNS subscriptions, resources and topics' inline ones, keyed by their logical_id."""
-    buckets: dict[str, BucketSpec] = field(default_factory=dict)
-    invoke_configs: dict[str, EventInvokeSpec] = field(default_factory=dict)
-    queue_policies: dict[str, QueuePolicySpec] = field(default_factory=dict)
-    """Asynchronous invocation settings, keyed by the FUNCTION's logical ID."""
-
-    def mapping_for(self, function: str, source_queue: str) -> MappingSpec:
-        for mapping in self.mappings.values():
-            if mapping.function == function and mapping.source_queue == source_queue:
-                return mapping
-        raise KeyError(f"no event source mapping from {source_queue} to {function}")
-
-    @classmethod
-    def from_template(
-        cls,
-        template: dict[str, Any],
-        *,
-        code_dir: Path,
-        stage: str = "dev",
-        region: str = DEFAULT_REGION,
-        account_id: str = LOCAL_ACCOUNT_ID,
-        name: str | None = None,
-        service: str = "looplab",
-    ) -> Stack:
-        from looplab.stack._builder import build_stack
-
-        return build_stack(
-            template,
-            code_dir=code_dir,
-            stage=stage,
-            region=region,
-            account_id=account_id,
-            name=name,
-            service=service,
-        )

@@ -26,6 +26,7 @@ __all__ = [
     "choice",
     "choice_list",
     "json_or_dict",
+    "object_list",
     "object_prop",
     "string_map",
 ]
@@ -122,6 +123,15 @@ def object_prop(props: dict[str, Any], name: str, where: str) -> dict[str, Any]:
         return {}
     if not isinstance(raw, dict):
         raise TemplateError(f"{where}.{name}: an object is expected, got {raw!r}")
+    return raw
+
+
+def object_list(raw: Any, where: str) -> list[dict[str, Any]]:
+    """A list of objects (absent: empty): a notification or subscription list."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise TemplateError(f"{where}: a list of objects is expected, got {raw!r}")
     return raw
 
 

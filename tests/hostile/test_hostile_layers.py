@@ -12,9 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
+CONTRACTS = len(
+    tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+)
 
 
 def lint_imports(cwd: Path, pythonpath: list[Path]) -> subprocess.CompletedProcess[str]:
@@ -34,7 +38,7 @@ def lint_imports(cwd: Path, pythonpath: list[Path]) -> subprocess.CompletedProce
 def test_the_project_keeps_every_contract() -> None:
     proc = lint_imports(ROOT, [ROOT])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 kept, 0 broken" in proc.stdout
+    assert f"{CONTRACTS} kept, 0 broken" in proc.stdout
 
 
 def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_import(
@@ -45,7 +49,6 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
         "_package.py": "",
         "cli.py": "import looplab.engine\nimport looplab.cli_console\nimport looplab._package\n",
         "cli_console.py": "",
-        "stack.py": "",
         "deploy.py": "",
         "engine/__init__.py": "import looplab.backends\nfrom looplab.sim import _fork\n",
         "backends/__init__.py": "import looplab.sim\n",
@@ -54,6 +57,10 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
         "sim/__init__.py": "from looplab.engine import run\n",
         "sim/_fork.py": "",
     }
+    # The stack reader as it is, but for its specs importing the builder: a circle.
+    for module in (ROOT / "looplab" / "stack").glob("*.py"):
+        modules[f"stack/{module.name}"] = module.read_text()
+    modules["stack/_specs.py"] += "\nfrom looplab.stack._builder import build_stack\n"
     for name, text in modules.items():
         path = tmp_path / "looplab" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +68,8 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
     proc = lint_imports(tmp_path, [tmp_path, ROOT])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
-    assert "0 kept, 3 broken" in out, out
+    assert f"0 kept, {CONTRACTS} broken" in out, out
+    assert "looplab.stack._specs -> looplab.stack._builder" in out, out
     assert "looplab.engine imports looplab.sim._fork (line 2)" in out
     assert "looplab.sim -> looplab.engine" in out
 
