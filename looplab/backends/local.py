@@ -19,6 +19,8 @@ from looplab.backends.base import (
     TOPIC_METRICS,
     AsyncCounts,
     BackendError,
+    Brakeable,
+    BrakeAction,
     DrainedMessage,
     DropRecord,
     FunctionCounts,
@@ -30,7 +32,9 @@ from looplab.backends.base import (
     QueueState,
     RecursiveLoop,
     SourceCounts,
+    TimelineSource,
     TopicCounts,
+    Watchable,
 )
 from looplab.sim import SimParams, Simulator, SqsError
 from looplab.sim.sqs import Queue, system_attributes
@@ -39,7 +43,7 @@ from looplab.stack import Stack
 _PROGRESS_STEP = 10.0  # virtual seconds between progress callbacks
 
 
-class LocalBackend:
+class LocalBackend(Watchable, Brakeable, TimelineSource):
     name = "local"
     metric_settle_seconds = 0.0  # the simulator's metrics are final when written
 
@@ -136,17 +140,20 @@ class LocalBackend:
         """
         self._watch = callback
 
-    def brake(self) -> list[str]:
+    def brake(self) -> list[BrakeAction]:
         """The emergency brake (as the aws backend's budget trip): every function's reserved
         concurrency to 0 and every mapping disabled, so nothing more is invoked. What is
-        already running finishes; the simulator is discarded with the backend."""
+        already running finishes; the simulator is discarded with the backend. The actions
+        are named and their resources written as the aws backend's brake writes them."""
         actions = []
-        for lid in sorted(self.sim.functions):
+        for lid, function in sorted(self.stack.functions.items()):
             self.sim.set_reserved_concurrency(lid, 0)
-            actions.append(f"reserved concurrency 0 on {lid}")
-        for lid in sorted(self.stack.mappings):
+            actions.append(BrakeAction("lambda:PutFunctionConcurrency", function.name))
+        for lid, mapping in sorted(self.stack.mappings.items()):
             self.sim.set_mapping(lid, False)
-            actions.append(f"disabled mapping {lid}")
+            actions.append(
+                BrakeAction("lambda:UpdateEventSourceMapping", f"{lid} ({mapping.uuid})")
+            )
         return actions
 
     def _run_until(self, until: float) -> None:
