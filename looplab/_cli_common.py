@@ -17,6 +17,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
+from looplab.backends.registry import DEFAULT_BACKEND
 from looplab.scenarios import MAX_VALUE_CHARS, NAME_RE, shown
 
 __all__ = [
@@ -40,7 +41,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 # The one home of the defaults: tasks.py hands them to invoke's config (invoke.yaml and
 # INVOKE_LOOPLAB_* override them), and the argparse entry point (_cli_argv) uses them directly.
 DEFAULTS = {
-    "backend": "local",
+    "backend": DEFAULT_BACKEND,
     "stage": "dev",
     "results": "results",
     "scenarios": "scenarios.yaml",

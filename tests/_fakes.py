@@ -28,9 +28,16 @@ from looplab.backends.base import (
     SourceCounts,
     TopicCounts,
 )
+from looplab.backends.registry import BackendFactory, BackendKind, Override
 
 QUEUE, DLQ, FUNCTION = "Queue", "DeadLetterQueue", "RecursiveLambdaFunction"
 TOPIC, BUCKET = "LoopTopic", "LoopBucket"
+
+
+def fake_kind(factory: BackendFactory, label: str = "a fake backend") -> BackendKind:
+    """A fake backend's registry entry (``cli.BACKENDS[name] = fake_kind(factory)``): every
+    command-line override accepted, no simulator, no recursion guard, no late metrics."""
+    return BackendKind(factory, label, overrides=frozenset(Override))
 
 
 def fake_stack() -> SimpleNamespace:

@@ -1,30 +1,86 @@
-"""The backends a command can run a scenario on, by name: the registry behind ``--backend``.
+"""The backends a scenario can run on, by name: the one place a backend is named.
 
-Each factory turns the compiled stack and the command's options into a Backend, and turns
-what cannot be opened (the local simulator missing, no stack record, no credentials) into
-BadInput, so a command exits 2 with the reason and nothing run. Tests register fakes in
-BACKENDS (looplab.cli re-exports this very dict).
+Each entry (:class:`BackendKind`) says how to open the backend and what the command line
+and the results need to know of it before (or long after) one is open: which command-line
+overrides it accepts, whether it runs the stack in the simulator, whether RecursiveLoop
+Allow needs ``--allow-recursion``, whether its metrics arrive late, and how to call it in
+prose. Everything outside this module (looplab.cli, its overrides, looplab.results) asks
+these questions of the registry, never of a backend's name (tests/test_backend_registry.py
+fails on a ``"local"`` or ``"aws"`` written anywhere else).
+
+A factory turns what cannot be opened (the simulator missing, no stack record, no
+credentials) into :class:`BackendUnavailable`, which the command line reports as bad input
+(exit 2, nothing run). Backends are imported only when opened: asking the registry costs
+neither boto3 nor the simulator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from looplab._cli_common import DEFAULTS, BadInput
 from looplab.backends.base import Backend, BackendError
-from looplab.scenarios import unknown
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_BACKEND",
+    "SHIPPED",
     "BackendFactory",
-    "check_backend_name",
-    "invocation_budget",
+    "BackendKind",
+    "BackendUnavailable",
+    "Override",
+    "UnknownBackend",
     "make_backend",
+    "metrics_settle",
 ]
 
+# factory(stack, seed, **options) -> Backend. The options are the command's: project, stage,
+# budget, endpoint_url, sim_params, and allow_recursion for a backend that guards recursion;
+# a factory takes ``**_`` for those it does not use.
 BackendFactory = Callable[..., Backend]
+
+
+class Override(StrEnum):
+    """A command-line override of what a run is, which a backend accepts or refuses."""
+
+    PARAM = "--param"  # compile the stack with other parameters (a deployed one is fixed)
+    SIM = "--sim"  # the simulator's parameters (SimParams fields)
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """One registered backend: how to open it, and what the command line and the results
+    must know of it without opening one."""
+
+    factory: BackendFactory
+    label: str
+    """How prose calls it: "the local simulator", "AWS"."""
+    overrides: frozenset[Override] = frozenset()
+    """The command-line overrides it takes; any other is refused before anything runs."""
+    simulated: bool = False
+    """It runs the compiled stack in looplab.sim: what the simulator refuses in a stack is
+    refused before anything runs."""
+    guards_recursion: bool = False
+    """RecursiveLoop Allow is refused unless the run was opened with ``--allow-recursion``
+    (the factory receives ``allow_recursion``; no other backend does)."""
+    metrics_settle: bool = False
+    """Its metrics arrive late (CloudWatch's minutes): a run can end with its figures
+    pending, and collecting results later settles them."""
+
+
+class UnknownBackend(BackendError):
+    """No backend is registered under this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no backend {name!r} (registered: {', '.join(BACKENDS)})")
+        self.name = name
+
+
+class BackendUnavailable(BackendError):
+    """The backend exists but cannot be opened here (nothing has run)."""
 
 
 def _local(stack: Any, seed: int, *, sim_params: dict[str, Any] | None = None, **_: Any) -> Backend:
@@ -32,7 +88,7 @@ def _local(stack: Any, seed: int, *, sim_params: dict[str, Any] | None = None, *
         from looplab.backends.local import LocalBackend
         from looplab.sim import SimParams
     except ImportError as exc:
-        raise BadInput(f"the local backend is not available: {exc}") from exc
+        raise BackendUnavailable(f"the local backend is not available: {exc}") from exc
     params = SimParams().with_overrides(**sim_params) if sim_params else None
     return LocalBackend(stack, seed=seed, params=params)
 
@@ -41,9 +97,9 @@ def _aws(
     stack: Any,
     seed: int,
     *,
+    project: Path | str,
+    stage: str,
     allow_recursion: bool = False,
-    project: Path | str = ".",
-    stage: str = DEFAULTS["stage"],
     budget: int | None = None,
     endpoint_url: str | None = None,
     **_: Any,
@@ -60,35 +116,43 @@ def _aws(
             endpoint_url=endpoint_url,
         )
     except StackRecordError as exc:  # missing/stale record, other account or region
-        raise BadInput(str(exc)) from exc
+        raise BackendUnavailable(str(exc)) from exc
     except BackendError as exc:  # no credentials, access denied on the guard's reads
-        raise BadInput(f"cannot reach the recorded stack: {exc}") from exc
+        raise BackendUnavailable(f"cannot reach the recorded stack: {exc}") from exc
 
 
-# Name -> factory(stack, seed, allow_recursion=..., project=..., stage=..., budget=...,
-# endpoint_url=...). Tests register fakes here (taking **_ for what they do not use).
-BACKENDS: dict[str, BackendFactory] = {"local": _local, "aws": _aws}
+# Tests register fakes here (looplab.cli.BACKENDS is this very dict).
+BACKENDS: dict[str, BackendKind] = {
+    "local": BackendKind(
+        _local,
+        "the local simulator",
+        overrides=frozenset(Override),
+        simulated=True,
+    ),
+    "aws": BackendKind(_aws, "AWS", guards_recursion=True, metrics_settle=True),
+}
+SHIPPED: tuple[str, ...] = tuple(BACKENDS)
+"""The backends looplab ships, in the order results set them side by side."""
+DEFAULT_BACKEND = "local"
 
 
 def make_backend(
     name: str, stack: Any, seed: int = 0, *, allow_recursion: bool = False, **options: Any
 ) -> Backend:
-    """Build the backend called ``name``; raise BadInput for an unknown or unavailable one."""
-    check_backend_name(name)
-    return BACKENDS[name](stack, seed, allow_recursion=allow_recursion, **options)
+    """Open the backend called ``name`` on ``stack``.
+
+    Raises :class:`UnknownBackend` or :class:`BackendUnavailable`; nothing has run then.
+    """
+    kind = BACKENDS.get(name)
+    if kind is None:
+        raise UnknownBackend(name)
+    if kind.guards_recursion:
+        options["allow_recursion"] = allow_recursion
+    return kind.factory(stack, seed, **options)
 
 
-def invocation_budget(scenario: Any) -> int | None:
-    """The smallest ``stop_when: invocations at_least N`` of a scenario (the aws rail's budget)."""
-    limits = [
-        int(c.value)
-        for c in scenario.stop_when
-        if c.metric == "invocations" and c.op == "at_least" and c.function is None
-    ]
-    return min(limits) if limits else None
-
-
-def check_backend_name(name: str) -> None:
-    """Raise BadInput for a backend name that is not registered (with the valid choices)."""
-    if name not in BACKENDS:
-        raise BadInput(unknown("backend", name, BACKENDS))
+def metrics_settle(name: str) -> bool:
+    """Whether runs of backend ``name`` (a journal's) can end with their metrics pending.
+    False for a name no longer registered: nothing is known to settle."""
+    kind = BACKENDS.get(name)
+    return kind is not None and kind.metrics_settle
