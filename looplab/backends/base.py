@@ -1,7 +1,11 @@
-"""The Backend protocol: the one interface the scenario engine drives.
+"""The Backend protocol: the one interface the scenario engine drives, and the optional
+capabilities a backend declares in its type (:class:`Watchable`, :class:`Brakeable`,
+:class:`TimelineSource`).
 
-Both backends (the embedded simulator and real AWS) implement all of it, so a scenario,
-its journal and its expectations never know which one ran. Queues, functions and mappings
+Every backend (the embedded simulator and real AWS) implements all of the protocol, so a
+scenario, its journal and its expectations never know which one ran. What only some
+backends can do is a capability: the engine asks ``isinstance(backend, Brakeable)``, never
+whether a method happens to exist. Queues, functions and mappings
 are named by their logical IDs in the compiled CloudFormation template (``Queue``,
 ``DeadLetterQueue``, ``RecursiveLambdaFunction``); aliases are resolved before a backend
 sees a name.
