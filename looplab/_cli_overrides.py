@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from looplab.backends.registry import BACKENDS, Override
+from looplab.backends.registry import BACKENDS, Override, accepting
 from looplab.scenarios import MAX_VALUE_CHARS, load_yaml_text, read_text, shown, unknown
 
 __all__ = [
@@ -185,7 +185,7 @@ def command_overrides(
             "scenario without --param"
         )
     if Override.SIM not in kind.overrides and sim_overrides:
-        takers = " or ".join(n for n, k in BACKENDS.items() if Override.SIM in k.overrides)
+        takers = " or ".join(accepting(Override.SIM))
         raise OverrideError(
             f"--sim sets the simulator's parameters; --backend {backend} runs on {kind.label}, "
             f"which has none to set (drop --sim, or run with --backend {takers})"

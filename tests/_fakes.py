@@ -35,9 +35,10 @@ TOPIC, BUCKET = "LoopTopic", "LoopBucket"
 
 
 def fake_kind(factory: BackendFactory, label: str = "a fake backend") -> BackendKind:
-    """A fake backend's registry entry (``cli.BACKENDS[name] = fake_kind(factory)``): every
-    command-line override accepted, no simulator, no recursion guard, no late metrics."""
-    return BackendKind(factory, label, overrides=frozenset(Override))
+    """A fake backend's registry entry (``cli.BACKENDS[name] = fake_kind(factory)``): the
+    stack's and the simulator's overrides (--param, --sim) accepted, --endpoint-url not (it
+    makes no AWS calls), no simulator's refusals, no recursion guard, no late metrics."""
+    return BackendKind(factory, label, overrides=frozenset({Override.PARAM, Override.SIM}))
 
 
 def fake_stack() -> SimpleNamespace:

@@ -13,6 +13,7 @@ import pytest
 from _fakes import FakeBackend, fake_stack
 
 from looplab import cli
+from looplab._cli_common import BadInput, check_endpoint_url
 from looplab._cli_overrides import OverrideError, command_overrides
 from looplab.backends import registry
 from looplab.backends.registry import BACKENDS, BackendKind, Override
@@ -38,7 +39,8 @@ def test_the_registry_names_the_shipped_backends_as_they_name_themselves() -> No
 
 def test_what_each_backend_declares_for_the_command_line() -> None:
     local, aws = BACKENDS["local"], BACKENDS["aws"]
-    assert local.overrides == {Override.PARAM, Override.SIM} and aws.overrides == set()
+    assert local.overrides == {Override.PARAM, Override.SIM}
+    assert aws.overrides == {Override.ENDPOINT_URL}
     assert (local.simulated, aws.simulated) == (True, False)
     assert (local.guards_recursion, aws.guards_recursion) == (False, True)
     assert (local.metrics_settle, aws.metrics_settle) == (False, True)
@@ -119,7 +121,7 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_overrides_a_backend_does_not_declare_are_refused_by_its_declaration(
-    deployed: str,
+    deployed: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(OverrideError, match="fixed at deploy"):
         command_overrides(ROOT, deployed, "dev", ["batchSize=2"], [])
@@ -129,6 +131,10 @@ def test_overrides_a_backend_does_not_declare_are_refused_by_its_declaration(
         "stack_params": {},
         "simulator": {},
     }
+    with pytest.raises(BadInput, match=r"it is for --backend aws, and this run is on 'deployed'"):
+        check_endpoint_url("http://127.0.0.1:5000", deployed)
+    monkeypatch.setitem(BACKENDS, "moto", BackendKind(FakeBackend, "m", frozenset(Override)))
+    assert check_endpoint_url("http://127.0.0.1:5000", "moto") == "http://127.0.0.1:5000"
 
 
 def test_allow_recursion_reaches_only_a_backend_that_guards_recursion(

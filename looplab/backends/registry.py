@@ -33,6 +33,7 @@ __all__ = [
     "BackendUnavailable",
     "Override",
     "UnknownBackend",
+    "accepting",
     "make_backend",
     "metrics_settle",
 ]
@@ -48,6 +49,7 @@ class Override(StrEnum):
 
     PARAM = "--param"  # compile the stack with other parameters (a deployed one is fixed)
     SIM = "--sim"  # the simulator's parameters (SimParams fields)
+    ENDPOINT_URL = "--endpoint-url"  # send every AWS call elsewhere (moto, LocalStack)
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,16 @@ BACKENDS: dict[str, BackendKind] = {
     "local": BackendKind(
         _local,
         "the local simulator",
-        overrides=frozenset(Override),
+        overrides=frozenset({Override.PARAM, Override.SIM}),
         simulated=True,
     ),
-    "aws": BackendKind(_aws, "AWS", guards_recursion=True, metrics_settle=True),
+    "aws": BackendKind(
+        _aws,
+        "AWS",
+        overrides=frozenset({Override.ENDPOINT_URL}),
+        guards_recursion=True,
+        metrics_settle=True,
+    ),
 }
 SHIPPED: tuple[str, ...] = tuple(BACKENDS)
 """The backends looplab ships, in the order results set them side by side."""
@@ -149,6 +157,11 @@ def make_backend(
     if kind.guards_recursion:
         options["allow_recursion"] = allow_recursion
     return kind.factory(stack, seed, **options)
+
+
+def accepting(override: Override) -> tuple[str, ...]:
+    """The backends that take ``override``, for a refusal that says where it would apply."""
+    return tuple(name for name, kind in BACKENDS.items() if override in kind.overrides)
 
 
 def metrics_settle(name: str) -> bool:
