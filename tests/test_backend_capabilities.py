@@ -117,8 +117,8 @@ def test_both_brakes_return_the_same_type() -> None:
         for backend in (local, aws):
             actions = backend.brake()
             assert actions and all(isinstance(a, BrakeAction) for a in actions), actions
-            kinds = {a.action for a in actions}
-            assert kinds == {"lambda:PutFunctionConcurrency", "lambda:UpdateEventSourceMapping"}
+            kinds = {a.action for a in actions}  # aws also lists each function's mappings
+            assert kinds >= {"lambda:PutFunctionConcurrency", "lambda:UpdateEventSourceMapping"}
             assert all(a.ok for a in actions), actions
         aws.close()
     finally:

@@ -280,8 +280,9 @@ class Backend(Protocol):
 
 @dataclass(frozen=True)
 class BrakeAction:
-    """One thing a brake did: ``action`` (``lambda:PutFunctionConcurrency``, ...) on
-    ``resource``, and its result ("ok" or what went wrong; ``ok`` says which)."""
+    """One thing a brake (or the aws kill switch) did: ``action``
+    (``lambda:PutFunctionConcurrency``, ...) on ``resource``, and its result ("ok", what was
+    confirmed, or what went wrong; ``ok`` says which)."""
 
     action: str
     resource: str
