@@ -31,7 +31,10 @@ def test_the_registry_names_the_shipped_backends_as_they_name_themselves() -> No
     from looplab.backends.local import LocalBackend
 
     assert NAMES == ("local", "aws")  # what the scan below looks for
-    assert tuple(BACKENDS) == registry.SHIPPED == (LocalBackend.name, AwsBackend.name)
+    assert tuple(BACKENDS) == registry.SHIPPED
+    classes = {name: BACKENDS[name].backend_class() for name in registry.SHIPPED}
+    assert classes == {"local": LocalBackend, "aws": AwsBackend}
+    assert all(cls is not None and cls.name == name for name, cls in classes.items())
     assert cli.BACKENDS is BACKENDS  # the command line's table is the registry's
     assert registry.DEFAULT_BACKEND in BACKENDS
     assert cli.DEFAULTS["backend"] == registry.DEFAULT_BACKEND

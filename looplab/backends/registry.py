@@ -16,6 +16,7 @@ neither boto3 nor the simulator.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,6 +72,17 @@ class BackendKind:
     metrics_settle: bool = False
     """Its metrics arrive late (CloudWatch's minutes): a run can end with its figures
     pending, and collecting results later settles them."""
+    implementation: str | None = None
+    """``module:Class`` of the backend's class, imported only by :meth:`backend_class` (the
+    tests hold every registered class to the protocol and to what the step kinds call)."""
+
+    def backend_class(self) -> type[Backend] | None:
+        """The backend's class (imported now), or None for an entry that names none."""
+        if self.implementation is None:
+            return None
+        module, _, name = self.implementation.partition(":")
+        cls: type[Backend] = getattr(importlib.import_module(module), name)
+        return cls
 
 
 class UnknownBackend(BackendError):
@@ -130,6 +142,7 @@ BACKENDS: dict[str, BackendKind] = {
         "the local simulator",
         overrides=frozenset({Override.PARAM, Override.SIM}),
         simulated=True,
+        implementation="looplab.backends.local:LocalBackend",
     ),
     "aws": BackendKind(
         _aws,
@@ -137,6 +150,7 @@ BACKENDS: dict[str, BackendKind] = {
         overrides=frozenset({Override.ENDPOINT_URL}),
         guards_recursion=True,
         metrics_settle=True,
+        implementation="looplab.backends.aws:AwsBackend",
     ),
 }
 SHIPPED: tuple[str, ...] = tuple(BACKENDS)
