@@ -17,6 +17,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
+from looplab.backends.registry import DEFAULT_BACKEND, Override, accepting
 from looplab.scenarios import MAX_VALUE_CHARS, NAME_RE, shown
 
 __all__ = [
@@ -40,7 +41,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 # The one home of the defaults: tasks.py hands them to invoke's config (invoke.yaml and
 # INVOKE_LOOPLAB_* override them), and the argparse entry point (_cli_argv) uses them directly.
 DEFAULTS = {
-    "backend": "local",
+    "backend": DEFAULT_BACKEND,
     "stage": "dev",
     "results": "results",
     "scenarios": "scenarios.yaml",
@@ -139,8 +140,9 @@ def check_folder(option: str, path: Path) -> Path:
     return path
 
 
-def check_endpoint_url(url: str | None, backend: str = "aws") -> str | None:
-    """``--endpoint-url``: an http(s) URL with a host, and only where AWS calls are made."""
+def check_endpoint_url(url: str | None, backend: str | None = None) -> str | None:
+    """``--endpoint-url``: an http(s) URL with a host, and only where AWS calls are made: on a
+    backend the registry says takes it, or in a command that only calls AWS (no backend)."""
     if url is None:
         return None
     text = check_text("--endpoint-url", url, 2048)
@@ -155,9 +157,10 @@ def check_endpoint_url(url: str | None, backend: str = "aws") -> str | None:
             "--endpoint-url expects an http:// or https:// URL with a host "
             f"(e.g. http://127.0.0.1:5000), got {shown(text)}"
         )
-    if backend != "aws":
+    takers = accepting(Override.ENDPOINT_URL)
+    if backend is not None and backend not in takers:
         raise BadInput(
-            f"--endpoint-url sends AWS calls elsewhere: it is for --backend aws, and this "
-            f"run is on {shown(backend)}"
+            f"--endpoint-url sends AWS calls elsewhere: it is for --backend "
+            f"{' or '.join(takers)}, and this run is on {shown(backend)}"
         )
     return text

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from looplab.backends.registry import BACKENDS, Override, accepting
 from looplab.scenarios import MAX_VALUE_CHARS, load_yaml_text, read_text, shown, unknown
 
 __all__ = [
@@ -169,19 +170,24 @@ def command_overrides(
     project: Path, backend: str, stage: str, params: Sequence[str], sim: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """``--param`` and ``--sim`` checked, as the stack, the backend and the journal take them:
-    ``{"stack_params": {name: text}, "simulator": {field: value}}``. Both are local-only."""
+    ``{"stack_params": {name: text}, "simulator": {field: value}}``. Each only for a backend
+    the registry says accepts it (looplab.backends.registry: the local simulator)."""
     given = parse_stack_params(params, stack_params(project)) if params else {}
     sim_overrides = parse_sim(sim) if sim else {}
-    if backend == "aws" and given:
+    kind = BACKENDS.get(backend)
+    if kind is None:
+        raise OverrideError(unknown("backend", backend, BACKENDS))
+    if Override.PARAM not in kind.overrides and given:
         flags = " ".join(f"--param {k}={v}" for k, v in given.items())
         raise OverrideError(
             "--param cannot change a deployed stack: its parameters are fixed at deploy. "
             f"Redeploy with them: invoke deploy {flags} --stage {stage}; then run the "
             "scenario without --param"
         )
-    if backend == "aws" and sim_overrides:
+    if Override.SIM not in kind.overrides and sim_overrides:
+        takers = " or ".join(accepting(Override.SIM))
         raise OverrideError(
-            "--sim sets the local simulator's parameters; --backend aws runs on AWS, which "
-            "has none to set (drop --sim, or run with --backend local)"
+            f"--sim sets the simulator's parameters; --backend {backend} runs on {kind.label}, "
+            f"which has none to set (drop --sim, or run with --backend {takers})"
         )
     return {"stack_params": given, "simulator": sim_overrides}

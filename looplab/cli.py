@@ -18,9 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from looplab._cli_aws import kill_switch_command, operator_policy_command  # noqa: F401 (tasks.py calls them here)
-from looplab._cli_backends import (  # noqa: F401 (tests register fakes in cli.BACKENDS)
+from looplab._cli_backends import (  # tests register fakes in cli.BACKENDS
     BACKENDS,
-    BackendFactory,
     check_backend_name,
     invocation_budget,
     make_backend,
@@ -172,7 +171,7 @@ def scenario_command(
         # Every value the command was given, before anything runs: no compile, no backend,
         # no journal for a bad one (tests/test_cli_values.py holds the table).
         seed = parse_int_option("--seed", seed)
-        check_backend_name(backend)
+        kind = check_backend_name(backend)
         check_stage(stage)
         check_endpoint_url(endpoint_url, backend)
         check_folder("--results", project / results)
@@ -184,7 +183,7 @@ def scenario_command(
         given = overrides["stack_params"]
         # Called without params when none are given: tests replace this seam with (project, stage).
         _, stack, stacks = scenario_stacks(project, project / file, name, stage, given)
-        if backend == "local":
+        if kind.simulated:
             check_simulable(stack)
         sfile = validate_file(project / file, stacks)
         scenario = build_scenario(sfile, name, list(sets), stacks)

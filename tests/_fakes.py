@@ -28,9 +28,17 @@ from looplab.backends.base import (
     SourceCounts,
     TopicCounts,
 )
+from looplab.backends.registry import BackendFactory, BackendKind, Override
 
 QUEUE, DLQ, FUNCTION = "Queue", "DeadLetterQueue", "RecursiveLambdaFunction"
 TOPIC, BUCKET = "LoopTopic", "LoopBucket"
+
+
+def fake_kind(factory: BackendFactory, label: str = "a fake backend") -> BackendKind:
+    """A fake backend's registry entry (``cli.BACKENDS[name] = fake_kind(factory)``): the
+    stack's and the simulator's overrides (--param, --sim) accepted, --endpoint-url not (it
+    makes no AWS calls), no simulator's refusals, no recursion guard, no late metrics."""
+    return BackendKind(factory, label, overrides=frozenset({Override.PARAM, Override.SIM}))
 
 
 def fake_stack() -> SimpleNamespace:

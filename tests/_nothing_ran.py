@@ -8,12 +8,12 @@ test can assert that none was reached, and that no run folder was made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
 
@@ -57,8 +57,9 @@ def watch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Witness:
     import looplab.results.cli
 
     monkeypatch.setattr(cli, "load_stack_for", compile_stack)
-    for name in ("local", "aws", "fake"):
-        monkeypatch.setitem(cli.BACKENDS, name, backend(name))
+    for name in ("local", "aws"):  # the shipped backends' traits, built by the recorder
+        monkeypatch.setitem(cli.BACKENDS, name, replace(cli.BACKENDS[name], factory=backend(name)))
+    monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(backend("fake")))
     monkeypatch.setattr(looplab.results.cli, "collect", collect)
     monkeypatch.setattr(looplab._cli_aws, "_record_for", record)
     monkeypatch.setattr(looplab.deploy, "deploy", lambda *a, **k: seen.started.append("deploy"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _fakes import FakeBackend, fake_stack
+from _fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
 
@@ -20,5 +20,5 @@ def _slow(stack: object, seed: int, **_: object) -> FakeBackend:
 
 
 cli.load_stack_for = lambda project, stage: fake_stack()
-cli.BACKENDS["slow"] = _slow
+cli.BACKENDS["slow"] = fake_kind(_slow)
 sys.exit(cli.main(sys.argv[1:]))

@@ -121,7 +121,7 @@ def test_the_budget_s_brake_waits_out_a_busy_mapping(aws: Aws) -> None:
     aws.update_mapping(MAIN_UUID, False)
     aws.confirmed()
     actions = backend.brake()
-    assert all(a["ok"] for a in actions), actions
+    assert all(a.ok for a in actions), actions
     aws.done()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 from _simkit import repo_stack
@@ -84,3 +86,59 @@ def test_metric_series_has_per_minute_points(backend: LocalBackend) -> None:
     assert sum(p.value for p in invocations) == 16
     depth = [p for p in points if p.metric == "ApproximateNumberOfMessagesVisible"]
     assert {p.minute for p in depth} >= {backend.sim.params.epoch + 60 * i for i in range(3)}
+
+
+# -- the simulator's public API only ------------------------------------------------------
+
+LOCAL = Path(__file__).parent.parent / "looplab" / "backends" / "local.py"
+
+
+def _simulator_uses(source: str) -> list[str]:
+    """Every way ``source`` (a module like local.py) reaches into the simulator that is not
+    its public API: ``self.sim.<name>`` where ``name`` is not a public method or property
+    of the Simulator class (so not its instance attributes: ``sim.queues``, ``sim.sqs``),
+    any ``self.sim.<x>.<y>`` chain, ``self.sim`` handed to anything (``getattr``), and an
+    import from looplab.sim other than its package's ``__all__``."""
+    import looplab.sim
+    from looplab.sim import Simulator
+
+    public = {
+        name
+        for name, value in vars(Simulator).items()
+        if not name.startswith("_") and (callable(value) or isinstance(value, property))
+    }
+    tree = ast.parse(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("looplab.sim"):
+            names = {a.name for a in node.names}
+            if node.module != "looplab.sim" or not names <= set(looplab.sim.__all__):
+                found.append(f"{node.lineno}: from {node.module} import {sorted(names)}")
+        if not (isinstance(node, ast.Attribute) and ast.unparse(node) == "self.sim"):
+            continue
+        use = parents[node]
+        if isinstance(use, ast.Assign) and node in use.targets:
+            continue  # self.sim = Simulator(...)
+        if not isinstance(use, ast.Attribute):
+            found.append(f"{node.lineno}: self.sim handed over in {ast.unparse(use)}")
+        elif use.attr not in public:
+            found.append(f"{node.lineno}: self.sim.{use.attr} is not public API")
+        elif isinstance(parents[use], ast.Attribute):
+            found.append(f"{node.lineno}: {ast.unparse(parents[use])} reaches past the API")
+    return found
+
+
+def test_the_local_backend_uses_only_the_simulators_public_api() -> None:
+    assert _simulator_uses(LOCAL.read_text()) == []
+
+
+def test_the_public_api_scan_sees_each_way_past_it() -> None:
+    source = (
+        "from looplab.sim.sqs import Queue\n"
+        "x = self.sim.sqs\n"
+        "y = self.sim.run_until.__name__\n"
+        "z = getattr(self.sim, 'publish')\n"
+        "self.sim.purge('Queue')\n"
+    )
+    assert sorted(f.split(":")[0] for f in _simulator_uses(source)) == ["1", "2", "3", "4"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli
@@ -125,7 +125,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return FakeBackend()
 
     monkeypatch.setattr(cli, "load_stack_for", load)
-    monkeypatch.setitem(cli.BACKENDS, "fake", factory)
+    monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(factory))
     return seen
 
 

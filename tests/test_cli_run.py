@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli
@@ -30,7 +30,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[FakeBackend]:
         return backends[-1]
 
     monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
-    monkeypatch.setitem(cli.BACKENDS, "fake", factory)
+    monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(factory))
     return backends
 
 
@@ -320,7 +320,7 @@ def test_a_failed_cleanup_prints_why(
     def factory(stack: object, seed: int, **_: object) -> FakeBackend:
         return Busy()
 
-    monkeypatch.setitem(cli.BACKENDS, "busy", factory)
+    monkeypatch.setitem(cli.BACKENDS, "busy", fake_kind(factory))
     out = console()
     code = cli.scenario_command("dlq-reconnect", backend="busy", results=tmp_path, console=out)
     text = " ".join(out.export_text().split())

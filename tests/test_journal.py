@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from _fakes import DLQ, QUEUE, FakeBackend, fake_stack
 
-from looplab.backends.base import DropRecord, FunctionLogEvent, MetricPoint
+from looplab.backends.base import DropRecord, FunctionLogEvent, MetricPoint, TimelineSource
 from looplab.engine import _journal as journal_module
 from looplab.engine import run_scenario
 from looplab.engine._recorder import Recorder
@@ -198,7 +198,7 @@ def test_run_folders_past_999_in_one_second(
     assert "20261201T120000Z-s-local" in made and "20261201T120000Z-s-local-99" in made
 
 
-class LoggingBackend(FakeBackend):
+class LoggingBackend(FakeBackend, TimelineSource):
     """The toy backend plus the timeline methods, playing N invocations' log events."""
 
     def __init__(self, n: int) -> None:

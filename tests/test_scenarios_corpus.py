@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
 from looplab.scenarios import ScenarioError, load_file, validate_file
@@ -74,7 +74,7 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return FakeBackend()
 
     monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
-    monkeypatch.setitem(cli.BACKENDS, "fake", factory)
+    monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(factory))
     return built
 
 

@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 from _fakes import FakeBackend, fake_stack
 
-from looplab.backends.aws import AwsBackend
-from looplab.backends.local import LocalBackend
+from looplab.backends.registry import BACKENDS, SHIPPED
 from looplab.engine._probe import Probe
 from looplab.engine._steps import RunContext, execute
 from looplab.engine._stopwatch import StopWatch
@@ -40,9 +39,8 @@ from looplab.scenarios.kinds._format import INTRO, PREFIX, format_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Every backend class a run may drive. (When looplab/backends gets its registry of
-# backends, read the classes from it here.)
-BACKEND_CLASSES = (LocalBackend, AwsBackend, FakeBackend)
+# Every backend class a run may drive: the registry's, and the tests' toy backend.
+BACKEND_CLASSES = (*(BACKENDS[name].backend_class() for name in SHIPPED), FakeBackend)
 
 
 @pytest.mark.parametrize("backend", BACKEND_CLASSES, ids=lambda c: c.__name__)

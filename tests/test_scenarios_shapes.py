@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _fakes import fake_stack
+from _fakes import fake_kind, fake_stack
 
 from looplab.scenarios import (
     SHAPES,
@@ -201,7 +201,7 @@ def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str,
         built.append(("backend", stack))
         return FakeBackend()
 
-    monkeypatch.setitem(cli.BACKENDS, "fake", factory)
+    monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(factory))
 
     def load_stack(project, stage, region, params, config="serverless.yml"):
         built.append(("config", config))

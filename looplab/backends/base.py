@@ -1,7 +1,11 @@
-"""The Backend protocol: the one interface the scenario engine drives.
+"""The Backend protocol: the one interface the scenario engine drives, and the optional
+capabilities a backend declares in its type (:class:`Watchable`, :class:`Brakeable`,
+:class:`TimelineSource`).
 
-Both backends (the embedded simulator and real AWS) implement all of it, so a scenario,
-its journal and its expectations never know which one ran. Queues, functions and mappings
+Every backend (the embedded simulator and real AWS) implements all of the protocol, so a
+scenario, its journal and its expectations never know which one ran. What only some
+backends can do is a capability: the engine asks ``isinstance(backend, Brakeable)``, never
+whether a method happens to exist. Queues, functions and mappings
 are named by their logical IDs in the compiled CloudFormation template (``Queue``,
 ``DeadLetterQueue``, ``RecursiveLambdaFunction``); aliases are resolved before a backend
 sees a name.
@@ -12,8 +16,9 @@ simulator, epoch seconds for AWS. Observations are windows on that clock.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from looplab.backends._timeline import (
@@ -261,34 +266,84 @@ class Backend(Protocol):
         release a budget's concurrency cap). Returns what it did, for the journal."""
 
 
-@runtime_checkable
-class TimelineSource(Protocol):
-    """What a backend may offer beyond :class:`Backend` so its runs' journals hold a
-    timeline (the engine uses each method it finds; without them the journal says what
-    is missing). Both shipped backends implement all of it.
+# -- capabilities: what a backend may offer beyond the protocol -----------------------------
+#
+# Each is an abstract class a backend declares by inheriting it (``class LocalBackend(
+# Watchable, Brakeable, TimelineSource)``), and the engine asks ``isinstance(backend,
+# Brakeable)``: the capability is in the type, where a reader and a type checker see it.
+# Nominal, not structural (a runtime-checkable Protocol), on purpose: isinstance on a
+# Protocol is getattr under another name (a method that happens to exist would count), while
+# a declared ABC whose method is missing cannot even be built (TypeError at construction),
+# and a type checker holds the declared method to the base's signature and return type.
+# docs/design.md, "Adding a backend", says why in full.
+
+
+@dataclass(frozen=True)
+class BrakeAction:
+    """One thing a brake (or the aws kill switch) did: ``action``
+    (``lambda:PutFunctionConcurrency``, ...) on ``resource``, and its result ("ok", what was
+    confirmed, or what went wrong; ``ok`` says which)."""
+
+    action: str
+    resource: str
+    result: str = "ok"
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RailBraked(BackendError):
+    """A backend's own rail stopped the run and has already braked (the aws invocation
+    budget, counted from the logs). Raised from a step; in ``finally`` the engine records it
+    as a stop, not a failed cleanup step, and brakes no second time."""
+
+
+class Watchable(ABC):
+    """The backend steps event by event and can call back after each moment: stop
+    conditions are then exact (the simulator). Without it the engine polls between the
+    slices of a wait, seconds late, as a real account's figures are."""
+
+    @abstractmethod
+    def watch(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` after every moment at which an event ran, while time moves;
+        None stops watching. The callback may raise to stop the wait at that moment."""
+
+
+class Brakeable(ABC):
+    """The backend has an emergency brake: nothing more is invoked (every function's
+    reserved concurrency 0, every mapping disabled). The engine applies it once when a stop
+    condition holds during ``finally``, which is never cut short."""
+
+    @abstractmethod
+    def brake(self) -> list[BrakeAction]:
+        """Apply the brake; what it did, action by action (the engine brakes once a run)."""
+
+
+class TimelineSource(ABC):
+    """The backend can say what happened one invocation at a time, for the journal's
+    timeline (without it the journal says what is missing):
 
     - ``log_events``: the functions' log events in ``[since, until]``, in order within each
       log stream (aws: FilterLogEvents on each function's log group), for
       :func:`invocations`;
     - ``dropped_invocations``: each stopped recursive invocation, or None when the backend
       only knows them per minute (aws: the RecursiveInvocationsDropped series);
-    - ``describe``: what defines the backend's runs beyond the stack (simulator parameters,
-      seed; aws: account, region);
     - ``metric_settle_seconds``: how long after a run its metric series keep filling in
-      (0 for the simulator; CloudWatch publishes minutes late).
+      (0: final when written, the simulator's; CloudWatch publishes minutes late).
     """
 
-    metric_settle_seconds: float
+    metric_settle_seconds: float = 0.0
 
+    @abstractmethod
     def log_events(
         self, since: float, until: float | None = None
     ) -> Iterable[FunctionLogEvent]: ...
 
+    @abstractmethod
     def dropped_invocations(
         self, since: float, until: float | None = None
     ) -> list[DropRecord] | None: ...
-
-    def describe(self) -> dict[str, Any]: ...
 
 
 __all__ = [
@@ -301,6 +356,8 @@ __all__ = [
     "AsyncCounts",
     "Backend",
     "BackendError",
+    "BrakeAction",
+    "Brakeable",
     "DrainedMessage",
     "DropRecord",
     "FunctionCounts",
@@ -311,9 +368,11 @@ __all__ = [
     "Observations",
     "Provenance",
     "QueueState",
+    "RailBraked",
     "RecursiveLoop",
     "SourceCounts",
     "TimelineSource",
     "TopicCounts",
+    "Watchable",
     "invocations",
 ]

@@ -1,14 +1,17 @@
 """The local backend: the Backend protocol on the embedded simulator.
 
 Waits cost no wall time (the virtual clock moves), and a run with the same seed is the
-same run. Everything here is translation: logical IDs to the simulator's objects,
-simulator signals to the Backend's observation types.
+same run. Everything here is translation: logical IDs to the simulator's calls, simulator
+signals to the Backend's observation types. It reads the simulator only through the
+Simulator's public methods (tests/test_backend_local.py holds it to that): one door into
+the simulator, whatever moves behind it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from looplab.backends._timeline import sent_counter
@@ -19,6 +22,8 @@ from looplab.backends.base import (
     TOPIC_METRICS,
     AsyncCounts,
     BackendError,
+    Brakeable,
+    BrakeAction,
     DrainedMessage,
     DropRecord,
     FunctionCounts,
@@ -30,16 +35,17 @@ from looplab.backends.base import (
     QueueState,
     RecursiveLoop,
     SourceCounts,
+    TimelineSource,
     TopicCounts,
+    Watchable,
 )
-from looplab.sim import SimParams, Simulator, SqsError
-from looplab.sim.sqs import Queue, system_attributes
+from looplab.sim import SimParams, Simulator, SqsError, system_attributes
 from looplab.stack import Stack
 
 _PROGRESS_STEP = 10.0  # virtual seconds between progress callbacks
 
 
-class LocalBackend:
+class LocalBackend(Watchable, Brakeable, TimelineSource):
     name = "local"
     metric_settle_seconds = 0.0  # the simulator's metrics are final when written
 
@@ -51,10 +57,12 @@ class LocalBackend:
         event_log: TextIO | None = None,
     ) -> None:
         self.stack = stack
+        self.params = params or SimParams()
+        self._seed = seed
         # The simulator's event stream is tapped for the stopped invocations (exact times,
         # for the journal's timeline), and still reaches the caller's event_log.
         self._tap = _DropTap(event_log)
-        self.sim = Simulator(stack, seed=seed, params=params, event_log=self._tap)
+        self.sim = Simulator(stack, seed=seed, params=self.params, event_log=self._tap)
         self._log_position = 0
         self._sent: list[tuple[float, int]] = []  # (time, counter) from "Sending count N"
         self._streams: dict[str, float] = {}  # log stream -> time of its latest event
@@ -77,38 +85,28 @@ class LocalBackend:
 
     def purge(self, queue: str) -> None:
         self._queue(queue)
-        allowed = self.sim.sqs.next_purge_at(self.sim.queues[queue])
+        allowed = self.sim.purge_available_at(queue)
         if allowed > self.sim.now:
             # SQS allows one purge a minute; wait it out as a client on AWS has to.
             self._run_until(allowed)
         self.sim.purge(queue)
 
     def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
-        self._named(topic, "topic", getattr(self.stack, "topics", {}))
-        return str(self._sim_call("publish", topic, message, attributes))
+        self._named(topic, "topic", self.stack.topics)
+        with _refused("publish"):
+            return str(self.sim.publish(topic, message, attributes))
 
     def put_object(self, bucket: str, key: str, body: str | bytes) -> None:
-        self._named(bucket, "bucket", getattr(self.stack, "buckets", {}))
-        self._sim_call("put_object", bucket, key, body)
+        self._named(bucket, "bucket", self.stack.buckets)
+        with _refused("put_object"):
+            self.sim.put_object(bucket, key, body)
 
     def invoke(
         self, function: str, payload: Any, invocation_type: InvocationType = "Event"
     ) -> dict[str, Any]:
         self._function(function)
-        return dict(self._sim_call("invoke", function, payload, invocation_type))
-
-    def _sim_call(self, method: str, *args: Any) -> Any:
-        """A Simulator step method (issue 13's contract); one this simulator lacks is a
-        clear refusal rather than an AttributeError from deep inside a run."""
-        call = getattr(self.sim, method, None)
-        if call is None:
-            raise BackendError(
-                f"this simulator has no Simulator.{method} (its loop shape is not modelled)"
-            )
-        try:
-            return call(*args)
-        except (KeyError, ValueError) as exc:
-            raise BackendError(f"{method}: {exc}") from exc
+        with _refused("invoke"):
+            return dict(self.sim.invoke(function, payload, invocation_type))
 
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
         self._function(function)
@@ -136,24 +134,28 @@ class LocalBackend:
         """
         self._watch = callback
 
-    def brake(self) -> list[str]:
+    def brake(self) -> list[BrakeAction]:
         """The emergency brake (as the aws backend's budget trip): every function's reserved
         concurrency to 0 and every mapping disabled, so nothing more is invoked. What is
-        already running finishes; the simulator is discarded with the backend."""
+        already running finishes; the simulator is discarded with the backend. The actions
+        are named and their resources written as the aws backend's brake writes them."""
         actions = []
-        for lid in sorted(self.sim.functions):
+        for lid, function in sorted(self.stack.functions.items()):
             self.sim.set_reserved_concurrency(lid, 0)
-            actions.append(f"reserved concurrency 0 on {lid}")
-        for lid in sorted(self.stack.mappings):
+            actions.append(BrakeAction("lambda:PutFunctionConcurrency", function.name))
+        for lid, mapping in sorted(self.stack.mappings.items()):
             self.sim.set_mapping(lid, False)
-            actions.append(f"disabled mapping {lid}")
+            actions.append(
+                BrakeAction("lambda:UpdateEventSourceMapping", f"{lid} ({mapping.uuid})")
+            )
         return actions
 
     def _run_until(self, until: float) -> None:
         """Move the clock to ``until``: in one go, or event by event while watched."""
-        clock = self.sim.clock
         # The watch may end itself (watch(None) from inside the callback): re-read it.
-        while self._watch is not None and (at := clock.next_time()) is not None and at <= until:
+        while (
+            self._watch is not None and (at := self.sim.next_event_at()) is not None and at <= until
+        ):
             self.sim.run_until(at)  # every event due at that moment
             self._watch()
         self.sim.run_until(until)
@@ -185,8 +187,11 @@ class LocalBackend:
     # -- reading -------------------------------------------------------------------------
 
     def queue_state(self, queue: str) -> QueueState:
-        q = self._queue(queue)
-        return QueueState(visible=q.visible, in_flight=q.inflight, delayed=q.delayed)
+        self._queue(queue)
+        counts = self.sim.queue_counts(queue)
+        return QueueState(
+            visible=counts.visible, in_flight=counts.in_flight, delayed=counts.delayed
+        )
 
     def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
         self._queue(queue)
@@ -209,8 +214,8 @@ class LocalBackend:
         return drained
 
     def observations(self, since: float | None = None) -> Observations:
-        since = self.sim.params.epoch if since is None else since
-        total = self.sim.metrics.total
+        since = self.params.epoch if since is None else since
+        total = self.sim.metric_total
         obs = Observations()
         for lid, spec in self.stack.functions.items():
             counts = FunctionCounts(
@@ -239,7 +244,7 @@ class LocalBackend:
                     for name, metric in ASYNC_METRICS.items()
                 }
             )
-        for lid, topic in (getattr(self.stack, "topics", None) or {}).items():
+        for lid, topic in self.stack.topics.items():
             obs.by_topic[lid] = TopicCounts(
                 **{
                     name: int(total("AWS/SNS", metric, since, resource=topic.name))
@@ -263,7 +268,7 @@ class LocalBackend:
 
     def _read_new_logs(self) -> None:
         # Incremental: polling observations during a long wait reads each event once.
-        events, self._log_position = self.sim.logs.read_from(self._log_position)
+        events, self._log_position = self.sim.read_logs(self._log_position)
         for event in events:
             self._streams[event.stream] = event.timestamp
             sent = sent_counter(event.message)
@@ -273,7 +278,7 @@ class LocalBackend:
     def log_events(self, since: float, until: float | None = None) -> Iterator[FunctionLogEvent]:
         """Every function's log events in ``[since, until]``, for the run's timeline."""
         groups = {f"/aws/lambda/{spec.name}": lid for lid, spec in self.stack.functions.items()}
-        for event in self.sim.logs.events(since, until):
+        for event in self.sim.log_events(since, until):
             function = groups.get(event.group)
             if function is not None:
                 yield FunctionLogEvent(event.timestamp, event.stream, event.message, function)
@@ -288,23 +293,21 @@ class LocalBackend:
 
     def describe(self) -> dict[str, Any]:
         """The simulator's parameters and seed: with the stack, they define the run."""
-        return {"simulator": dataclasses.asdict(self.sim.params), "seed": self.sim.seed}
+        return {"simulator": dataclasses.asdict(self.params), "seed": self._seed}
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return [
             MetricPoint(ns, metric, resource, minute, value)
-            for ns, metric, resource, minute, value in self.sim.metrics.series(since, until)
+            for ns, metric, resource, minute, value in self.sim.metric_series(since, until)
         ]
 
     # -- names ---------------------------------------------------------------------------
 
-    def _queue(self, name: str) -> Queue:
-        queue = self.sim.queues.get(name)
-        if queue is None:
+    def _queue(self, name: str) -> None:
+        if name not in self.stack.queues:
             raise BackendError(
-                f"unknown queue {name!r}; the stack has: {', '.join(sorted(self.sim.queues))}"
+                f"unknown queue {name!r}; the stack has: {', '.join(sorted(self.stack.queues))}"
             )
-        return queue
 
     @staticmethod
     def _named(name: str, kind: str, known: dict[str, Any]) -> None:
@@ -313,10 +316,18 @@ class LocalBackend:
             raise BackendError(f"unknown {kind} {name!r}; the stack has: {have}")
 
     def _function(self, name: str) -> None:
-        if name not in self.sim.functions:
-            raise BackendError(
-                f"unknown function {name!r}; the stack has: {', '.join(sorted(self.sim.functions))}"
-            )
+        if name not in self.stack.functions:
+            have = ", ".join(sorted(self.stack.functions))
+            raise BackendError(f"unknown function {name!r}; the stack has: {have}")
+
+
+@contextmanager
+def _refused(method: str) -> Iterator[None]:
+    """A name or value the simulator refuses in ``method`` is the step's BackendError."""
+    try:
+        yield
+    except (KeyError, ValueError) as exc:
+        raise BackendError(f"{method}: {exc}") from exc
 
 
 class _DropTap:

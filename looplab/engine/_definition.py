@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import looplab
+from looplab.backends.base import Backend
 
 __all__ = ["run_definition"]
 
@@ -21,7 +22,7 @@ _SOURCE = Path(looplab.__file__).resolve().parent.parent
 
 
 def run_definition(
-    stack: Any | None, backend: Any, overrides: dict[str, dict[str, Any]] | None = None
+    stack: Any | None, backend: Backend, overrides: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """The journal's ``definition`` section. Never raises: what cannot be known is None.
 
@@ -40,12 +41,10 @@ def run_definition(
         "template_sha256": template_sha256(stack) if stack is not None else None,
         "backend": None,
     }
-    describe = getattr(backend, "describe", None)
-    if describe is not None:
-        try:
-            definition["backend"] = _plain(describe())
-        except Exception as exc:
-            definition["backend"] = {"error": f"{type(exc).__name__}: {exc}"}
+    try:
+        definition["backend"] = _plain(backend.describe())
+    except Exception as exc:
+        definition["backend"] = {"error": f"{type(exc).__name__}: {exc}"}
     return definition
 
 

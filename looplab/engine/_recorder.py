@@ -6,9 +6,9 @@ clock while steps wait, and at every step's end. At the end: the functions' log 
 invocations where the backend knows them one by one, and the per-minute series of every
 metric the backend observes.
 
-What a backend offers beyond the Backend protocol (``log_events``, ``dropped_invocations``,
-``describe``, ``metric_settle_seconds``; see :class:`looplab.backends.base.TimelineSource`)
-is optional: a backend without it gets a timeline that says what it lacks.
+The invocations, the stopped ones and the metrics' lateness come from a backend that
+declares :class:`looplab.backends.base.TimelineSource`; a backend without it gets a
+timeline that says what it lacks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections import defaultdict
 from typing import Any
 
 from looplab.backends import Backend
-from looplab.backends.base import DropRecord, InvocationRecord, invocations
+from looplab.backends.base import DropRecord, InvocationRecord, TimelineSource, invocations
 from looplab.journal import (
     DROP_COLUMNS,
     INVOCATION_COLUMNS,
@@ -89,15 +89,13 @@ class Recorder:
         return round(t - self.start, 3)
 
     def _invocations(self, until: float, notes: list[str]) -> dict[str, Any]:
-        reader = getattr(self.backend, "log_events", None)
-        if reader is None:
+        if not isinstance(self.backend, TimelineSource):
             notes.append(f"the {self.backend.name} backend offers no log events: no invocations")
             return {"invocations": None, "invocations_total": 0}
         kept: list[InvocationRecord] = []
         per_minute: dict[tuple[float, str], list[Any]] = {}
         total = 0
-        events: Any = reader(self.start, until)
-        for record in invocations(events):
+        for record in invocations(self.backend.log_events(self.start, until)):
             total += 1
             if len(kept) < self.limit:
                 kept.append(record)
@@ -144,8 +142,9 @@ class Recorder:
         return doc
 
     def _drops(self, until: float, notes: list[str]) -> dict[str, Any]:
-        reader = getattr(self.backend, "dropped_invocations", None)
-        found: list[DropRecord] | None = reader(self.start, until) if reader else None
+        found: list[DropRecord] | None = None
+        if isinstance(self.backend, TimelineSource):
+            found = self.backend.dropped_invocations(self.start, until)
         if found is None:
             notes.append("stopped invocations: per minute only (RecursiveInvocationsDropped)")
             return {"drops": None, "drops_exact": False, "drops_total": 0}
@@ -168,7 +167,9 @@ class Recorder:
                 series[key].append([self._rel(point.minute), point.value])
         except Exception as exc:  # the rest of the timeline is still worth keeping
             notes.append(f"metric series unavailable: {type(exc).__name__}: {exc}")
-        settle = float(getattr(self.backend, "metric_settle_seconds", 0.0) or 0.0)
+        settle = 0.0  # a backend that declares no timeline: its figures are taken as final
+        if isinstance(self.backend, TimelineSource):
+            settle = float(self.backend.metric_settle_seconds)
         stack = definition.get("stack") or {}
         functions = sorted(f["name"] for f in (stack.get("functions") or {}).values())
         queues = sorted(q["name"] for q in (stack.get("queues") or {}).values())

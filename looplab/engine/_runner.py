@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from looplab.backends.base import Backend
+from looplab.backends.base import Backend, RailBraked
 from looplab.engine._document import new_document
 from looplab.engine._journal import Journal, run_dir, utc_now
 from looplab.engine._listener import GuardedListener, Listener, Quiet
@@ -219,7 +219,7 @@ class _Run:
             self._set_status("aborted", str(exc))
             raise _Stop from exc
         except Exception as exc:  # any backend failure: recorded, then finally runs
-            if phase == "finally" and getattr(exc, "braked", False):
+            if phase == "finally" and isinstance(exc, RailBraked):
                 # The backend's own rail (the aws budget) tripped and braked during cleanup:
                 # a stop in finally, recorded as such; the remaining cleanup goes on.
                 hit = self.watch.rail_tripped(str(exc))

@@ -1,13 +1,13 @@
 """Watching a scenario's ``stop_when``: exact where the backend can step, polled elsewhere.
 
-A backend with a ``watch(callback)`` method (the simulator) calls the callback after every
-moment at which something happened, so a budget of 100 invocations stops at 100. Any other
-backend (AWS) is polled between the slices of a wait, seconds late, as its figures are.
+A :class:`~looplab.backends.base.Watchable` backend (the simulator) calls the callback after
+every moment at which something happened, so a budget of 100 invocations stops at 100. Any
+other backend (AWS) is polled between the slices of a wait, seconds late, as its figures are.
 
 During the steps a holding condition raises :class:`StopConditionMet` (the run is aborted,
 then ``finally`` runs). During ``finally`` nothing is cut short: the first hit applies the
-backend's emergency brake once (``brake()``, where it has one), is recorded, and cleanup
-carries on.
+backend's emergency brake once (a :class:`~looplab.backends.base.Brakeable` backend's),
+is recorded, and cleanup carries on.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from looplab.backends.base import Backend, Brakeable, Watchable
 from looplab.engine._probe import Probe
 from looplab.scenarios import Condition
 
@@ -38,7 +39,7 @@ class StopWatch:
         self,
         conds: tuple[Condition, ...],
         probe: Probe,
-        backend: Any,
+        backend: Backend,
         elapsed: Callable[[], float],
     ) -> None:
         self.conds = tuple(conds)
@@ -48,7 +49,11 @@ class StopWatch:
         self.phase = "steps"
         self.finally_hits: list[dict[str, Any]] = []
         # Exact: the backend checks after every event itself; the engine need not poll.
-        self.exact = bool(self.conds) and callable(getattr(backend, "watch", None))
+        self._stepper = backend if self.conds and isinstance(backend, Watchable) else None
+
+    @property
+    def exact(self) -> bool:
+        return self._stepper is not None
 
     @property
     def active(self) -> bool:
@@ -62,12 +67,12 @@ class StopWatch:
         return self.active and not self.exact
 
     def arm(self) -> None:
-        if self.exact:
-            self.backend.watch(self.check)
+        if self._stepper is not None:
+            self._stepper.watch(self.check)
 
     def disarm(self) -> None:
-        if self.exact:
-            self.backend.watch(None)
+        if self._stepper is not None:
+            self._stepper.watch(None)
 
     def enter_finally(self) -> None:
         self.phase = "finally"
@@ -104,10 +109,9 @@ class StopWatch:
         return hit
 
     def _brake(self) -> dict[str, Any]:
-        brake = getattr(self.backend, "brake", None)
-        if brake is None:
+        if not isinstance(self.backend, Brakeable):
             return {"applied": False, "why": f"the {self.backend.name} backend has no brake"}
         try:
-            return {"applied": True, "actions": list(brake())}
+            return {"applied": True, "actions": [a.to_json() for a in self.backend.brake()]}
         except Exception as exc:  # a failed brake is recorded; cleanup still goes on
             return {"applied": False, "error": f"{type(exc).__name__}: {exc}"}

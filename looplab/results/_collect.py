@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from looplab.backends.registry import metrics_settle
 from looplab.journal import JournalError, read_journal
 from looplab.results._plot import PLOT_VERSION, draw, plot_data
 from looplab.results._report import render
@@ -102,7 +103,7 @@ def collect(
             outcome.skipped.append((rel, exc.problem))
             continue
         try:
-            settled = settle(record, cloudwatch) if record.backend == "aws" else None
+            settled = settle(record, cloudwatch) if metrics_settle(record.backend) else None
             summary = summarise(record, rel, settled.data if settled else None)
         except Exception as exc:  # whatever the shape checks missed: this journal's problem
             outcome.skipped.append((rel, _unexpected("summarising it", exc)))

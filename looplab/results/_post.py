@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from looplab.backends.registry import SHIPPED
 from looplab.results._summary import RunSummary
 
 __all__ = ["POST_OBSERVATIONS", "Comparison", "Observation", "compare"]
@@ -65,7 +66,7 @@ class Comparison:
 
 
 def compare(
-    scenario: str, runs: list[RunSummary], backends: tuple[str, ...] = ("local", "aws")
+    scenario: str, runs: list[RunSummary], backends: tuple[str, ...] = SHIPPED
 ) -> list[Comparison]:
     """One row per observation of the post: post | each backend | the difference.
 

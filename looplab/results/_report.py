@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from looplab.backends.registry import SHIPPED
 from looplab.results._post import POST_OBSERVATIONS, compare
 from looplab.results._summary import RunSummary
 
@@ -36,7 +37,7 @@ TABLE_COLUMNS = (
     ("wall_seconds", "wall s"),
     ("simulated_seconds", "simulated s"),
 )
-BACKENDS = ("local", "aws")
+BACKENDS = SHIPPED  # one comparison column each
 # The "Loop shapes" table: each run beside the others, by the shape it ran on.
 SHAPE_COLUMNS = (
     ("stack", "stack"),

@@ -16,10 +16,12 @@ from looplab.sim.params import SimParams
 from looplab.sim.refusals import Refusal, UnsupportedTemplate, check_stack, refusals
 from looplab.sim.services import ServiceError
 from looplab.sim.services.sqs import SqsError
-from looplab.sim.simulator import Simulator
+from looplab.sim.services.sqs.messages import system_attributes
+from looplab.sim.simulator import QueueCounts, Simulator
 
 __all__ = [
     "ClockStalled",
+    "QueueCounts",
     "Refusal",
     "ServiceError",
     "SimParams",
@@ -28,4 +30,5 @@ __all__ = [
     "UnsupportedTemplate",
     "check_stack",
     "refusals",
+    "system_attributes",
 ]

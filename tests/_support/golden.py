@@ -19,6 +19,7 @@ moves that API, they follow and the recordings stay as they are. Re-recording
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -99,7 +100,7 @@ def _local_backend_logging_to(log: io.StringIO) -> Iterator[None]:
         return LocalBackend(stack, seed=seed, params=params, event_log=log)
 
     shipped = cli.BACKENDS["local"]
-    cli.BACKENDS["local"] = local
+    cli.BACKENDS["local"] = dataclasses.replace(shipped, factory=local)
     try:
         yield
     finally:

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError
+from looplab.backends.base import BrakeAction as Action
 
 __all__ = ["Action", "attempt"]
 
-
-@dataclass(frozen=True)
-class Action:
-    action: str
-    resource: str
-    result: str  # "ok", what was confirmed ("Disabled"), or the error
-    ok: bool = True
-
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
+# Action is the protocol's BrakeAction: the brake the engine applies (Brakeable.brake) and
+# the kill switch's other actions report in one type. Its result: "ok", what was confirmed
+# ("Disabled"), or the error.
 
 
 # A resource busy with another operation is waited out (bounded, on ``busy``'s clock),

@@ -27,6 +27,8 @@ from looplab.backends.aws._record import StackRecord
 from looplab.backends.aws._recursion_guard import RecursionGuard
 from looplab.backends.base import (
     BackendError,
+    Brakeable,
+    BrakeAction,
     DrainedMessage,
     DropRecord,
     FunctionLogEvent,
@@ -34,12 +36,13 @@ from looplab.backends.base import (
     Observations,
     QueueState,
     RecursiveLoop,
+    TimelineSource,
 )
 
 __all__ = ["AwsBackend"]
 
 
-class AwsBackend:
+class AwsBackend(Brakeable, TimelineSource):
     name = "aws"
 
     def __init__(
@@ -318,13 +321,13 @@ class AwsBackend:
             "invocation_budget": self.budget.limit,
         }
 
-    def brake(self) -> list[dict[str, Any]]:
+    def brake(self) -> list[BrakeAction]:
         """The budget's emergency brake, for a stop condition that holds during finally: the
         same actions, journal entry and release after finally as a budget trip (once)."""
         if self.budget.tripped_at is None:
             count = self.observer.starts(self.started)
             self.budget.trip(self.calls, self.record, self.clock.now(), count, self._brake_busy)
-        return list(self.budget.brake_actions)
+        return [BrakeAction(**action) for action in self.budget.brake_actions]
 
     def finish(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

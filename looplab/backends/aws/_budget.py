@@ -18,15 +18,14 @@ from looplab.backends.aws._busy import Busy, real_time
 from looplab.backends.aws._calls import Calls
 from looplab.backends.aws._kill_switch import brake, release_cap, release_hint
 from looplab.backends.aws._record import StackRecord
-from looplab.backends.base import BackendError
+from looplab.backends.base import BackendError, RailBraked
 
 __all__ = ["BudgetSpent", "InvocationBudget"]
 
 
-class BudgetSpent(BackendError):
-    # The engine's duck-typed mark of a rail that already braked: in finally it is a stop
-    # recorded in the journal, not a failed cleanup step (looplab/engine/_runner.py).
-    braked = True
+class BudgetSpent(RailBraked):
+    """The budget tripped and braked: in finally a stop recorded in the journal, not a
+    failed cleanup step (RailBraked)."""
 
 
 class InvocationBudget:
