@@ -47,6 +47,7 @@ __all__ = [
     "IMAGE",
     "JOURNAL",
     "JSON_DEPTH",
+    "MARKER",
     "SCENARIOS",
     "SERVICE_STATE",
     "STACK_RECORD",
@@ -55,6 +56,7 @@ __all__ = [
     "Kind",
     "Refused",
     "TooDeep",
+    "copy_file",
     "for_console",
     "json_depth",
     "loads_json",
@@ -93,16 +95,20 @@ COLLECTED = Kind("collected.json", 16 * MIB)
 # The plugin's record of a deployed stack: CloudFormation allows 500 resources per stack,
 # ~300 bytes each.
 STACK_RECORD = Kind("stack record", 4 * MIB)
-# A compiled CloudFormation template: 4x CloudFormation's own limit (1 MB from S3).
-TEMPLATE = Kind("CloudFormation template", 4 * MIB)
+# A compiled CloudFormation template: CloudFormation's quota for a template body from S3
+# (as sls deploy uploads it) is 1 MB; a larger one could never deploy (looplab.stack).
+TEMPLATE = Kind("CloudFormation template", 1_048_576)
 # osls's serverless-state.json: the template twice over, and the service's configuration.
-SERVICE_STATE = Kind("serverless-state.json", 16 * MIB)
+SERVICE_STATE = Kind("serverless-state.json", 8 * TEMPLATE.limit)
 # An osls config (serverless.yml, stacks/<shape>.yml): the shipped ones are ~5 KB.
 CONFIG = Kind("osls config", 4 * MIB)
-# A scenario file (looplab.scenarios: MAX_FILE_BYTES says why).
+# A scenario file: the shipped one is 8 KB; room for generated ones, loaded in well under a
+# second (looplab.scenarios' MAX_FILE_BYTES).
 SCENARIOS = Kind("scenario file", 1 * MIB)
 # A timeline.png embedded in report.html: looplab draws ~100-200 KB.
 IMAGE = Kind("timeline image", 16 * MIB)
+# The compile cache's marker: one SHA-256, hex.
+MARKER = Kind("compile marker", 4096)
 # A handler's module, hashed (never held whole): Lambda's limit for unzipped code.
 CODE = Kind("function's code", 250 * MIB)
 
@@ -130,11 +136,17 @@ class Refused(OSError):
 
 
 class TooDeep(ValueError):
-    """A JSON document nested deeper than looplab reads."""
+    """A JSON document nested deeper than looplab reads; ``line``: where it goes past."""
+
+    def __init__(self, depth: int, line: int) -> None:
+        super().__init__(f"nested deeper than {depth} levels (line {line})")
+        self.depth = depth
+        self.line = line
 
 
 def _size(n: int) -> str:
-    return f"{n / MIB:g} MiB" if n >= MIB else f"{n:,} bytes"
+    mib = f"{n / MIB:,.1f}".removesuffix(".0")
+    return f"{n:,} bytes ({mib} MiB)" if n >= MIB else f"{n:,} bytes"
 
 
 _NOT_REGULAR = (
@@ -200,13 +212,12 @@ def read_json(path: Path | str, kind: Kind, *, depth: int = JSON_DEPTH) -> Any:
 
 def loads_json(text: str, *, depth: int = JSON_DEPTH, **options: Any) -> Any:
     """``json.loads`` of a document checked first to nest at most ``depth`` deep."""
-    found = json_depth(text, depth)
-    if found > depth:
-        raise TooDeep(f"nested deeper than {depth} levels (JSON arrays and objects)")
+    if json_depth(text, depth) > depth:
+        raise TooDeep(depth, _line_past(text, depth))
     try:
         return json.loads(text, **options)
     except RecursionError:  # cannot happen below JSON_DEPTH; never a traceback if it does
-        raise TooDeep(f"nested too deep to parse (more than {depth} levels?)") from None
+        raise TooDeep(depth, 0) from None
 
 
 # A JSON string (escapes included); what is left once strings are gone, but brackets.
@@ -223,6 +234,24 @@ def json_depth(text: str, enough: int = 0) -> int:
         return 0
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
+
+
+def _line_past(text: str, depth: int) -> int:
+    """The line of the first bracket past ``depth`` (the slow walk, only once the fast
+    measure says there is one)."""
+    level = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()
+        if char in "[{":
+            level += 1
+            if level > depth:
+                return text.count("\n", 0, match.start()) + 1
+        elif char in "]}":
+            level -= 1
+    return 0
 
 
 def sha256_file(path: Path | str, kind: Kind) -> str:
@@ -294,6 +323,12 @@ def write_atomic(path: Path | str, data: str | bytes, *, encoding: str = "utf-8"
     """Replace ``path`` with ``data`` through :func:`replacing`."""
     with replacing(path, text=isinstance(data, str), encoding=encoding) as f:
         f.write(data)
+
+
+def copy_file(source: Path | str, target: Path | str, kind: Kind) -> None:
+    """``source``'s bytes (read bounded, as ``kind``) written to ``target`` through
+    :func:`replacing`: unlike ``shutil.copy``, never through a symlink planted at ``target``."""
+    write_atomic(target, read_bytes(source, kind))
 
 
 # -- shown text ----------------------------------------------------------------------------

@@ -31,9 +31,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from looplab._files import CONFIG, MARKER, TEMPLATE, copy_file, read_text, sha256_file, write_atomic
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -98,7 +101,9 @@ def compiled_template(
             return out
         _remove_stale(cache)
         shutil.rmtree(out, ignore_errors=True)  # a corrupt or half-written entry
-        tmp = cache / f"{key}{_TEMP}{os.getpid()}"
+        # A new folder under an unpredictable name (mkdtemp: exclusive, mode 0700): a fixed
+        # "<key>.tmp-<pid>" let a folder or symlink planted there receive the build.
+        tmp = Path(tempfile.mkdtemp(prefix=f"{key}{_TEMP}", dir=cache))
         try:
             work = _private_copy(project_dir, tmp / "project")
             built = tmp / "out"
@@ -106,7 +111,7 @@ def compiled_template(
             for artifact in built.glob("*.zip"):
                 with zipfile.ZipFile(artifact) as zf:
                     zf.extractall(built / "code")
-            (built / _MARKER).write_text(_digest(built / TEMPLATE_NAME))
+            write_atomic(built / _MARKER, _digest(built / TEMPLATE_NAME))
             built.rename(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -121,13 +126,13 @@ def _sound(out: Path) -> bool:
     """A finished entry whose template still has the hash written when it was built."""
     marker, template = out / _MARKER, out / TEMPLATE_NAME
     try:
-        return marker.read_text().strip() == _digest(template)
-    except OSError:
+        return read_text(marker, MARKER).strip() == _digest(template)
+    except (OSError, ValueError):  # missing, not a regular file, too large, not text
         return False
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path, TEMPLATE)
 
 
 @contextlib.contextmanager
@@ -199,7 +204,7 @@ def config_at_root(work: Path, config: str) -> str:
     if not source.is_file():
         raise PackageError(f"osls config {config} not found in {work}")
     name = f".looplab-{Path(config).name}"
-    shutil.copy2(source, work / name)
+    copy_file(source, work / name, CONFIG)  # never through a symlink planted at the name
     return name
 
 
