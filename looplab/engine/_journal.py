@@ -3,8 +3,9 @@
 A reader (a person, ``invoke collect-results``, a test between steps) always finds a
 complete, valid JSON document: the new text goes to a temporary file in the same folder
 and ``os.replace`` swaps it in (:func:`looplab._files.replacing`: created exclusively under
-an unpredictable name, so a planted symlink is never written through). No fsync: the guarantee is against readers and crashes of
-this process, not power loss, and an fsync per step would dominate a simulated run.
+an unpredictable name, so a planted symlink is never written through). No fsync: the
+guarantee is against readers and crashes of this process, not power loss, and an fsync
+per step would dominate a simulated run.
 
 The cost stays linear in the number of steps. A finished step's record never changes, so
 it is serialised once (:meth:`Journal.seal`) and its text reused by every later write; only
@@ -205,4 +206,3 @@ def _describe(value: Any, show: Any) -> str:
         return str(show(value))
     except Exception as exc:
         return f"<{type(value).__name__}: {type(exc).__name__}>"
-
