@@ -217,7 +217,7 @@ def test_a_journal_past_its_limit_is_not_read(results: Path) -> None:
     outcome = collect(results, cloudwatch=None)
     assert outcome.exit_code == 0 and len(outcome.runs) == 1
     [(_, problem)] = outcome.skipped
-    assert "larger than 64 MiB, the most a journal may be" in problem
+    assert "larger than 67,108,864 bytes (64 MiB), the most a journal may be" in problem
 
 
 @pytest.mark.parametrize("kind", ["dev-zero", "huge"])
@@ -265,7 +265,7 @@ def test_a_hostile_compiled_template_is_a_template_error(
     out = tmp_path / "compiled"
     hostile(kind, out / _package.TEMPLATE_NAME)
     monkeypatch.setattr(_load, "compiled_template", lambda *args: out)
-    with pytest.raises(stack.TemplateError, match=r"cannot be read|nested deeper"):
+    with pytest.raises(stack.TemplateError, match=r"not a regular file|nests deeper"):
         stack.load_stack(tmp_path, "dev")
 
 
@@ -284,5 +284,8 @@ def test_every_reader_names_the_file_kind_and_limit(tmp_path: Path) -> None:
     """The message says what was refused and why, for a person to act on."""
     big = tmp_path / "record.json"
     big.write_bytes(b" " * (_files.STACK_RECORD.limit + 1))
-    with pytest.raises(_files.Refused, match=r"larger than 4 MiB, the most a stack record may be"):
+    with pytest.raises(
+        _files.Refused,
+        match=r"larger than 4,194,304 bytes \(4 MiB\), the most a stack record may be",
+    ):
         _files.read_json(big, _files.STACK_RECORD)
