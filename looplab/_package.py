@@ -36,7 +36,16 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from looplab._files import CONFIG, MARKER, TEMPLATE, copy_file, read_text, sha256_file, write_atomic
+from looplab._files import (
+    CODE,
+    CONFIG,
+    MARKER,
+    TEMPLATE,
+    copy_file,
+    read_text,
+    sha256_file,
+    write_atomic,
+)
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -143,12 +152,17 @@ def _locked(path: Path) -> Iterator[None]:
     except ImportError:  # not POSIX: no lock, the private copy still keeps compiles apart
         yield
         return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    # O_NOFOLLOW: a symlink planted at the lock's name is refused, not opened (O_CREAT
+    # through a dangling link would create a file wherever it points).
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _remove_stale(cache: Path) -> None:
@@ -278,12 +292,19 @@ def _input_hash(
     """Everything that can change the package: the project's files (package patterns may
     reach any of them), which config, the environment variables it reads, the options."""
     path = project_dir / config
-    names = sorted(set(_ENV_REFERENCE.findall(path.read_text()))) if path.is_file() else []
-    env = {name: os.environ.get(name) for name in names}
-    digest = hashlib.sha256(json.dumps([stage, region, params, env, config]).encode())
-    for path in sorted(_project_files(project_dir)):
-        digest.update(str(path.relative_to(project_dir)).encode())
-        digest.update(path.read_bytes())
+    try:
+        # Read bounded (looplab._files): a FIFO among the project's files would block the
+        # hash forever, a huge file cost its size in memory; each is a PackageError instead.
+        text = read_text(path, CONFIG) if path.exists() else ""
+        names = sorted(set(_ENV_REFERENCE.findall(text)))
+        env = {name: os.environ.get(name) for name in names}
+        digest = hashlib.sha256(json.dumps([stage, region, params, env, config]).encode())
+        for path in sorted(_project_files(project_dir)):
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(sha256_file(path, CODE).encode())
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise PackageError(f"{path}: cannot be read: {why}") from exc
     return digest.hexdigest()[:16]
 
 

@@ -289,3 +289,23 @@ def test_every_reader_names_the_file_kind_and_limit(tmp_path: Path) -> None:
         match=r"larger than 4,194,304 bytes \(4 MiB\), the most a stack record may be",
     ):
         _files.read_json(big, _files.STACK_RECORD)
+
+
+def test_a_fifo_among_the_projects_files_is_a_package_error(tmp_path: Path) -> None:
+    """The compile cache's key hashes every project file: a FIFO blocked it forever."""
+    project = tmp_path / "project"
+    (project / "functions").mkdir(parents=True)
+    (project / "serverless.yml").write_text("service: looplab\n")
+    os.mkfifo(project / "functions" / "pipe")
+    with pytest.raises(_package.PackageError, match=r"functions/pipe: cannot be read: not a "):
+        _package.is_compiled(project, "dev", "us-east-1")
+
+
+def test_a_symlink_at_the_compile_lock_is_not_followed(tmp_path: Path, victim: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    elsewhere = tmp_path / "created-elsewhere"
+    plant(cache / ".lock", elsewhere)  # dangling: O_CREAT through it would make this file
+    with pytest.raises(OSError), _package._locked(cache / ".lock"):
+        pass
+    assert not elsewhere.exists()
