@@ -309,3 +309,15 @@ def test_a_symlink_at_the_compile_lock_is_not_followed(tmp_path: Path, victim: P
     with pytest.raises(OSError), _package._locked(cache / ".lock"):
         pass
     assert not elsewhere.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("5", 5), ("1.5", 1.5), ("abc", "abc"), (".inf", ".inf"), ("[" * 3000 + "]" * 3000, None)],
+)
+def test_an_environment_value_from_the_template_is_read_bounded(text: str, value: object) -> None:
+    """A stack reference reads a function's environment value as the number it spells; a
+    value nested 3,000 deep (the template allows 1 MB of it) raised RecursionError."""
+    from looplab.scenarios._stack_ref import _typed
+
+    assert _typed(text) == (text if value is None else value)
