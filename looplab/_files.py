@@ -33,7 +33,6 @@ import secrets
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 from typing import IO, Any
 
@@ -210,7 +209,7 @@ def read_json(path: Path | str, kind: Kind, *, depth: int = JSON_DEPTH) -> Any:
     return loads_json(read_text(path, kind), depth=depth)
 
 
-def loads_json(text: str, *, depth: int = JSON_DEPTH, **options: Any) -> Any:
+def loads_json(text: str | bytes, *, depth: int = JSON_DEPTH, **options: Any) -> Any:
     """``json.loads`` of a document checked first to nest at most ``depth`` deep."""
     if json_depth(text, depth) > depth:
         raise TooDeep(depth, _line_past(text, depth))
@@ -220,28 +219,51 @@ def loads_json(text: str, *, depth: int = JSON_DEPTH, **options: Any) -> Any:
         raise TooDeep(depth, 0) from None
 
 
-# A JSON string (escapes included); what is left once strings are gone, but brackets.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# What is left of a JSON text for measuring its depth: quotes and brackets (bytes.translate
+# deletes the rest in one table-driven pass), after escape pairs (a backslash and the byte it
+# escapes, \" among them) are gone; then the strings, whose contents are now only brackets.
+_STRUCTURE = b'[]{}"'
+_DELETE = bytes(b for b in range(256) if b not in _STRUCTURE)
+_PARENS = bytes.maketrans(b"[{]}", b"(())")
+_ESCAPE_PAIR = re.compile(rb"\\.", re.S)
+_BARE_STRING = re.compile(rb'"[^"]*"')
 
 
-def json_depth(text: str, enough: int = 0) -> int:
-    """How deep ``text`` nests arrays and objects, without recursion (regular expressions
-    and ``accumulate`` run in C: ~10 ms per MiB). Above ``enough`` the answer is exact;
-    at most ``enough`` it may be any value at most ``enough`` (the cheap early answer)."""
-    if text.count("[") + text.count("{") <= enough:
+def json_depth(text: str | bytes, most: int | None = None) -> int:
+    """How deep JSON ``text`` nests arrays and objects, brackets inside strings not counted.
+    With ``most``: above ``most`` (counted to ``most + 1`` only) says "too deep"; at most
+    ``most``, the answer may be 0 (a text with fewer brackets is not measured).
+
+    Without recursion, and in C loops over bytes: the text is reduced to its brackets as
+    parentheses, then each pass of ``bytes.replace(b"()", b"")`` removes every innermost
+    pair, one level (~10 passes for a journal: ~1 ms for 200 KB). Unmatched brackets (not
+    JSON: the parser says so) count as one level each."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if data.count(b"[") + data.count(b"{") <= (most or 0):
         return 0
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    if b"\\" in data:
+        data = _ESCAPE_PAIR.sub(b"", data)
+    data = data.translate(None, _DELETE).replace(b'""', b"")
+    if b'"' in data:
+        data = _BARE_STRING.sub(b"", data)
+    data = data.translate(_PARENS)
+    level = 0
+    while data and (most is None or level <= most):
+        inner = data.replace(b"()", b"")
+        if len(inner) == len(data):  # unmatched: no pair left to remove
+            return level + inner.count(b"(") + inner.count(b")")
+        data, level = inner, level + 1
+    return level
 
 
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
 
 
-def _line_past(text: str, depth: int) -> int:
+def _line_past(text: str | bytes, depth: int) -> int:
     """The line of the first bracket past ``depth`` (the slow walk, only once the fast
     measure says there is one)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     level = 0
     for match in _JSON_TOKEN.finditer(text):
         char = match.group()

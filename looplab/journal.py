@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import starmap
 from pathlib import Path
 from typing import Any, Literal
 
@@ -360,22 +361,17 @@ def _timeline(data: Any) -> Timeline:
             raise ShapeError(f"timeline.metrics.queries[{i}] is not a query with an Id")
     return Timeline(
         available=True,
-        invocations=tuple(
-            Invocation(**r) for r in table_rows(data, "invocations", INVOCATION_COLUMNS)
-        ),
+        invocations=tuple(starmap(Invocation, table_rows(data, "invocations", INVOCATION_COLUMNS))),
         invocations_total=int(
             finite(data.get("invocations_total", 0), "timeline.invocations_total")
         ),
         truncated=data.get("truncated"),
-        per_minute=tuple(
-            tuple(r.values())  # type: ignore[misc]
-            for r in table_rows(data, "invocations_per_minute", PER_MINUTE_COLUMNS)
-        ),
-        drops=tuple(Drop(**r) for r in table_rows(data, "drops", DROP_COLUMNS)),
+        per_minute=tuple(table_rows(data, "invocations_per_minute", PER_MINUTE_COLUMNS)),
+        drops=tuple(starmap(Drop, table_rows(data, "drops", DROP_COLUMNS))),
         drops_exact=bool(data.get("drops_exact", False)),
         drops_total=int(finite(data.get("drops_total", 0), "timeline.drops_total")),
         queue_samples=tuple(
-            QueueSample(**r) for r in table_rows(data, "queue_samples", QUEUE_SAMPLE_COLUMNS)
+            starmap(QueueSample, table_rows(data, "queue_samples", QUEUE_SAMPLE_COLUMNS))
         ),
         series=tuple(MetricSeries(*s) for s in series_of(metrics)),
         metrics_pending=bool(metrics.get("pending", False)),
