@@ -321,3 +321,11 @@ def test_an_environment_value_from_the_template_is_read_bounded(text: str, value
     from looplab.scenarios._stack_ref import _typed
 
     assert _typed(text) == (text if value is None else value)
+
+
+def test_a_message_body_nested_100000_deep_has_no_counter() -> None:
+    """A drained body is a handler's: 256 KB of brackets raised RecursionError in the probe."""
+    from looplab.scenarios.kinds import counter_of
+
+    assert counter_of("[" * 100_000 + "]" * 100_000) is None
+    assert counter_of('{"counter": 26}') == 26
