@@ -329,3 +329,21 @@ def test_a_message_body_nested_100000_deep_has_no_counter() -> None:
 
     assert counter_of("[" * 100_000 + "]" * 100_000) is None
     assert counter_of('{"counter": 26}') == 26
+
+
+def test_an_invoke_payload_nested_5000_deep_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    """The payload is JSON inside the scenario file: json.loads raised RecursionError."""
+    from _fakes import fake_stack
+
+    from looplab.scenarios import ScenarioError, validate_file
+
+    deep = "[" * 5000 + "]" * 5000
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "version: 1\nscenarios:\n  deep:\n    description: x\n    steps:\n"
+        f"      - invoke: {{function: RecursiveLambdaFunction, payload: '{deep}'}}\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        validate_file(path, fake_stack())
+    [problem] = caught.value.problems
+    assert problem.line == 6 and "nested deeper than 100 levels" in problem.message
