@@ -75,7 +75,7 @@ MIB = 1 << 20
 class Kind:
     """A kind of file looplab reads, and the most of it looplab will read."""
 
-    name: str  # as the message says it: "a journal is at most 64 MiB"
+    name: str  # as the message says it: "..., the most a journal may be"
     limit: int  # bytes
 
 
@@ -108,8 +108,9 @@ SCENARIOS = Kind("scenario file", 1 * MIB)
 IMAGE = Kind("timeline image", 16 * MIB)
 # The compile cache's marker: one SHA-256, hex.
 MARKER = Kind("compile marker", 4096)
-# A handler's module, hashed (never held whole): Lambda's limit for unzipped code.
-CODE = Kind("function's code", 250 * MIB)
+# A project file hashed for the compile cache's key, or a handler's module for its
+# CodeSha256 (read in chunks, never whole): Lambda's limit for unzipped code.
+CODE = Kind("project file", 250 * MIB)
 
 # How deep a JSON document may nest. looplab writes journals at most ~70 deep (the writer
 # replaces a value nested deeper than 64 with a placeholder); CloudFormation templates and
