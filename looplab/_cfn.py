@@ -15,10 +15,11 @@ Recursion here follows the template's nesting, which :func:`check_depth` bounds 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from looplab._files import TooDeep, loads_json
 
 __all__ = [
     "MAX_DEPTH",
@@ -80,38 +81,18 @@ def check_depth(value: Any, path: str, limit: int = MAX_DEPTH) -> None:
             raise TemplateError(f"{shown}: the template nests deeper than {limit} levels")
 
 
-_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
-
-
 def load_json(text: str, where: str, limit: int = MAX_DEPTH) -> Any:
     """Parse JSON text that nests at most ``limit`` levels: deeper text is refused (with
     its line) before ``json`` recurses into it, and malformed text is a TemplateError.
 
-    The depth is counted in one pass over the brackets, quotes and backslashes (linear
-    in the text whatever it holds); brackets inside strings do not count."""
-    depth, in_string, escaped = 0, False, -1
-    for match in _JSON_SPECIAL.finditer(text):
-        at, char = match.start(), match.group()
-        if at == escaped:
-            continue  # the character after a backslash, inside a string
-        if in_string:
-            if char == "\\":
-                escaped = at + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                line = text.count("\n", 0, at) + 1
-                raise TemplateError(
-                    f"{where}: the template nests deeper than {limit} levels (line {line})"
-                )
-        elif char in "]}":
-            depth -= 1
+    The depth is measured by looplab._files (brackets inside strings do not count; linear
+    in the text, without recursion)."""
     try:
-        return json.loads(text)
+        return loads_json(text, depth=limit)
+    except TooDeep as exc:
+        raise TemplateError(
+            f"{where}: the template nests deeper than {limit} levels (line {exc.line})"
+        ) from None
     except ValueError as exc:
         raise TemplateError(f"{where}: not JSON ({exc})") from None
 

@@ -31,9 +31,21 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from looplab._files import (
+    CODE,
+    CONFIG,
+    MARKER,
+    TEMPLATE,
+    copy_file,
+    read_text,
+    sha256_file,
+    write_atomic,
+)
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -98,7 +110,9 @@ def compiled_template(
             return out
         _remove_stale(cache)
         shutil.rmtree(out, ignore_errors=True)  # a corrupt or half-written entry
-        tmp = cache / f"{key}{_TEMP}{os.getpid()}"
+        # A new folder under an unpredictable name (mkdtemp: exclusive, mode 0700): a fixed
+        # "<key>.tmp-<pid>" let a folder or symlink planted there receive the build.
+        tmp = Path(tempfile.mkdtemp(prefix=f"{key}{_TEMP}", dir=cache))
         try:
             work = _private_copy(project_dir, tmp / "project")
             built = tmp / "out"
@@ -106,7 +120,7 @@ def compiled_template(
             for artifact in built.glob("*.zip"):
                 with zipfile.ZipFile(artifact) as zf:
                     zf.extractall(built / "code")
-            (built / _MARKER).write_text(_digest(built / TEMPLATE_NAME))
+            write_atomic(built / _MARKER, _digest(built / TEMPLATE_NAME))
             built.rename(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -121,13 +135,13 @@ def _sound(out: Path) -> bool:
     """A finished entry whose template still has the hash written when it was built."""
     marker, template = out / _MARKER, out / TEMPLATE_NAME
     try:
-        return marker.read_text().strip() == _digest(template)
-    except OSError:
+        return read_text(marker, MARKER).strip() == _digest(template)
+    except (OSError, ValueError):  # missing, not a regular file, too large, not text
         return False
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path, TEMPLATE)
 
 
 @contextlib.contextmanager
@@ -138,12 +152,17 @@ def _locked(path: Path) -> Iterator[None]:
     except ImportError:  # not POSIX: no lock, the private copy still keeps compiles apart
         yield
         return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    # O_NOFOLLOW: a symlink planted at the lock's name is refused, not opened (O_CREAT
+    # through a dangling link would create a file wherever it points).
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _remove_stale(cache: Path) -> None:
@@ -199,7 +218,7 @@ def config_at_root(work: Path, config: str) -> str:
     if not source.is_file():
         raise PackageError(f"osls config {config} not found in {work}")
     name = f".looplab-{Path(config).name}"
-    shutil.copy2(source, work / name)
+    copy_file(source, work / name, CONFIG)  # never through a symlink planted at the name
     return name
 
 
@@ -273,12 +292,19 @@ def _input_hash(
     """Everything that can change the package: the project's files (package patterns may
     reach any of them), which config, the environment variables it reads, the options."""
     path = project_dir / config
-    names = sorted(set(_ENV_REFERENCE.findall(path.read_text()))) if path.is_file() else []
-    env = {name: os.environ.get(name) for name in names}
-    digest = hashlib.sha256(json.dumps([stage, region, params, env, config]).encode())
-    for path in sorted(_project_files(project_dir)):
-        digest.update(str(path.relative_to(project_dir)).encode())
-        digest.update(path.read_bytes())
+    try:
+        # Read bounded (looplab._files): a FIFO among the project's files would block the
+        # hash forever, a huge file cost its size in memory; each is a PackageError instead.
+        text = read_text(path, CONFIG) if path.exists() else ""
+        names = sorted(set(_ENV_REFERENCE.findall(text)))
+        env = {name: os.environ.get(name) for name in names}
+        digest = hashlib.sha256(json.dumps([stage, region, params, env, config]).encode())
+        for path in sorted(_project_files(project_dir)):
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(sha256_file(path, CODE).encode())
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise PackageError(f"{path}: cannot be read: {why}") from exc
     return digest.hexdigest()[:16]
 
 

@@ -13,7 +13,6 @@ long values shortened (rich's highlighter is slow on a 300 KB body; the journal 
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from looplab._files import TERMINAL_ESCAPES
 from looplab.scenarios import Scenario, ScenarioError, Step
 from looplab.scenarios.kinds import BY_NAME
 
@@ -40,18 +40,9 @@ __all__ = ["MAX_SHOWN", "ConsoleListener", "clean", "print_plan", "print_problem
 
 # Characters of one user value the console shows; the journal keeps the whole value.
 MAX_SHOWN = 200
-_ESCAPES = re.compile(
-    r"""
-      \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?     # OSC ... BEL or ST: window title, hyperlinks
-    | \x1b[P^_X][^\x1b]*(?:\x1b\\)?          # DCS, PM, APC, SOS strings
-    | \x1b\[[0-?]*[ -/]*[@-~]                # CSI: colours, cursor, clear screen
-    | \x9b[0-?]*[ -/]*[@-~]                  # the same as 8-bit CSI
-    | \x9d[^\x07\x9c]*[\x07\x9c]?             # 8-bit OSC
-    | \x1b[@-_]?                              # any other escape, or a lone ESC
-    | [\x00-\x08\x0b-\x1f\x7f-\x9f]           # other C0 / C1 controls (tab, newline stay)
-    """,
-    re.VERBOSE,
-)
+# The terminal escapes and control characters removed from user text: one pattern for all of
+# looplab (looplab._files, where results' console output finds it too).
+_ESCAPES = TERMINAL_ESCAPES
 
 
 def clean(value: object, most: int = MAX_SHOWN) -> str:

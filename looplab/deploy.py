@@ -17,11 +17,11 @@ from __future__ import annotations
 import contextlib
 import re
 import shlex
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from looplab._files import CONFIG, copy_file
 from looplab.backends.aws import record_path
 from looplab.scenarios import DEFAULT_SHAPE
 from looplab.scenarios import SHAPES as _SHAPE_TABLE
@@ -115,7 +115,10 @@ def _root_config(project_dir: Path, shape: str) -> Iterator[str | None]:
     if not source.is_file():
         raise DeployError(f"{source} not found: the {shape!r} shape's osls config")
     target = project_dir / f".looplab-{source.name}"
-    shutil.copy2(source, target)
+    try:
+        copy_file(source, target, CONFIG)  # a link planted at target is replaced, not followed
+    except OSError as exc:
+        raise DeployError(f"cannot copy {source} to {target}: {exc.strerror or exc}") from exc
     try:
         yield target.name
     finally:

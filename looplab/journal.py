@@ -5,7 +5,8 @@ names here, so a field cannot mean one thing to the writer and another to the re
 Version 2 adds the run's timeline (per invocation, per drop, queue depths, per-minute
 metric series) and what defines the run (stack, template hash, simulator parameters,
 looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
-simply have no timeline. It reads only regular files, and checks the shape of every field
+simply have no timeline. It reads only regular files of at most 64 MiB nested at most 100
+deep (``looplab._files``: JOURNAL, JSON_DEPTH), and checks the shape of every field
 the results read (``looplab._journal_checks``), so a hand-edited journal is a
 :class:`JournalError` naming the field, never a traceback in the report's code.
 
@@ -20,14 +21,13 @@ Tables inside the timeline are columnar (``{"columns": [...], "rows": [[...], ..
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import stat
 from dataclasses import dataclass, field
+from itertools import starmap
 from pathlib import Path
 from typing import Any, Literal
 
+from looplab._files import JOURNAL, Refused, TooDeep, loads_json, read_bytes
 from looplab._journal_checks import (
     ShapeError,
     check_document,
@@ -243,7 +243,9 @@ def read_journal(path: Path) -> RunRecord:
         raise JournalError(path, "empty file")
     constants: list[str] = []
     try:
-        doc = json.loads(text, parse_constant=lambda name: constants.append(name) or float(name))
+        doc = loads_json(text, parse_constant=lambda name: constants.append(name) or float(name))
+    except TooDeep as exc:  # before parsing: never a RecursionError in the report
+        raise JournalError(path, f"hand-edited or damaged: {exc}") from exc
     except ValueError as exc:
         line = getattr(exc, "lineno", "?")
         raise JournalError(path, f"not valid JSON (line {line}: {exc}); truncated?") from exc
@@ -272,32 +274,16 @@ def read_journal(path: Path) -> RunRecord:
         raise JournalError(path, f"hand-edited or damaged: {type(exc).__name__}: {exc}") from exc
 
 
-_FIFO = "a FIFO: reading it would wait for a writer"
-
-
 def _read_text(path: Path) -> str:
-    """The file's text, if it is a regular file: the glob matches anything named
-    journal.json, and reading a FIFO would block the collect forever (O_NONBLOCK lets
-    the open return, fstat then says what it is)."""
+    """The file's text, if it is a regular file of at most looplab._files.JOURNAL: the
+    glob matches anything named journal.json (a FIFO would block the collect forever, a
+    link to /dev/zero never end, a 1 GB file cost 2 GB)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        data = read_bytes(path, JOURNAL)
+    except Refused as exc:
+        raise JournalError(path, exc.problem) from exc
     except OSError as exc:
         raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a directory" if stat.S_ISDIR(mode) else "a device or socket"
-            raise JournalError(
-                path, f"not a regular file ({_FIFO if stat.S_ISFIFO(mode) else what})"
-            )
-        with os.fdopen(fd, "rb") as f:
-            fd = -1  # closed by the file object now
-            data = f.read()
-    except OSError as exc:
-        raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    finally:
-        if fd >= 0:
-            os.close(fd)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -375,22 +361,17 @@ def _timeline(data: Any) -> Timeline:
             raise ShapeError(f"timeline.metrics.queries[{i}] is not a query with an Id")
     return Timeline(
         available=True,
-        invocations=tuple(
-            Invocation(**r) for r in table_rows(data, "invocations", INVOCATION_COLUMNS)
-        ),
+        invocations=tuple(starmap(Invocation, table_rows(data, "invocations", INVOCATION_COLUMNS))),
         invocations_total=int(
             finite(data.get("invocations_total", 0), "timeline.invocations_total")
         ),
         truncated=data.get("truncated"),
-        per_minute=tuple(
-            tuple(r.values())  # type: ignore[misc]
-            for r in table_rows(data, "invocations_per_minute", PER_MINUTE_COLUMNS)
-        ),
-        drops=tuple(Drop(**r) for r in table_rows(data, "drops", DROP_COLUMNS)),
+        per_minute=tuple(table_rows(data, "invocations_per_minute", PER_MINUTE_COLUMNS)),
+        drops=tuple(starmap(Drop, table_rows(data, "drops", DROP_COLUMNS))),
         drops_exact=bool(data.get("drops_exact", False)),
         drops_total=int(finite(data.get("drops_total", 0), "timeline.drops_total")),
         queue_samples=tuple(
-            QueueSample(**r) for r in table_rows(data, "queue_samples", QUEUE_SAMPLE_COLUMNS)
+            starmap(QueueSample, table_rows(data, "queue_samples", QUEUE_SAMPLE_COLUMNS))
         ),
         series=tuple(MetricSeries(*s) for s in series_of(metrics)),
         metrics_pending=bool(metrics.get("pending", False)),

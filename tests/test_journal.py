@@ -3,7 +3,9 @@ linear in steps, no temporary file after a failed write, run folders past 999 a 
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,22 +143,23 @@ def test_a_failed_write_leaves_no_temporary_file_and_the_old_journal(
     journal.doc["status"] = "completed"
 
     class Full:
-        """A file on a full disk: created, then the write fails (as ENOSPC does)."""
+        """A file on a full disk: the write fails part way (as ENOSPC does)."""
 
-        def __init__(self, path: Path, *args: Any, **kwargs: Any) -> None:
-            self.file = open(path, *args, **kwargs)  # noqa: SIM115
-
-        def __enter__(self) -> Full:
-            return self
-
-        def __exit__(self, *exc: Any) -> None:
-            self.file.close()
+        def __init__(self, file: Any) -> None:
+            self.file = file
 
         def write(self, text: str) -> int:
             self.file.write(text[:10])
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(journal_module, "open", Full, raising=False)
+    real = journal_module.replacing
+
+    @contextlib.contextmanager
+    def full(path: Path, **options: Any) -> Iterator[Full]:
+        with real(path, **options) as f:
+            yield Full(f)
+
+    monkeypatch.setattr(journal_module, "replacing", full)
     with pytest.raises(OSError, match="No space"):
         journal.write()
     monkeypatch.undo()
@@ -252,3 +255,73 @@ def test_cloudwatch_queries_cover_every_metric_with_its_statistic() -> None:
     stats = {q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Stat"] for q in queries}
     assert stats["RecursiveInvocationsDropped"] == "Sum"
     assert stats["ApproximateNumberOfMessagesNotVisible"] == "Maximum"
+
+
+DEEP_REPLY = """\
+version: 1
+scenarios:
+  deep:
+    description: a synchronous call whose reply nests 900 deep, then cleanup
+    steps:
+      - invoke: {function: RecursiveLambdaFunction, payload: {counter: 7}, type: RequestResponse}
+    finally:
+      - purge: {queue: Queue}
+"""
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class OddReplies(FakeBackend):
+    """The toy backend whose synchronous replies JSON cannot hold as they are."""
+
+    def __init__(self, reply: Any) -> None:
+        super().__init__()
+        self.reply = reply
+
+    def invoke(self, function: str, payload: Any, invocation_type: str = "Event") -> Any:
+        super().invoke(function, payload, invocation_type)
+        return {"StatusCode": 200, "Payload": self.reply}
+
+
+def _loop() -> list[Any]:
+    loop: list[Any] = []
+    loop.append(loop)
+    return loop
+
+
+@pytest.mark.parametrize(
+    ("reply", "placeholder"),
+    [
+        (_nested(900), "<not recorded: nested deeper than 64 levels>"),
+        (_loop(), "<not recorded: a value that contains itself>"),
+        (10**5000, "<not recorded: an integer of 16610 bits>"),
+        (object(), "<not recorded: a object, not a JSON value>"),
+    ],
+    ids=["900-deep", "self-containing", "5000-digit-int", "object"],
+)
+def test_the_last_write_lands_whatever_a_reply_holds(
+    tmp_path: Path, reply: Any, placeholder: str
+) -> None:
+    """Before: the 900-deep reply's RecursionError failed every later write, and the journal
+    on disk stayed ``running`` with ``finally: []``."""
+    path = tmp_path / "s.yaml"
+    path.write_text(DEEP_REPLY)
+    scenario = build_scenario(validate_file(path, fake_stack()), "deep", [], fake_stack())
+    result = run_scenario(scenario, OddReplies(reply), results=tmp_path, queues=[QUEUE, DLQ])
+    doc = json.loads(result.journal_path.read_text())
+    assert doc["status"] == result.status == "completed", doc["reason"]
+    assert doc["phase"] == "done" and doc["cleanup"] == "ok"
+    assert [s["kind"] for s in doc["finally"]] == ["purge"]
+    assert doc["finally"][0]["status"] == "ok"
+    assert "journal_error" not in doc
+    # The value that could not be written is described where it was, the rest kept.
+    shown = doc["steps"][0]["output"]["reply"]["Payload"]
+    while isinstance(shown, list) and shown and shown[0] != placeholder:
+        shown = shown[0]
+    assert placeholder in (shown if isinstance(shown, list) else [shown])
+    assert read_journal(result.journal_path).status == "completed"

@@ -26,6 +26,7 @@ ROOT = Path(__file__).parent.parent
 DEFAULT = "20261201T100000Z-loop-detection-local"
 OVERRIDDEN = "20261201T110000Z-loop-detection-local"  # newer: it would be the image
 SIM30 = "--sim recursion_threshold=30"
+CSV_SIM30 = "'" + SIM30  # runs.csv quotes a text cell starting with "-" for spreadsheets
 
 
 def _run(results: Path, folder: str, sim: dict[str, int] | None) -> None:
@@ -67,7 +68,7 @@ def test_runs_csv_has_an_overrides_column(both: Path) -> None:
         assert next(csv.reader(f))[-1] == "overrides"
     rows = csv_rows(both)
     assert rows[DEFAULT]["overrides"] == ""
-    assert rows[OVERRIDDEN]["overrides"] == SIM30
+    assert rows[OVERRIDDEN]["overrides"] == CSV_SIM30
 
 
 def test_the_post_comparison_uses_only_runs_without_overrides(both: Path) -> None:
@@ -145,4 +146,4 @@ def test_a_cache_from_before_overrides_is_not_trusted(results: Path) -> None:
     cache["version"] -= 1
     (results / CACHE_NAME).write_text(json.dumps(cache))
     collect(results, cloudwatch=None)
-    assert csv_rows(results)[OVERRIDDEN]["overrides"] == SIM30
+    assert csv_rows(results)[OVERRIDDEN]["overrides"] == CSV_SIM30

@@ -6,13 +6,13 @@ are the same run; on AWS the definition says what to compare.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import looplab
+from looplab._files import TEMPLATE, sha256_file
 from looplab.backends.base import Backend
 
 __all__ = ["run_definition"]
@@ -69,7 +69,10 @@ def template_sha256(stack: Any) -> str | None:
             continue
         for candidate in (Path(code_dir).parent / _TEMPLATE, Path(code_dir) / _TEMPLATE):
             if candidate.is_file():
-                return hashlib.sha256(candidate.read_bytes()).hexdigest()
+                try:
+                    return sha256_file(candidate, TEMPLATE)  # bounded, never read whole
+                except OSError:
+                    return None  # replaced since, or too large: the run says "unknown"
     return None
 
 

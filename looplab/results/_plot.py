@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from looplab._files import replacing
 from looplab.journal import RunRecord
 
-__all__ = ["PLOT_VERSION", "PlotData", "draw", "plot_data"]
+__all__ = ["PLOT_NAME", "PLOT_VERSION", "PlotData", "draw", "plot_data"]
 
+PLOT_NAME = "timeline.png"  # in each run's folder, beside its journal
 PLOT_VERSION = 1  # bump when the drawing changes: cached plots are then redrawn
 
 # Okabe-Ito (colour-blind safe) with distinct markers and dashes, for print.
@@ -125,7 +127,8 @@ def _title(ax: Any, text: str, fontsize: int = 10) -> None:
 
 
 def draw(data: PlotData, path: Path) -> None:
-    """Render ``data`` to ``path`` (PNG, ~1000 x 900 px), atomically."""
+    """Render ``data`` to ``path`` (PNG, ~1000 x 900 px), atomically (through a temporary
+    file no planted symlink can redirect: :func:`looplab._files.replacing`)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -207,8 +210,7 @@ def draw(data: PlotData, path: Path) -> None:
         ax_q.set_xlim(0, max(data.end, 1.0) * 1.02)
         # Fixed margins: tight_layout costs more than the rest of the drawing together.
         fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.06, hspace=0.3)
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format="png")
-        tmp.replace(path)
+        with replacing(path) as out:
+            fig.savefig(out, format="png")
     finally:
         plt.close(fig)

@@ -1,28 +1,34 @@
 """report.md and report.html from the run summaries, through Jinja2 templates.
 
-The templates are package data (``looplab/results/templates/``). The HTML is
-self-contained: its CSS is inline and each timeline image is embedded as a ``data:`` URI,
-so it opens from a file with no network. It embeds the newest timeline of each scenario
-per backend, from a run without overrides when there is one (a thousand embedded plots
-would make a 100 MB page); every run's plot is in its own folder. Runs with overrides
-are tabled apart, one group per set of overrides, and never set beside the post.
+The templates are package data (``looplab/results/templates/``). Text from journals is
+made printable (no terminal escapes) for both, HTML-escaped in report.html (Jinja2's
+autoescape, on for ``*.html.j2``) and, in report.md, escaped where Markdown or its HTML
+would read it. The HTML is self-contained: its CSS is inline and each timeline image is
+embedded as a ``data:`` URI, so it opens from a file with no network. It shows the
+timeline of one run of each scenario per backend, the newest without overrides when there
+is one (a thousand embedded plots would make a 100 MB page); that run's plot is in its own
+folder. Runs with overrides are tabled apart, one group per set of overrides, and never set
+beside the post.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jinja2
 
+from looplab._files import IMAGE, printable, read_bytes
 from looplab.backends.registry import SHIPPED
+from looplab.results._plot import PLOT_NAME
 from looplab.results._post import POST_OBSERVATIONS, compare
 from looplab.results._summary import RunSummary
 
-__all__ = ["render"]
+__all__ = ["render", "report_context"]
 
 TABLE_COLUMNS = (
     ("run", "run"),
@@ -60,11 +66,16 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_env.filters["md"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+_env.filters["md"] = lambda v: _MD_TABLE.sub(lambda m: _MD_ESCAPES[m.group()], str(v))
+# A Markdown table cell: a pipe would end it, a line break the row, and a "<" would open
+# raw HTML to a Markdown viewer (a DLQ body "<img src=x onerror=...>"); "&lt;" shows "<".
+_MD_ESCAPES = {"|": "\\|", "\n": " ", "\r": " ", "<": "&lt;"}
+_MD_TABLE = re.compile(r"[|\n\r<]")
 
 
 def _cells(run: RunSummary) -> dict[str, str]:
-    row = {k: ("" if v is None else str(v)) for k, v in run.row().items()}
+    # Text from journals goes into files people cat: no terminal escapes (printable).
+    row = {k: ("" if v is None else printable(v)) for k, v in run.row().items()}
     status = run.status if run.status != "dead" else "running (process gone)"
     if run.pending == "yes":
         status += " (metrics pending)"
@@ -73,30 +84,31 @@ def _cells(run: RunSummary) -> dict[str, str]:
     return row
 
 
-def _image(results: Path, runs: list[RunSummary]) -> dict[str, str] | None:
-    """The newest drawn timeline among ``runs`` (one backend's), from a run without
-    overrides when one has a timeline: the scenario's picture is the defaults'."""
-    newest_first = sorted(runs, key=lambda r: (not r.overrides, r.run), reverse=True)
-    for run in newest_first:
-        png = results / "runs" / run.run / "timeline.png"
-        if png.is_file():
-            return {
-                "backend": run.backend,
-                "run": run.run,
-                "overrides": run.overrides,
-                "path": f"runs/{run.run}/timeline.png",
-                "data_uri": "data:image/png;base64,"
-                + base64.b64encode(png.read_bytes()).decode("ascii"),
-            }
-    return None
+def _image(results: Path, run: RunSummary) -> dict[str, str] | None:
+    """The run's drawn timeline as a ``data:`` URI; None when it cannot be read (it is read
+    bounded: a timeline is at most looplab._files.IMAGE)."""
+    try:
+        png = read_bytes(results / "runs" / run.run / PLOT_NAME, IMAGE)
+    except OSError:
+        return None
+    return {
+        "backend": printable(run.backend),
+        "run": printable(run.run),
+        "overrides": printable(run.overrides),
+        "path": f"runs/{printable(run.run)}/{PLOT_NAME}",
+        "data_uri": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+    }
 
 
-def render(
+def report_context(
     results: Path,
     runs: list[RunSummary],
     skipped: list[tuple[str, str]],
     pending: list[tuple[str, str]],
-) -> tuple[str, str]:
+    images: dict[tuple[str, str], RunSummary],
+) -> dict[str, Any]:
+    """What both templates show. ``images``: the run whose timeline is shown, per
+    (scenario, backend) (looplab.results._collect decides, and draws them)."""
     by_scenario: dict[str, list[RunSummary]] = defaultdict(list)
     for run in runs:
         by_scenario[run.scenario].append(run)
@@ -110,12 +122,12 @@ def render(
                 varied[run.overrides].append(run)
         scenarios.append(
             {
-                "name": name,
+                "name": printable(name),
                 "runs": [_cells(r) for r in plain],
                 # Runs with overrides: one table per set of overrides, labelled with
                 # them, apart from the runs the post's figures can be set beside.
                 "groups": [
-                    {"overrides": text, "runs": [_cells(r) for r in varied[text]]}
+                    {"overrides": printable(text), "runs": [_cells(r) for r in varied[text]]}
                     for text in sorted(varied)
                 ],
                 "comparison": compare(name, group, BACKENDS),
@@ -123,7 +135,8 @@ def render(
                 "images": [
                     img
                     for backend in sorted({r.backend for r in group})
-                    if (img := _image(results, [r for r in group if r.backend == backend]))
+                    if (shown := images.get((name, backend))) is not None
+                    and (img := _image(results, shown))
                 ],
             }
         )
@@ -140,7 +153,7 @@ def render(
             ),
         )
     ]
-    context: dict[str, Any] = {
+    return {
         "shape_columns": SHAPE_COLUMNS,
         "shapes": shapes,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -148,9 +161,13 @@ def render(
         "columns": TABLE_COLUMNS,
         "backends": BACKENDS,
         "scenarios": scenarios,
-        "skipped": skipped,
-        "pending": pending,
+        "skipped": [(printable(path), printable(problem)) for path, problem in skipped],
+        "pending": [(printable(run), printable(why)) for run, why in pending],
     }
-    md = _env.get_template("report.md.j2").render(context)
-    html = _env.get_template("report.html.j2").render(context)
-    return md, html
+
+
+def render(context: dict[str, Any], kind: str, out: IO[str]) -> None:
+    """Write report.<kind> (``md`` or ``html``) from :func:`report_context` into ``out``,
+    as the template produces it (the text is never held whole)."""
+    for chunk in _env.get_template(f"report.{kind}.j2").generate(context):
+        out.write(chunk)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from looplab._files import COLLECTED, read_json, write_atomic
 from looplab.journal import RunRecord
 
 __all__ = ["COLLECTED_NAME", "Settled", "settle"]
@@ -38,7 +38,7 @@ class Settled:
 def load_collected(folder: Path) -> dict[str, Any] | None:
     path = folder / COLLECTED_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, COLLECTED)  # bounded: a FIFO or /dev/zero is "none"
     except (OSError, ValueError):
         return None
     # A damaged one is as good as none (fetched again when CloudWatch can be asked): its
@@ -125,10 +125,4 @@ def _collected(record: RunRecord, reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, indent=1) + "\n")

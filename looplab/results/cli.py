@@ -1,7 +1,9 @@
 """``invoke collect-results``: argument checks and console output around :func:`collect`.
 
 Exit 0 when something was reported, 2 when nothing could be read (no journals, every
-journal unreadable, no run matching the filters) or an argument is wrong.
+journal unreadable, no run matching the filters) or an argument is wrong. Every text that
+comes from a file or the command line (run folder names, journal fields, problems) is
+printed through :func:`looplab._files.for_console`: no terminal escapes, no rich markup.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from looplab._files import for_console as shown
 from looplab.results._collect import collect, parse_since
 
 __all__ = ["collect_command"]
@@ -33,7 +35,7 @@ def collect_command(
     try:
         when = parse_since(since) if since else None
     except ValueError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
+        err.print(f"[red]error:[/] {shown(str(exc))}")
         return 2
     with Progress(
         TextColumn("drawing timelines"),
@@ -63,16 +65,16 @@ def collect_command(
             )
         except OSError as exc:  # the report (or a plot) cannot be written where asked
             where, why = exc.filename or out or results, exc.strerror or str(exc)
-            err.print(f"[red]error:[/] cannot write to {escape(str(where))}: {escape(why)}")
+            err.print(f"[red]error:[/] cannot write to {shown(str(where))}: {shown(why)}")
             return 2
     for path, problem in result.skipped:
-        err.print(f"[yellow]skipped[/] {escape(path)}: {escape(problem)}", soft_wrap=True)
+        err.print(f"[yellow]skipped[/] {shown(path)}: {shown(problem)}", soft_wrap=True)
     for run, why in result.pending:
-        err.print(f"[yellow]pending[/] {escape(run)}: {escape(why)}", soft_wrap=True)
+        err.print(f"[yellow]pending[/] {shown(run)}: {shown(why)}", soft_wrap=True)
     if result.exit_code:
-        err.print(f"[red]nothing reported:[/] {escape(result.message)}")
+        err.print(f"[red]nothing reported:[/] {shown(result.message)}")
         return result.exit_code
-    console.print(f"[green]ok[/] {escape(result.message)}")
+    console.print(f"[green]ok[/] {shown(result.message)}")
     for path in result.written:
-        console.print(f"  wrote {escape(str(path))}")
+        console.print(f"  wrote {shown(str(path))}")
     return 0

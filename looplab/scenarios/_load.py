@@ -21,14 +21,13 @@ guarantee: split, a second reader could skip a limit.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from looplab._files import SCENARIOS, Kind, Refused, read_bytes
 from looplab.scenarios._errors import Problem
 
 __all__ = [
@@ -45,9 +44,10 @@ __all__ = [
 
 Tags = Literal["refuse", "ignore"]
 
-# A scenario file is a few KB; the shipped one is 8 KB. 1 MiB leaves room for generated
-# files and still loads in well under a second (benchmarks/hostile_inputs.py).
-MAX_FILE_BYTES = 1 << 20
+# A scenario file is a few KB; the shipped one is 8 KB. 1 MiB (looplab._files.SCENARIOS)
+# leaves room for generated files and still loads in well under a second
+# (benchmarks/hostile_inputs.py).
+MAX_FILE_BYTES = SCENARIOS.limit
 # The deepest real path is about 10 levels (scenarios > name > steps > wait > until > list >
 # condition > between); the limit stops a crafted file long before Python's recursion limit.
 MAX_DEPTH = 64
@@ -62,7 +62,6 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _NON_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
-_MIB = 1 << 20
 
 
 class LMap(dict):
@@ -110,27 +109,16 @@ def read_text(path: Path, what: str = "scenario file") -> tuple[str | None, list
     FIFO would block the open, /dev/zero never end), at most :data:`MAX_FILE_BYTES`, UTF-8."""
     file = str(path)
     try:
-        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of hanging.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # looplab._files' bounded reader: a regular file (a FIFO would block the open,
+        # /dev/zero never end) of at most MAX_FILE_BYTES.
+        data = read_bytes(path, Kind(what, MAX_FILE_BYTES))
+    except Refused as exc:
+        problem = exc.problem
+        if "larger than" in problem:
+            problem += "; split it, or move data out of it"
+        return None, [Problem(file, 0, f"cannot read the {what}: {problem}")]
     except OSError as exc:
         return None, [Problem(file, 0, f"cannot read the {what}: {exc.strerror or exc}")]
-    with os.fdopen(fd, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, [Problem(file, 0, f"cannot read the {what}: not a regular file")]
-        try:
-            # One byte past the cap: a file growing while it is read is still caught.
-            data = stream.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            return None, [Problem(file, 0, f"cannot read the {what}: {exc.strerror or exc}")]
-    if len(data) > MAX_FILE_BYTES:
-        return None, [
-            Problem(
-                file,
-                0,
-                f"the file is larger than {MAX_FILE_BYTES // _MIB} MiB, the limit for a "
-                f"{what}; split it, or move data out of it",
-            )
-        ]
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:

@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from looplab.scenarios._context import Context
 from looplab.scenarios._errors import unknown
+from looplab.scenarios._load import load_yaml_text
 
 __all__ = ["FROM_STACK_KEYS", "StackRef", "read_stack_ref", "stack_refusal"]
 
@@ -82,10 +81,12 @@ def read_stack_ref(ctx: Context, name: str, spec: Any, line: int) -> StackRef | 
 
 
 def _typed(text: str) -> Any:
-    """An environment value as the number it spells (checks compare numbers), else text."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+    """An environment value as the number it spells (checks compare numbers), else text.
+
+    Read with the scenarios' bounded YAML reader: the value comes from the compiled
+    template, where it may nest thousands deep (yaml.safe_load raised RecursionError)."""
+    value, problems = load_yaml_text(text)
+    if problems:
         return text
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return text

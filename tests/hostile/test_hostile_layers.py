@@ -47,6 +47,7 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
     modules = {
         "__init__.py": "",
         "_package.py": "",
+        "_files.py": "",
         "cli.py": "import looplab.engine\nimport looplab.cli_console\nimport looplab._package\n",
         "cli_console.py": "",
         "deploy.py": "",

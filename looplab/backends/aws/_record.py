@@ -7,13 +7,13 @@ Its keys are the contract with serverless-plugins/experiment-hooks/lib/stack-fil
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from looplab._files import STACK_RECORD, read_json
 from looplab.backends.aws import _names as names
 from looplab.backends.base import BackendError
 
@@ -103,20 +103,22 @@ class StackRecord:
     @classmethod
     def load(cls, project: Path | str, stage: str, service: str = POST_SERVICE) -> StackRecord:
         path = record_path(project, stage, service)
-        if not path.is_file() and service != POST_SERVICE:
+        # Missing (a dangling link too) is "deploy it"; present but not a regular file (a
+        # FIFO, a link to /dev/zero) is the reader's refusal below, saying what it is.
+        if not path.exists() and service != POST_SERVICE:
             shape = service.removeprefix(f"{POST_SERVICE}-")
             raise StackRecordError(
                 f"no stack record of loop shape {shape!r} for stage {stage!r} ({path}): "
                 f"deploy it with `invoke deploy --shape {shape} --stage {stage}`"
             )
-        if not path.is_file():
+        if not path.exists():
             raise StackRecordError(
                 f"no stack record for stage {stage!r} ({path}): deploy the stack with "
                 f"`invoke deploy --stage {stage}` (or `npx sls deploy --stage {stage}`), or, "
                 f"if it is deployed, record it with: {refresh_command(stage, None)}"
             )
         try:
-            doc = json.loads(path.read_text())
+            doc = read_json(path, STACK_RECORD)  # bounded: size, regular file, nesting
         except (OSError, ValueError) as exc:
             raise StackRecordError(
                 f"{path}: cannot read the stack record ({exc}); rewrite it with: "

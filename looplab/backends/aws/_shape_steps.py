@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from looplab._files import loads_json
 from looplab.backends.aws._calls import Calls
 from looplab.backends.aws._record import StackRecord
 
@@ -49,7 +50,9 @@ def invoke(
     out: dict[str, Any] = {"StatusCode": reply["StatusCode"]}
     if invocation_type == "RequestResponse":
         raw = reply["Payload"].read()
-        out["Payload"] = json.loads(raw) if raw else None
+        # Nesting bounded (looplab._files): a reply nested thousands deep is a ValueError
+        # naming it, like one that is not JSON, not a RecursionError.
+        out["Payload"] = loads_json(raw) if raw else None
         if reply.get("FunctionError"):
             out["FunctionError"] = reply["FunctionError"]
     return out

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
 
+from looplab._files import loads_json
 from looplab.backends.base import InvocationType
 from looplab.scenarios._context import Context, unresolved
 from looplab.scenarios._errors import unknown
@@ -39,7 +39,7 @@ def check(ctx: Context, args: LMap, _line: int, _snapshots: set[str]) -> Invoke 
         return None
     if payload is not None:
         try:
-            json.loads(payload)
+            loads_json(payload)  # nesting bounded: 5,000 levels raised RecursionError
         except ValueError as exc:
             ctx.error(args.line_of("payload"), f"'payload' must be JSON (Lambda's rule): {exc}")
             return None
@@ -49,7 +49,7 @@ def check(ctx: Context, args: LMap, _line: int, _snapshots: set[str]) -> Invoke 
 
 
 def run(step: Invoke, ctx: StepContext) -> StepOutcome:
-    reply = ctx.backend.invoke(step.function, json.loads(step.payload), step.type)
+    reply = ctx.backend.invoke(step.function, loads_json(step.payload), step.type)
     # A function error in a RequestResponse call is the step's finding, not the run's
     # failure (a looping chain's synchronous call is expected to fail): it is recorded.
     return StepOutcome("ok", {"function": step.function, "type": step.type, "reply": reply})

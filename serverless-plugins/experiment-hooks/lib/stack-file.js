@@ -4,6 +4,7 @@
 // without asking CloudFormation on every run. The file is the contract between this plugin
 // and looplab.stack; keep its keys stable.
 
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const {
@@ -76,12 +77,39 @@ async function describeDeployedStack({ cloudFormation, stackName, stage, region,
   };
 }
 
-// Write to a temporary file then rename, so a reader never sees half a file.
+// Write to a temporary file then rename, so a reader never sees half a file. The temporary
+// file is created exclusively ('wx': O_CREAT | O_EXCL, which never opens an existing name or
+// follows a symlink) under an unpredictable name: the fixed `<file>.<pid>.tmp` let a symlink
+// planted there redirect the write to any file the user can write (looplab._files does the
+// same for every file looplab writes).
 function writeStackFile(filePath, record) {
   fs.mkdirSync(path.dirname(filePath), { recursive: true });
-  const tmp = `${filePath}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  fs.renameSync(tmp, filePath);
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const tmp = path.join(
+      path.dirname(filePath),
+      `.${path.basename(filePath)}.${crypto.randomBytes(8).toString('hex')}.tmp`,
+    );
+    let fd;
+    try {
+      fd = fs.openSync(tmp, 'wx', 0o666);
+    } catch (error) {
+      if (error.code === 'EEXIST') continue; // taken (or planted): another name
+      throw error;
+    }
+    try {
+      fs.writeFileSync(fd, text);
+      fs.closeSync(fd);
+      fd = undefined;
+      fs.renameSync(tmp, filePath);
+      return;
+    } catch (error) {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw error;
+    }
+  }
+  throw new Error(`no free temporary name beside ${filePath}`);
 }
 
 function deleteStackFile(filePath) {

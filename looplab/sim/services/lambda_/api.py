@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.utils import parse_timestamp
 
+from looplab._files import CODE, sha256_file
 from looplab.sim.lambda_service import Function
 from looplab.sim.pollers import Poller
 from looplab.sim.services._errors import Call
@@ -212,9 +213,12 @@ class LambdaApi:
         spec = function.spec
         if spec.logical_id not in self._code:
             path = spec.code_dir / f"{spec.handler.rpartition('.')[0]}.py"
-            data = path.read_bytes() if path.is_file() else b""
-            digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-            self._code[spec.logical_id] = (len(data), digest)
+            try:  # hashed in chunks, bounded (looplab._files): never read whole
+                size, sha = path.stat().st_size, sha256_file(path, CODE)
+            except OSError:  # no such module (or not a regular file): hashed as empty
+                size, sha = 0, hashlib.sha256(b"").hexdigest()
+            digest = base64.b64encode(bytes.fromhex(sha)).decode()
+            self._code[spec.logical_id] = (size, digest)
         return self._code[spec.logical_id]
 
     def _function(self, p: Params) -> Function:
