@@ -86,7 +86,11 @@ def _operation(headers: dict[str, str], body: str) -> str | None:
 
 
 def start_moto_server(workdir: Path, timeout: float = 30) -> MotoServer:
-    """Start ``moto_server`` on a free port and wait until it answers."""
+    """Start ``moto_server`` on a free port and wait until it answers.
+
+    ``timeout`` bounds a failure only: moto_server answers in ~1 s on the 2-core machine
+    and in a few under a CPU hog on both cores.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     recording = workdir / "moto-recording.jsonl"
     executable = Path(sys.executable).with_name("moto_server")
