@@ -1,4 +1,5 @@
-"""Shared fixtures: packaged templates (one `sls package` each per session) and moto's server.
+"""Shared fixtures: packaged templates (one `sls package` each per session), moto's server,
+Python's default SIGINT for the Ctrl-C tests; and ``--shuffle=SEED``, a seeded random order.
 
 Helpers live in tests/_support/; keep this file to fixtures other modules actually share.
 """
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from _support.moto import MotoServer, start_moto_server
+from _support.order import shuffled
+from _support.signals import default_sigint
 from _support.sls import VALID_SCENARIOS, make_project
 
 # Every parameter away from its default: the template must follow each one.
@@ -45,3 +48,35 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def sigint_default() -> Iterator[None]:
+    """For a test that sends SIGINT (to itself or a child): it raises KeyboardInterrupt, even
+    when pytest was started with SIGINT ignored (``pytest &``; see _support/signals.py)."""
+    with default_sigint():
+        yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shuffle",
+        type=int,
+        metavar="SEED",
+        help="run the tests in a random order decided by SEED (modules, then classes, then "
+        "tests; each module's tests stay together): finds tests that depend on order",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = config.getoption("shuffle")
+    return (
+        None if seed is None else f"shuffle: seed {seed} (the same order again: --shuffle={seed})"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest regroups tests that share a scoped fixture
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seed = config.getoption("shuffle")
+    if seed is not None:
+        items[:] = shuffled(items, seed)

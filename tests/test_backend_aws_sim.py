@@ -270,6 +270,7 @@ class _CtrlC(SimulatorClock):
             os.kill(os.getpid(), signal.SIGINT)
 
 
+@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_mid_wait_runs_finally_disables_the_dlq_mapping_and_keeps_terminate(
     tmp_path: Path,
 ) -> None:

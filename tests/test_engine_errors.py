@@ -146,6 +146,7 @@ class SignalsAtTheEnd(FakeBackend):
         return super().observations(since)
 
 
+@pytest.mark.usefixtures("sigint_default")
 def test_signals_after_the_finally_steps_are_only_noted(tmp_path: Path) -> None:
     backend = SignalsAtTheEnd()
 
@@ -164,6 +165,7 @@ def test_signals_after_the_finally_steps_are_only_noted(tmp_path: Path) -> None:
     assert doc["observations_after_finally"]["queues"][QUEUE]["visible"] == 0
 
 
+@pytest.mark.usefixtures("sigint_default")
 def test_a_signal_at_the_very_start_is_recorded_and_finally_runs(tmp_path: Path) -> None:
     class InterruptAtStart:
         def run_started(self, scenario: Any, journal: Path) -> None:

@@ -44,6 +44,9 @@ class MotoServer:
         self._post("/moto-api/recorder/reset-recording")
         self._post("/moto-api/recorder/start-recording")
 
+    def stop_recording(self) -> None:
+        self._post("/moto-api/recorder/stop-recording")
+
     def recorded_calls(self) -> list[dict[str, Any]]:
         """The recorded requests as {operation, method, path, body} in arrival order."""
         if not self.recording.exists():
@@ -75,6 +78,21 @@ class MotoServer:
                 self.process.wait(timeout=10)
 
 
+def start_clean(backend: Any) -> None:
+    """Every event source mapping of ``backend``'s stack off and every queue drained, so a
+    test on a module's shared stack starts where the previous test's leftovers cannot reach.
+
+    Drained, not purged: SQS (and moto) allow one PurgeQueue a minute per queue, counted in
+    wall time, so a purge here would make the next test's purge fail depending on order.
+    moto runs an enabled SQS mapping inside SendMessage (and tries Docker): tests expect
+    queues that nothing consumes.
+    """
+    for function, queue in backend.mappings.values():
+        backend.set_mapping(function, queue, False)
+    for queue in backend.record.queues:
+        backend.drain(queue, max_messages=100)
+
+
 def _operation(headers: dict[str, str], body: str) -> str | None:
     # Query protocol (CloudFormation, STS): Action=... in the form body. JSON protocols name
     # the operation in X-Amz-Target. REST protocols (Lambda, S3) have neither.
@@ -86,7 +104,11 @@ def _operation(headers: dict[str, str], body: str) -> str | None:
 
 
 def start_moto_server(workdir: Path, timeout: float = 30) -> MotoServer:
-    """Start ``moto_server`` on a free port and wait until it answers."""
+    """Start ``moto_server`` on a free port and wait until it answers.
+
+    ``timeout`` bounds a failure only: moto_server answers in ~1 s on the 2-core machine
+    and in a few under a CPU hog on both cores.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     recording = workdir / "moto-recording.jsonl"
     executable = Path(sys.executable).with_name("moto_server")

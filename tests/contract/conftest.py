@@ -19,7 +19,7 @@ import boto3
 import pytest
 from _fakes import FakeBackend, ManualClock
 from _simkit import repo_stack
-from _support.moto import MotoServer
+from _support.moto import MotoServer, start_clean
 from _support.sls import REGION, TEMPLATE_NAME, VALID_SCENARIOS, SlsProject, make_project
 
 from looplab.backends import Backend
@@ -54,12 +54,7 @@ def _aws_on_moto(request: pytest.FixtureRequest) -> Backend:
         endpoint_url=moto_server.url,
         clock=ManualClock(),
     )
-    # moto runs an enabled SQS mapping inside SendMessage (and tries Docker): start with
-    # every mapping off, as the contract's tests expect a queue nothing consumes.
-    for function, queue in backend.mappings.values():
-        backend.set_mapping(function, queue, False)
-    for queue in backend.record.queues:
-        backend.drain(queue, max_messages=100)
+    start_clean(backend)
     return backend
 
 

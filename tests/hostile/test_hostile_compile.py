@@ -8,15 +8,16 @@ entry was a JSONDecodeError traceback.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from _support.waiting import wait_for
 
 from looplab._package import TEMPLATE_NAME, compiled_template, is_compiled
 
@@ -121,14 +122,24 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has finished
 
 
+# Bound a failure only, never a pass. Each wait below takes well under a second on an idle
+# 2-core machine and a few seconds under a CPU hog: starting Python twice (looplab, then the
+# fake sls) before the pidfile appears; on SIGINT looplab's SIGTERM to the group, then up to
+# 5 s before its SIGKILL (looplab._package._kill_group).
+STARTED_DEADLINE = 120.0
+ENDED_DEADLINE = 120.0
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.usefixtures("sigint_default")  # looplab must get SIGINT as KeyboardInterrupt
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_a_killed_compile_leaves_no_sls_running(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sig: signal.Signals
 ) -> None:
     pidfile = tmp_path / "sls.pid"
     monkeypatch.setenv("FAKE_SLS_PIDFILE", str(pidfile))
-    monkeypatch.setenv("FAKE_SLS_SLEEP", "120")
+    # Longer than every deadline below: only looplab's kill can end it in time.
+    monkeypatch.setenv("FAKE_SLS_SLEEP", "3600")
     code = textwrap.dedent(
         f"""
         from pathlib import Path
@@ -137,15 +148,24 @@ def test_a_killed_compile_leaves_no_sls_running(
         """
     )
     parent = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not pidfile.exists() or not pidfile.read_text():
-        assert time.monotonic() < deadline, "the fake sls never started"
-        time.sleep(0.05)
-    child = int(pidfile.read_text())
-    assert _alive(child)
-    parent.send_signal(sig)
-    parent.wait(timeout=30)
-    deadline = time.monotonic() + 20
-    while _alive(child):
-        assert time.monotonic() < deadline, f"sls package ({child}) outlived looplab ({sig.name})"
-        time.sleep(0.05)
+    child = 0
+    try:
+        wait_for(
+            lambda: pidfile.exists() and pidfile.read_text(),
+            "fake sls started (its pidfile)",
+            timeout=STARTED_DEADLINE,
+            process=parent,
+        )
+        child = int(pidfile.read_text())
+        assert _alive(child)
+        parent.send_signal(sig)
+        parent.wait(timeout=ENDED_DEADLINE)
+        wait_for(
+            lambda: not _alive(child),
+            f"end of sls package ({child}) after looplab's ({sig.name})",
+            timeout=ENDED_DEADLINE,
+        )
+    finally:
+        parent.kill()
+        if child and _alive(child):  # the test failed: leave no fake sls behind
+            os.kill(child, signal.SIGKILL)

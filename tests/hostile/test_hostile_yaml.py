@@ -5,7 +5,6 @@ Each case failed (a traceback, a hang, a silent wrong reading) before its fix.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -54,12 +53,14 @@ def test_a_value_that_contains_itself_is_refused(tmp_path: Path) -> None:
     assert ":5:" in problem and "cannot contain itself" in problem
 
 
-def test_billion_laughs_stops_at_the_alias_limit_quickly(tmp_path: Path) -> None:
+def test_billion_laughs_stops_at_the_alias_limit(tmp_path: Path) -> None:
+    # Ten million values, a hundred times the limit: the message says the loader counted and
+    # stopped. Not a billion: a loader that lost the limit and copied what the aliases name
+    # then fails here in seconds instead of hanging the suite. No clock decides the outcome.
     rows = ['  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    rows += [f"  a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
-    start = time.perf_counter()
+    rows += [f"  a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    assert MAX_ALIAS_VALUES < 10**7  # the input is over the limit
     problems = problems_of(HEAD + "\n".join(rows) + "\n", tmp_path)
-    assert time.perf_counter() - start < 10  # generous: unbounded, it never ends
     assert len(problems) == 1 and f"more than {MAX_ALIAS_VALUES:,}" in problems[0]
 
 
