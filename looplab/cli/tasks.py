@@ -1,6 +1,10 @@
-"""invoke tasks: thin wrappers; every task is a few lines calling looplab.
+"""The command line: looplab's invoke tasks, thin wrappers; every task is a few lines calling
+a command of looplab.cli.
 
-Run ``invoke --list`` for the tasks and ``invoke --help TASK`` for their arguments.
+This collection is the only command-line surface: the project's tasks.py hands it to
+``invoke`` (``invoke scenario ...``) and looplab.cli.program runs it as ``python -m looplab
+scenario ...``, so there is no second parser to drift. Run ``invoke --list`` for the tasks
+and ``invoke --help TASK`` for their arguments.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import sys
 
 from invoke import Collection, Exit, task
 
-from looplab.cli import DEFAULTS
+from looplab.cli.common import DEFAULTS
 
 
 @task(
@@ -23,12 +27,20 @@ from looplab.cli import DEFAULTS
 )
 def deploy(c, stage="dev", region="eu-central-1", param=None, shape="sqs"):
     """Deploy a loop shape's stack to AWS with osls (npx sls deploy)."""
-    from looplab.deploy import DeployError
-    from looplab.deploy import deploy as run_deploy
+    from looplab.cli.common import project_root
+    from looplab.cli.deploy import DeployError
+    from looplab.cli.deploy import deploy as run_deploy
 
     _check_stack_options(stage, region)
     try:
-        run_deploy(c, stage=stage, region=region, params=param or [], shape=shape)
+        run_deploy(
+            c,
+            stage=stage,
+            region=region,
+            params=param or [],
+            shape=shape,
+            project_dir=project_root(),
+        )
     except DeployError as exc:  # bad input (a --param or --shape): no traceback
         raise Exit(f"error: {exc}", code=2) from None
 
@@ -42,19 +54,20 @@ def deploy(c, stage="dev", region="eu-central-1", param=None, shape="sqs"):
 )
 def remove(c, stage="dev", region="eu-central-1", shape="sqs"):
     """Remove a loop shape's stack (the plugin disables every mapping first)."""
-    from looplab.deploy import DeployError
-    from looplab.deploy import remove as run_remove
+    from looplab.cli.common import project_root
+    from looplab.cli.deploy import DeployError
+    from looplab.cli.deploy import remove as run_remove
 
     _check_stack_options(stage, region)
     try:
-        run_remove(c, stage=stage, region=region, shape=shape)
+        run_remove(c, stage=stage, region=region, shape=shape, project_dir=project_root())
     except DeployError as exc:
         raise Exit(f"error: {exc}", code=2) from None
 
 
 def _check_stack_options(stage, region):
     """--stage and --region checked before sls starts (its own refusal is exit 1, later)."""
-    from looplab.cli import BadInput, check_region, check_stage
+    from looplab.cli.common import BadInput, check_region, check_stage
 
     try:
         check_stage(stage)
@@ -64,7 +77,7 @@ def _check_stack_options(stage, region):
 
 
 def _looplab(c, key, given=None):
-    """A CLI value, else the config's ``looplab.<key>`` (invoke.yaml over looplab.cli.DEFAULTS)."""
+    """A CLI value, else the config's ``looplab.<key>`` (invoke.yaml over cli.DEFAULTS)."""
     return given if given is not None else c.config.looplab[key]
 
 
@@ -102,7 +115,7 @@ def scenario(
     endpoint_url=None,
 ):
     """Run a scenario from scenarios.yaml; exit 0 pass, 1 failed/aborted, 2 bad input."""
-    from looplab.cli import scenario_command
+    from looplab.cli.commands import scenario_command
 
     code = scenario_command(
         name,
@@ -131,7 +144,7 @@ def scenario(
 )
 def kill_switch(c, stage=None, release=False, endpoint_url=None):
     """Disable every mapping, reserved concurrency 0, purge both queues (needs only the record)."""
-    from looplab.cli import kill_switch_command
+    from looplab.cli.aws import kill_switch_command
 
     code = kill_switch_command(
         stage=_looplab(c, "stage", stage), release=release, endpoint_url=endpoint_url
@@ -143,7 +156,7 @@ def kill_switch(c, stage=None, release=False, endpoint_url=None):
 @task(help={"stage": "The deployed stack's stage (default: looplab.stage, else dev)"})
 def operator_policy(c, stage=None):
     """Print the least-privilege IAM policy (JSON only, on stdout) for the recorded stack."""
-    from looplab.cli import operator_policy_command
+    from looplab.cli.aws import operator_policy_command
 
     code = operator_policy_command(stage=_looplab(c, "stage", stage))
     if code:
@@ -153,7 +166,7 @@ def operator_policy(c, stage=None):
 @task
 def scenarios(c):
     """List the scenarios of scenarios.yaml with their descriptions and parameters."""
-    from looplab.cli import list_command
+    from looplab.cli.commands import list_command
 
     code = list_command(_looplab(c, "scenarios"))
     if code:
@@ -163,7 +176,7 @@ def scenarios(c):
 @task(help={"stage": "The stack's stage to check against (default: looplab.stage, else dev)"})
 def validate(c, stage=None):
     """Check scenarios.yaml (every scenario) against the compiled stack; exit 2 on problems."""
-    from looplab.cli import validate_command
+    from looplab.cli.commands import validate_command
 
     code = validate_command(_looplab(c, "scenarios"), stage=_looplab(c, "stage", stage))
     if code:
@@ -180,7 +193,7 @@ def validate(c, stage=None):
 )
 def collect_results(c, scenario=None, backend=None, since=None, out=None):
     """Journals -> results/report.md, report.html, runs.csv, runs/<run>/timeline.png."""
-    from looplab.cli import collect_command
+    from looplab.cli.commands import collect_command
 
     code = collect_command(
         _looplab(c, "results"), scenario=scenario, backend=backend, since=since, out=out
@@ -190,4 +203,4 @@ def collect_results(c, scenario=None, backend=None, since=None, out=None):
 
 
 # looplab's defaults live in looplab.cli.DEFAULTS; invoke.yaml and INVOKE_LOOPLAB_* override.
-ns = Collection.from_module(sys.modules[__name__], config={"looplab": dict(DEFAULTS)})
+namespace = Collection.from_module(sys.modules[__name__], config={"looplab": dict(DEFAULTS)})

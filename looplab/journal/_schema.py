@@ -7,7 +7,7 @@ metric series) and what defines the run (stack, template hash, simulator paramet
 looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
 simply have no timeline. It reads only regular files of at most 64 MiB nested at most 100
 deep (``looplab._files``: JOURNAL, JSON_DEPTH), and checks the shape of every field
-the results read (``looplab._journal_checks``), so a hand-edited journal is a
+the results read (``looplab.journal._checks``), so a hand-edited journal is a
 :class:`JournalError` naming the field, never a traceback in the report's code.
 
 Issue 13 (still version 2, the fields are optional): ``stack`` names the loop shape the
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from looplab._files import JOURNAL, Refused, TooDeep, loads_json, read_bytes
-from looplab._journal_checks import (
+from looplab.journal._checks import (
     ShapeError,
     check_document,
     finite,
@@ -39,9 +39,9 @@ from looplab._journal_checks import (
     series_of,
     table_rows,
 )
-from looplab._metric_queries import LAMBDA_METRICS as LAMBDA_METRICS
-from looplab._metric_queries import SQS_METRICS as SQS_METRICS
-from looplab._metric_queries import cloudwatch_queries, metric_query
+from looplab.journal._queries import LAMBDA_METRICS as LAMBDA_METRICS
+from looplab.journal._queries import SQS_METRICS as SQS_METRICS
+from looplab.journal._queries import cloudwatch_queries, metric_query
 
 __all__ = [
     "ASYNC_FIELDS",

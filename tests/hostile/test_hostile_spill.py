@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from looplab._spill import SpillFile
+from looplab.sim._spill import SpillFile
 
 
 def test_a_spill_file_has_no_name_while_open_and_still_reads_back(
@@ -55,7 +55,7 @@ def _leftovers_after_crash(tmp_path: Path, setup: str) -> list[str]:
 
 def test_a_crash_leaves_no_spill_file(tmp_path: Path) -> None:
     setup = (
-        "from looplab._spill import SpillFile\n"
+        "from looplab.sim._spill import SpillFile\n"
         "s = SpillFile(prefix='looplab-logs-')\ns.writer.write(b'x' * 100000)\n"
     )
     assert _leftovers_after_crash(tmp_path, setup) == []

@@ -1,0 +1,61 @@
+"""The run journal: what ``results/runs/<run>/journal.json`` holds, in one package.
+
+The engine writes the journal and :mod:`looplab.results` reads it; both go through the
+names here, so a field cannot mean one thing to the writer and another to the reader.
+"""
+
+from looplab.journal._schema import (
+    ASYNC_FIELDS,
+    DEFAULT_STACK,
+    DROP_COLUMNS,
+    INVOCATION_COLUMNS,
+    INVOCATION_LIMIT,
+    LAMBDA_METRICS,
+    PER_MINUTE_COLUMNS,
+    QUEUE_SAMPLE_COLUMNS,
+    QUEUE_SAMPLE_LIMIT,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    SQS_METRICS,
+    STATUSES,
+    TOPIC_FIELDS,
+    Drop,
+    Invocation,
+    JournalError,
+    MetricSeries,
+    QueueSample,
+    RunRecord,
+    StepMark,
+    Timeline,
+    cloudwatch_queries,
+    metric_query,
+    read_journal,
+)
+
+__all__ = [
+    "ASYNC_FIELDS",
+    "DEFAULT_STACK",
+    "DROP_COLUMNS",
+    "INVOCATION_COLUMNS",
+    "INVOCATION_LIMIT",
+    "LAMBDA_METRICS",
+    "PER_MINUTE_COLUMNS",
+    "QUEUE_SAMPLE_COLUMNS",
+    "QUEUE_SAMPLE_LIMIT",
+    "READABLE_VERSIONS",
+    "SCHEMA_VERSION",
+    "SQS_METRICS",
+    "STATUSES",
+    "TOPIC_FIELDS",
+    "Drop",
+    "Invocation",
+    "JournalError",
+    "MetricSeries",
+    "QueueSample",
+    "RunRecord",
+    "StepMark",
+    "Timeline",
+    "cloudwatch_queries",
+    "metric_query",
+    "read_journal",
+]
