@@ -1,35 +1,42 @@
 """The run journal: what ``results/runs/<run>/journal.json`` holds, in one package.
 
-The engine writes the journal and :mod:`looplab.results` reads it; both go through the
-names here, so a field cannot mean one thing to the writer and another to the reader.
+The engine writes the journal and :mod:`looplab.results` reads it, both through the records
+of ``_schema`` (:class:`RunDocument`, :class:`StepRecord`, :class:`Timeline` and its rows):
+the engine builds them and serialises them (``to_json``), :func:`read_journal` checks a file
+(``_checks``) and reads it back into them. ``_queries`` is what CloudWatch is asked for a
+run's window, recorded in the journal and sent by the aws backend alike.
+
+The modules form layers, no circle (pyproject.toml): ``_read`` -> ``_schema`` ->
+``_checks`` | ``_queries``.
 """
 
+from looplab.journal._queries import LAMBDA_METRICS, SQS_METRICS, cloudwatch_queries, metric_query
+from looplab.journal._read import JournalError, RunRecord, read_journal
 from looplab.journal._schema import (
     ASYNC_FIELDS,
     DEFAULT_STACK,
     DROP_COLUMNS,
     INVOCATION_COLUMNS,
     INVOCATION_LIMIT,
-    LAMBDA_METRICS,
+    NO_TIMELINE,
     PER_MINUTE_COLUMNS,
     QUEUE_SAMPLE_COLUMNS,
     QUEUE_SAMPLE_LIMIT,
     READABLE_VERSIONS,
     SCHEMA_VERSION,
-    SQS_METRICS,
     STATUSES,
     TOPIC_FIELDS,
+    Clock,
     Drop,
     Invocation,
-    JournalError,
     MetricSeries,
+    MinuteCount,
     QueueSample,
-    RunRecord,
+    Record,
+    RunDocument,
     StepMark,
+    StepRecord,
     Timeline,
-    cloudwatch_queries,
-    metric_query,
-    read_journal,
 )
 
 __all__ = [
@@ -39,6 +46,7 @@ __all__ = [
     "INVOCATION_COLUMNS",
     "INVOCATION_LIMIT",
     "LAMBDA_METRICS",
+    "NO_TIMELINE",
     "PER_MINUTE_COLUMNS",
     "QUEUE_SAMPLE_COLUMNS",
     "QUEUE_SAMPLE_LIMIT",
@@ -47,13 +55,18 @@ __all__ = [
     "SQS_METRICS",
     "STATUSES",
     "TOPIC_FIELDS",
+    "Clock",
     "Drop",
     "Invocation",
     "JournalError",
     "MetricSeries",
+    "MinuteCount",
     "QueueSample",
+    "Record",
+    "RunDocument",
     "RunRecord",
     "StepMark",
+    "StepRecord",
     "Timeline",
     "cloudwatch_queries",
     "metric_query",

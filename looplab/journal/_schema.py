@@ -1,19 +1,22 @@
-"""The run journal's schema: what ``results/runs/<run>/journal.json`` holds, in one place.
+"""The run journal's schema: every record of ``results/runs/<run>/journal.json``, declared once.
 
-The engine writes this document and :mod:`looplab.results` reads it; both go through the
-names here, so a field cannot mean one thing to the writer and another to the reader.
-Version 2 adds the run's timeline (per invocation, per drop, queue depths, per-minute
-metric series) and what defines the run (stack, template hash, simulator parameters,
-looplab's version and commit). :func:`read_journal` still reads version-1 journals: they
-simply have no timeline. It reads only regular files of at most 64 MiB nested at most 100
-deep (``looplab._files``: JOURNAL, JSON_DEPTH), and checks the shape of every field
-the results read (``looplab.journal._checks``), so a hand-edited journal is a
-:class:`JournalError` naming the field, never a traceback in the report's code.
+Each record is a dataclass both sides use. The engine builds the records as a run goes and
+the journal writer serialises them (:meth:`Record.to_json`); :func:`looplab.journal.read_journal`
+reads a file back into the same records (``from_json``, after the shape checks of
+``looplab.journal._checks``). A field's name is its JSON key (``finally_`` is written
+``finally``), so a field cannot mean one thing to the writer and another to the reader; the
+timeline's tables take their columns, in order, from their row records' fields, and the
+kind of each cell the reader checks from the field's type.
 
-Issue 13 (still version 2, the fields are optional): ``stack`` names the loop shape the
-run ran on (absent: ``sqs``, the post's stack), and ``observations`` carries
-``async_by_function`` (function logical ID -> ASYNC_FIELDS) and ``by_topic`` (topic
-logical ID -> TOPIC_FIELDS): what Lambda's asynchronous queue and SNS counted.
+Version 2 adds the run's timeline (per invocation, per drop, queue depths, per-minute metric
+series) and what defines the run (stack, template hash, simulator parameters, looplab's
+version and commit); version-1 journals are still read: they simply have no timeline.
+``stack`` names the loop shape the run ran on (absent: ``sqs``, the post's stack), and
+``observations`` may carry ``async_by_function`` (function logical ID -> ASYNC_FIELDS) and
+``by_topic`` (topic logical ID -> TOPIC_FIELDS): what Lambda's asynchronous queue and SNS
+counted. What the step kinds and the backends report (a step's ``args`` and ``output``, the
+expectations, the observations, the definition) is theirs to shape: the schema holds it as
+JSON objects.
 
 Tables inside the timeline are columnar (``{"columns": [...], "rows": [[...], ...]}``):
 100,000 invocations as objects with repeated keys would be three times the size.
@@ -21,27 +24,14 @@ Tables inside the timeline are columnar (``{"columns": [...], "rows": [[...], ..
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import starmap
-from pathlib import Path
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, ClassVar, Literal
 
-from looplab._files import JOURNAL, Refused, TooDeep, loads_json, read_bytes
-from looplab.journal._checks import (
-    ShapeError,
-    check_document,
-    finite,
-    lst,
-    non_finite_path,
-    obj,
-    opt_finite,
-    series_of,
-    table_rows,
-)
-from looplab.journal._queries import LAMBDA_METRICS as LAMBDA_METRICS
-from looplab.journal._queries import SQS_METRICS as SQS_METRICS
-from looplab.journal._queries import cloudwatch_queries, metric_query
+from looplab.journal._checks import ShapeError, finite, lst, obj, opt_finite, series_of, table_rows
 
 __all__ = [
     "ASYNC_FIELDS",
@@ -49,23 +39,25 @@ __all__ = [
     "DROP_COLUMNS",
     "INVOCATION_COLUMNS",
     "INVOCATION_LIMIT",
+    "NO_TIMELINE",
+    "PER_MINUTE_COLUMNS",
     "QUEUE_SAMPLE_COLUMNS",
     "QUEUE_SAMPLE_LIMIT",
     "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "STATUSES",
     "TOPIC_FIELDS",
+    "Clock",
     "Drop",
     "Invocation",
-    "JournalError",
     "MetricSeries",
+    "MinuteCount",
     "QueueSample",
-    "RunRecord",
+    "Record",
+    "RunDocument",
     "StepMark",
+    "StepRecord",
     "Timeline",
-    "cloudwatch_queries",
-    "metric_query",
-    "read_journal",
 ]
 
 SCHEMA_VERSION = 2
@@ -92,46 +84,110 @@ INVOCATION_LIMIT = 5_000
 # this many rows per run the sampling interval doubles (older rows thinned out).
 QUEUE_SAMPLE_LIMIT = 4_000
 
-INVOCATION_COLUMNS = (
-    "t",  # seconds since the run's start (its clock.start), when START was logged
-    "function",  # logical ID
-    "source",  # the queue (name from the event's eventSourceARN) or None
-    "stream",  # log stream: one per execution environment
-    "request_id",
-    "received",  # the counter the handler logged as received, or None
-    "sent",  # the counter it logged as sent, or None
-    "duration_ms",  # from REPORT, or None (the run ended before it)
-    "error",  # bool: an [ERROR] line or a timeout
-)
-DROP_COLUMNS = ("t", "function", "source")
-QUEUE_SAMPLE_COLUMNS = ("t", "queue", "visible", "in_flight", "delayed")
-PER_MINUTE_COLUMNS = ("minute", "function", "invocations", "errors", "max_sent")
+# Field metadata: the JSON key when the field's name cannot be it (``finally``); a field
+# written only once it is set (the run's last words: absent, not null, before); a field the
+# reader derives that is never written.
+_KEY = "json_key"
+_ONCE_SET = "written_once_set"
+_DERIVED = "not_written"
 
 
-class JournalError(Exception):
-    """A journal that cannot be read: the message names the file and what is wrong."""
+class Record:
+    """A journal record: a dataclass whose fields are its JSON object's members."""
 
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
+    def members(self) -> dict[str, Any]:
+        """The JSON object's members, in the schema's order, values as held: a nested record
+        stays a record, so the journal writer can reuse the text of one it sealed."""
+        out: dict[str, Any] = {}
+        for f in _written(type(self)):
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get(_ONCE_SET):
+                continue
+            out[f.metadata.get(_KEY, f.name)] = value
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON values (nested records too); other values as they are held."""
+        return {key: _json(value) for key, value in self.members().items()}
 
 
+@cache
+def _written(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    return tuple(f for f in dataclasses.fields(cls) if not f.metadata.get(_DERIVED))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Record):
+        return value.to_json()
+    if isinstance(value, list) and value and isinstance(value[0], Record):
+        return [item.to_json() for item in value]
+    return value
+
+
+# -- the timeline's rows -------------------------------------------------------------------
+
+# A row field's type -> the kind of cell the reader checks (looplab.journal._checks).
+_CELL_KINDS = {
+    "float": "t",  # a finite number: a time
+    "float | None": "num?",
+    "str": "str",
+    "str | None": "str?",
+    "int": "int",
+    "int | None": "int?",
+    "bool": "bool",
+}
+
+
+class Row:
+    """A row of a columnar timeline table: its fields are the columns, in order."""
+
+    # Set by _row_table from the dataclass's fields.
+    COLUMNS: ClassVar[tuple[str, ...]]
+    CELLS: ClassVar[dict[str, str]]  # column -> the kind of cell the reader checks
+    _cells: ClassVar[Any]  # the row's cells, in the columns' order
+
+    def row(self) -> list[Any]:
+        return list(type(self)._cells(self))
+
+
+def _row_table(cls: Any) -> Any:
+    """Finish a Row dataclass: its columns and cell kinds, from its fields."""
+    columns = tuple(f.name for f in dataclasses.fields(cls))
+    cls.COLUMNS = columns
+    cls.CELLS = {f.name: _CELL_KINDS[str(f.type)] for f in dataclasses.fields(cls)}
+    cls._cells = attrgetter(*columns)
+    return cls
+
+
+@_row_table
 @dataclass(frozen=True)
-class Invocation:
-    t: float
-    function: str
-    source: str | None
-    stream: str
+class Invocation(Row):
+    t: float  # seconds since the run's start (its clock.start), when START was logged
+    function: str  # logical ID
+    source: str | None  # the queue (logical ID, from the event's eventSourceARN) or None
+    stream: str  # log stream: one per execution environment
     request_id: str
-    received: int | None
-    sent: int | None
-    duration_ms: float | None
-    error: bool
+    received: int | None  # the counter the handler logged as received, or None
+    sent: int | None  # the counter it logged as sent, or None
+    duration_ms: float | None  # from REPORT, or None (the run ended before it)
+    error: bool  # an [ERROR] line or a timeout
 
 
+@_row_table
 @dataclass(frozen=True)
-class Drop:
+class MinuteCount(Row):
+    """The invocations past INVOCATION_LIMIT, summed per minute and function."""
+
+    minute: float  # seconds since the run's start, a multiple of 60
+    function: str
+    invocations: int
+    errors: int
+    max_sent: int | None
+
+
+@_row_table
+@dataclass(frozen=True)
+class Drop(Row):
     """A stopped (recursive) invocation: exact on the simulator."""
 
     t: float
@@ -139,8 +195,9 @@ class Drop:
     source: str | None
 
 
+@_row_table
 @dataclass(frozen=True)
-class QueueSample:
+class QueueSample(Row):
     t: float
     queue: str
     visible: int
@@ -148,8 +205,22 @@ class QueueSample:
     delayed: int
 
 
+INVOCATION_COLUMNS = Invocation.COLUMNS
+PER_MINUTE_COLUMNS = MinuteCount.COLUMNS
+DROP_COLUMNS = Drop.COLUMNS
+QUEUE_SAMPLE_COLUMNS = QueueSample.COLUMNS
+
+
+def _table(rows: tuple[Row, ...], cls: type[Row]) -> dict[str, Any]:
+    return {"columns": list(cls.COLUMNS), "rows": [r.row() for r in rows]}
+
+
+def _rows(data: dict[str, Any], name: str, cls: Any) -> tuple[Any, ...]:
+    return tuple(starmap(cls, table_rows(data, name, cls.CELLS)))
+
+
 @dataclass(frozen=True)
-class MetricSeries:
+class MetricSeries(Record):
     """One per-minute series: points are ``(seconds since the run's start, value)``."""
 
     namespace: str
@@ -157,231 +228,254 @@ class MetricSeries:
     resource: str
     points: tuple[tuple[float, float], ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {**self.members(), "points": [list(p) for p in self.points]}
 
-@dataclass(frozen=True)
-class StepMark:
-    phase: str  # "steps" or "finally"
-    index: int
-    kind: str
-    summary: str
-    start: float | None
-    end: float | None
-    status: str
+
+# -- the timeline --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Timeline:
-    """What happened when. Empty (``available`` False) for version-1 journals."""
+class Timeline(Record):
+    """What happened when: written once, at the run's end. :data:`NO_TIMELINE` for
+    version-1 journals."""
 
-    available: bool = False
+    window: tuple[float, float] | None = None  # backend clock: the run's start and end
     invocations: tuple[Invocation, ...] = ()
+    # False: the backend offers no log events; ``invocations`` is then written null, and
+    # without ``truncated`` and ``invocations_per_minute``.
+    log_events: bool = True
     invocations_total: int = 0
     truncated: str | None = None  # why rows stop, when they do
-    per_minute: tuple[tuple[float, str, int, int, int | None], ...] = ()
-    drops: tuple[Drop, ...] = ()
+    per_minute: tuple[MinuteCount, ...] = ()  # written as invocations_per_minute (or null)
+    drops: tuple[Drop, ...] = ()  # written null unless drops_exact
     drops_exact: bool = False  # False: only the per-minute series knows them
     drops_total: int = 0
     queue_samples: tuple[QueueSample, ...] = ()
+    # metrics: the per-minute series and how to fetch them settled.
+    period: int = 60
     series: tuple[MetricSeries, ...] = ()
     metrics_pending: bool = False
     settle_at: float | None = None  # epoch seconds (wall) when CloudWatch has settled
     metric_queries: tuple[dict[str, Any], ...] = ()
-    window: tuple[float, float] | None = None  # backend clock: the run's start and end
     notes: tuple[str, ...] = ()
+    available: bool = field(default=True, metadata={_DERIVED: True})  # False: version 1
 
     def series_for(self, metric: str, namespace: str = "AWS/Lambda") -> list[MetricSeries]:
         return [s for s in self.series if s.metric == metric and s.namespace == namespace]
 
+    def members(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"window": list(self.window) if self.window is not None else None}
+        if self.log_events:
+            doc["invocations"] = _table(self.invocations, Invocation)
+            doc["invocations_total"] = self.invocations_total
+            doc["truncated"] = self.truncated
+            doc["invocations_per_minute"] = (
+                _table(self.per_minute, MinuteCount) if self.per_minute else None
+            )
+        else:
+            doc["invocations"] = None
+            doc["invocations_total"] = self.invocations_total
+        doc["drops"] = _table(self.drops, Drop) if self.drops_exact else None
+        doc["drops_exact"] = self.drops_exact
+        doc["drops_total"] = self.drops_total
+        doc["queue_samples"] = _table(self.queue_samples, QueueSample)
+        doc["metrics"] = {
+            "period": self.period,
+            "series": [s.to_json() for s in self.series],
+            "pending": self.metrics_pending,
+            "settle_at": self.settle_at,
+            "queries": list(self.metric_queries),
+        }
+        doc["notes"] = list(self.notes)
+        return doc
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One journal, read: the fields the results need, and the raw document for the rest."""
+    def to_json(self) -> dict[str, Any]:
+        return self.members()  # every value in it is JSON already
 
-    path: Path
-    schema_version: int
+    @classmethod
+    def from_json(cls, data: Any) -> Timeline:
+        """A written timeline, every cell checked (ShapeError naming the first bad one)."""
+        data = obj(data, "timeline")
+        metrics = obj(data.get("metrics"), "timeline.metrics")
+        window = lst(data.get("window"), "timeline.window")
+        if window and len(window) != 2:
+            raise ShapeError("timeline.window is not a [start, end] pair")
+        queries = lst(metrics.get("queries"), "timeline.metrics.queries")
+        for i, query in enumerate(queries):
+            if not isinstance(query, dict) or not isinstance(query.get("Id"), str):
+                raise ShapeError(f"timeline.metrics.queries[{i}] is not a query with an Id")
+        return cls(
+            window=(finite(window[0], "timeline.window"), finite(window[1], "timeline.window"))
+            if window
+            else None,
+            invocations=_rows(data, "invocations", Invocation),
+            log_events=data.get("invocations") is not None,
+            invocations_total=int(
+                finite(data.get("invocations_total", 0), "timeline.invocations_total")
+            ),
+            truncated=data.get("truncated"),
+            per_minute=_rows(data, "invocations_per_minute", MinuteCount),
+            drops=_rows(data, "drops", Drop),
+            drops_exact=bool(data.get("drops_exact", False)),
+            drops_total=int(finite(data.get("drops_total", 0), "timeline.drops_total")),
+            queue_samples=_rows(data, "queue_samples", QueueSample),
+            period=int(finite(metrics.get("period", 60), "timeline.metrics.period")),
+            series=tuple(starmap(MetricSeries, series_of(metrics))),
+            metrics_pending=bool(metrics.get("pending", False)),
+            settle_at=opt_finite(metrics.get("settle_at"), "timeline.metrics.settle_at"),
+            metric_queries=tuple(queries),
+            notes=tuple(str(n) for n in lst(data.get("notes"), "timeline.notes")),
+        )
+
+
+NO_TIMELINE = Timeline(available=False)
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class StepRecord(Record):
+    """One step of ``steps`` or ``finally``: written when it starts (``running``), then
+    once more when it ends; finished, it never changes."""
+
+    index: int
+    kind: str
+    summary: str
+    line: int | None  # in the scenario file
+    args: dict[str, Any]
+    status: str = "running"
+    started_at: str | None = None  # wall clock, UTC
+    ended_at: str | None = None
+    clock_start: float | None = None  # seconds since the run's start, on the backend's clock
+    clock_end: float | None = None
+    output: dict[str, Any] | None = None  # the step kind's
+    error: str | None = None
+    phase: str = field(default="steps", metadata={_DERIVED: True})  # the list that holds it
+
+    @classmethod
+    def from_json(cls, phase: str, data: dict[str, Any]) -> StepRecord:
+        return cls(
+            index=int(data["index"]),
+            kind=str(data["kind"]),
+            summary=str(data.get("summary", "")),
+            line=data.get("line"),
+            args=data.get("args") or {},
+            status=str(data.get("status")),
+            started_at=data.get("started_at"),
+            ended_at=data.get("ended_at"),
+            clock_start=_opt_float(data.get("clock_start")),
+            clock_end=_opt_float(data.get("clock_end")),
+            output=data.get("output"),
+            error=data.get("error"),
+            phase=phase,
+        )
+
+
+StepMark = StepRecord  # the name results read steps by before the writer shared the record
+
+
+@dataclass
+class Clock(Record):
+    start: float  # the backend's clock when the run started
+    elapsed: float = 0.0  # backend seconds since
+    wall_seconds: float = 0.0  # this host's seconds since
+
+
+@dataclass(kw_only=True)
+class RunDocument(Record):
+    """The journal: the engine fills it in as the run goes and writes it after every step.
+
+    The fields after ``timeline`` are the run's last words, written only once set.
+    """
+
+    schema_version: int = SCHEMA_VERSION
     scenario: str
+    description: str | None = None
+    scenario_file: str | None = None
+    stack: str = DEFAULT_STACK  # the loop shape
     backend: str
-    status: str
-    phase: str
-    reason: str | None
-    started_at: str | None
-    ended_at: str | None
-    pid: int | None
-    host: str | None
-    seed: int | None
-    parameters: dict[str, Any]
-    clock_start: float
-    elapsed: float
-    wall_seconds: float
-    expectations: tuple[dict[str, Any], ...]
-    observations: dict[str, Any]
-    steps: tuple[StepMark, ...]
-    timeline: Timeline
+    stage: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    status: str = "running"  # until finally is done; ``reason`` says why as soon as known
+    phase: str = "steps"  # steps, finally, done
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    started_at: str | None = None
+    ended_at: str | None = None
+    # Who writes this journal: a reader tells a live run from a dead one by them.
+    pid: int | None = None
+    host: str | None = None
+    looplab_version: str | None = None
     definition: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-    stack: str = DEFAULT_STACK  # the loop shape (issue 13)
+    clock: Clock = field(default_factory=lambda: Clock(0.0))
+    stop_when: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    finally_: list[StepRecord] = field(default_factory=list, metadata={_KEY: "finally"})
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    observations: dict[str, Any] = field(default_factory=dict)
+    observations_after_finally: dict[str, Any] | None = None
+    cleanup: str | None = None  # ok, failed, or how it was interrupted
+    # Written once, at the end; {"error": why} when it could not be made or written.
+    timeline: Timeline | dict[str, Any] | None = None
+    stops_in_finally: list[dict[str, Any]] | None = field(default=None, metadata={_ONCE_SET: True})
+    backend_finish: dict[str, Any] | None = field(default=None, metadata={_ONCE_SET: True})
+    console_error: str | None = field(default=None, metadata={_ONCE_SET: True})
+    signals_during_finally: list[str] | None = field(default=None, metadata={_ONCE_SET: True})
+    journal_error: str | None = field(default=None, metadata={_ONCE_SET: True})
 
-    def async_counts(self) -> dict[str, dict[str, int]]:
-        """Per function logical ID, the asynchronous-invocation counts (ASYNC_FIELDS)."""
-        return _counts(self.observations.get("async_by_function"), ASYNC_FIELDS)
+    def steps_of(self, phase: str) -> list[StepRecord]:
+        """The list of ``phase`` (``steps`` or ``finally``)."""
+        return self.finally_ if phase == "finally" else self.steps
 
-    def topic_counts(self) -> dict[str, dict[str, int]]:
-        """Per topic logical ID, the SNS counts (TOPIC_FIELDS)."""
-        return _counts(self.observations.get("by_topic"), TOPIC_FIELDS)
-
-    @property
-    def run(self) -> str:
-        """The run's folder name: ``<UTC time>-<scenario>-<backend>``."""
-        return self.path.parent.name
-
-
-def read_journal(path: Path) -> RunRecord:
-    """Read and check one journal; raise :class:`JournalError` saying what is wrong."""
-    path = Path(path)
-    text = _read_text(path)
-    if not text.strip():
-        raise JournalError(path, "empty file")
-    constants: list[str] = []
-    try:
-        doc = loads_json(text, parse_constant=lambda name: constants.append(name) or float(name))
-    except TooDeep as exc:  # before parsing: never a RecursionError in the report
-        raise JournalError(path, f"hand-edited or damaged: {exc}") from exc
-    except ValueError as exc:
-        line = getattr(exc, "lineno", "?")
-        raise JournalError(path, f"not valid JSON (line {line}: {exc}); truncated?") from exc
-    if not isinstance(doc, dict):
-        raise JournalError(path, f"a JSON {type(doc).__name__}, not a journal object")
-    if constants:
-        # Python's json reads Infinity and NaN; JSON has neither and looplab never writes
-        # one, so one here is an edit, and it must not reach a sum or a plot's axis.
-        where, value = non_finite_path(doc) or ("?", float(constants[0]))
-        shown = {math.inf: "Infinity", -math.inf: "-Infinity"}.get(value, "NaN")
-        raise JournalError(path, f"hand-edited or damaged: {where} is {shown}, not a JSON number")
-    version = doc.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise JournalError(path, f"schema_version is {version!r}, not an integer")
-    if version not in READABLE_VERSIONS:
-        newest = max(READABLE_VERSIONS)
-        hint = "written by a newer looplab; upgrade" if version > newest else "unknown"
-        raise JournalError(
-            path, f"schema_version {version} ({hint}); this looplab reads {list(READABLE_VERSIONS)}"
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> RunDocument:
+        """A journal's document, after its shape was checked (looplab.journal._checks): the
+        fields a version-1 journal lacks take their defaults; the timeline is read."""
+        version = doc["schema_version"]
+        clock = doc.get("clock") or {}
+        timeline = doc.get("timeline")
+        return cls(
+            schema_version=version,
+            scenario=doc["scenario"],
+            description=doc.get("description"),
+            scenario_file=doc.get("scenario_file"),
+            stack=doc["stack"] if isinstance(doc.get("stack"), str) else DEFAULT_STACK,
+            backend=doc["backend"],
+            stage=doc.get("stage"),
+            parameters=dict(doc.get("parameters") or {}),
+            seed=doc.get("seed"),
+            status=doc["status"],
+            phase=str(doc.get("phase", "")),
+            reason=doc.get("reason"),
+            warnings=list(doc.get("warnings") or ()),
+            started_at=doc.get("started_at"),
+            ended_at=doc.get("ended_at"),
+            pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
+            host=doc.get("host") if isinstance(doc.get("host"), str) else None,
+            looplab_version=doc.get("looplab_version"),
+            definition=dict(doc.get("definition") or {}),
+            clock=Clock(
+                float(clock.get("start", 0.0)),
+                float(clock.get("elapsed", 0.0)),
+                float(clock.get("wall_seconds", 0.0)),
+            ),
+            stop_when=list(doc.get("stop_when") or ()),
+            steps=[StepRecord.from_json("steps", s) for s in doc.get("steps") or ()],
+            finally_=[StepRecord.from_json("finally", s) for s in doc.get("finally") or ()],
+            expectations=list(doc.get("expectations") or ()),
+            observations=dict(doc.get("observations") or {}),
+            observations_after_finally=doc.get("observations_after_finally"),
+            cleanup=doc.get("cleanup"),
+            timeline=Timeline.from_json(timeline) if version >= 2 and timeline else NO_TIMELINE,
+            stops_in_finally=doc.get("stops_in_finally"),
+            backend_finish=doc.get("backend_finish"),
+            console_error=doc.get("console_error"),
+            signals_during_finally=doc.get("signals_during_finally"),
+            journal_error=doc.get("journal_error"),
         )
-    try:
-        return _record(path, doc, version)
-    except ShapeError as exc:
-        raise JournalError(path, f"hand-edited or damaged: {exc}") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JournalError(path, f"hand-edited or damaged: {type(exc).__name__}: {exc}") from exc
-
-
-def _read_text(path: Path) -> str:
-    """The file's text, if it is a regular file of at most looplab._files.JOURNAL: the
-    glob matches anything named journal.json (a FIFO would block the collect forever, a
-    link to /dev/zero never end, a 1 GB file cost 2 GB)."""
-    try:
-        data = read_bytes(path, JOURNAL)
-    except Refused as exc:
-        raise JournalError(path, exc.problem) from exc
-    except OSError as exc:
-        raise JournalError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise JournalError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-
-
-def _record(path: Path, doc: dict[str, Any], version: int) -> RunRecord:
-    for key, kind in (("scenario", str), ("backend", str), ("status", str)):
-        if not isinstance(doc.get(key), kind):
-            raise ValueError(f"{key!r} is {doc.get(key)!r}, expected a {kind.__name__}")
-    if doc["status"] not in STATUSES:
-        raise ValueError(f"status {doc['status']!r} is not one of {', '.join(STATUSES)}")
-    check_document(doc)  # every field the results read, of the shape they read
-    clock = doc.get("clock") or {}
-    steps = [
-        StepMark(
-            phase,
-            int(s["index"]),
-            str(s["kind"]),
-            str(s.get("summary", "")),
-            _opt_float(s.get("clock_start")),
-            _opt_float(s.get("clock_end")),
-            str(s.get("status")),
-        )
-        for phase in ("steps", "finally")
-        for s in doc.get(phase) or []
-    ]
-    timeline = _timeline(doc["timeline"]) if version >= 2 and doc.get("timeline") else Timeline()
-    return RunRecord(
-        path=path,
-        schema_version=version,
-        scenario=doc["scenario"],
-        backend=doc["backend"],
-        status=doc["status"],
-        phase=str(doc.get("phase", "")),
-        reason=doc.get("reason"),
-        started_at=doc.get("started_at"),
-        ended_at=doc.get("ended_at"),
-        pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
-        host=doc.get("host") if isinstance(doc.get("host"), str) else None,
-        seed=doc.get("seed"),
-        parameters=dict(doc.get("parameters") or {}),
-        clock_start=float(clock.get("start", 0.0)),
-        elapsed=float(clock.get("elapsed", 0.0)),
-        wall_seconds=float(clock.get("wall_seconds", 0.0)),
-        expectations=tuple(doc.get("expectations") or ()),
-        observations=dict(doc.get("observations") or {}),
-        steps=tuple(steps),
-        timeline=timeline,
-        definition=dict(doc.get("definition") or {}),
-        raw=doc,
-        stack=doc["stack"] if isinstance(doc.get("stack"), str) else DEFAULT_STACK,
-    )
-
-
-def _counts(table: Any, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    if not isinstance(table, dict):
-        return {}
-    return {
-        str(key): {n: int(row.get(n) or 0) for n in names}
-        for key, row in table.items()
-        if isinstance(row, dict)
-    }
-
-
-def _timeline(data: Any) -> Timeline:
-    data = obj(data, "timeline")
-    metrics = obj(data.get("metrics"), "timeline.metrics")
-    window = lst(data.get("window"), "timeline.window")
-    if window and len(window) != 2:
-        raise ShapeError("timeline.window is not a [start, end] pair")
-    queries = lst(metrics.get("queries"), "timeline.metrics.queries")
-    for i, query in enumerate(queries):
-        if not isinstance(query, dict) or not isinstance(query.get("Id"), str):
-            raise ShapeError(f"timeline.metrics.queries[{i}] is not a query with an Id")
-    return Timeline(
-        available=True,
-        invocations=tuple(starmap(Invocation, table_rows(data, "invocations", INVOCATION_COLUMNS))),
-        invocations_total=int(
-            finite(data.get("invocations_total", 0), "timeline.invocations_total")
-        ),
-        truncated=data.get("truncated"),
-        per_minute=tuple(table_rows(data, "invocations_per_minute", PER_MINUTE_COLUMNS)),
-        drops=tuple(starmap(Drop, table_rows(data, "drops", DROP_COLUMNS))),
-        drops_exact=bool(data.get("drops_exact", False)),
-        drops_total=int(finite(data.get("drops_total", 0), "timeline.drops_total")),
-        queue_samples=tuple(
-            starmap(QueueSample, table_rows(data, "queue_samples", QUEUE_SAMPLE_COLUMNS))
-        ),
-        series=tuple(MetricSeries(*s) for s in series_of(metrics)),
-        metrics_pending=bool(metrics.get("pending", False)),
-        settle_at=opt_finite(metrics.get("settle_at"), "timeline.metrics.settle_at"),
-        metric_queries=tuple(queries),
-        window=(finite(window[0], "timeline.window"), finite(window[1], "timeline.window"))
-        if window
-        else None,
-        notes=tuple(str(n) for n in lst(data.get("notes"), "timeline.notes")),
-    )
 
 
 def _opt_float(value: Any) -> float | None:
