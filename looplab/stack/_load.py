@@ -27,7 +27,7 @@ def load_stack(
     """Compile ``config`` (cached) and read the stack from the compiled template.
 
     ``config`` is relative to ``project_dir``: serverless.yml (the post's stack) or a loop
-    shape's ``stacks/<shape>.yml`` (looplab.cli.deploy.SHAPES maps shape names to them).
+    shape's ``stacks/<shape>.yml`` (looplab.scenarios.SHAPES maps shape names to them).
     """
     project_dir = Path(project_dir).resolve()
     out = compiled_template(project_dir, stage, region, params, config)

@@ -1,7 +1,7 @@
 """Spill files of the simulator's logs are gone on exit, also after a crash.
 
 Before the fix a killed run (SIGKILL, os._exit in a forked child) left
-``looplab-logs-*.bin`` in /tmp. The helper is looplab/_spill.py; looplab/sim/signals.py
+``looplab-logs-*.bin`` in /tmp. The helper is looplab/sim/_spill.py; looplab/sim/signals.py
 (sim-observe's) has to create its file with it: until it does, the last test is an expected
 failure that turns into an error (strict) the moment it passes.
 """
