@@ -19,14 +19,13 @@ from looplab.journal._checks import ShapeError, check_document, non_finite_path
 from looplab.journal._schema import (
     ASYNC_FIELDS,
     DEFAULT_STACK,
-    NO_TIMELINE,
     READABLE_VERSIONS,
     STATUSES,
     TOPIC_FIELDS,
     RunDocument,
     StepRecord,
-    Timeline,
 )
+from looplab.journal._timeline import NO_TIMELINE, Timeline
 
 __all__ = ["JournalError", "RunRecord", "read_journal"]
 
