@@ -182,15 +182,15 @@ def _clean(value: Any, depth: int, path: set[int]) -> Any:
     levels, far under Python's limit); ``path`` holds the containers above ``value``."""
     if value is None or isinstance(value, (str, bool)):
         return value
-    if isinstance(value, Record):  # a record of the schema: its JSON object
-        value = value.to_json()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, int):
         if value.bit_length() > _INT_BITS:
             return f"<not recorded: an integer of {value.bit_length()} bits>"
         return value
-    if not isinstance(value, (dict, list, tuple, set, frozenset)):
+    if isinstance(value, Record):  # a record of the schema: its JSON object
+        value = value.to_json()
+    elif not isinstance(value, (dict, list, tuple, set, frozenset)):
         return f"<not recorded: a {type(value).__name__}, not a JSON value>"
     if depth <= 0:
         return f"<not recorded: nested deeper than {VALUE_DEPTH} levels>"

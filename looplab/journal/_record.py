@@ -27,11 +27,11 @@ class Record:
         """The JSON object's members, in the schema's order, values as held: a nested record
         stays a record, so the journal writer can reuse the text of one it sealed."""
         out: dict[str, Any] = {}
-        for f in _written(type(self)):
-            value = getattr(self, f.name)
-            if value is None and f.metadata.get(ONCE_SET):
+        for name, key, once_set in _written(type(self)):
+            value = getattr(self, name)
+            if value is None and once_set:
                 continue
-            out[f.metadata.get(JSON_KEY, f.name)] = value
+            out[key] = value
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -40,8 +40,14 @@ class Record:
 
 
 @cache
-def _written(cls: type) -> tuple[dataclasses.Field[Any], ...]:
-    return tuple(f for f in dataclasses.fields(cls) if not f.metadata.get(DERIVED))
+def _written(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    """Per written field of ``cls``: its name, its JSON key, whether it waits to be set
+    (read once per class: a journal is written after every step)."""
+    return tuple(
+        (f.name, f.metadata.get(JSON_KEY, f.name), bool(f.metadata.get(ONCE_SET)))
+        for f in dataclasses.fields(cls)
+        if not f.metadata.get(DERIVED)
+    )
 
 
 def _json(value: Any) -> Any:
