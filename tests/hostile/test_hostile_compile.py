@@ -126,7 +126,7 @@ def _alive(pid: int) -> bool:
 # Bound a failure only, never a pass. Each wait below takes well under a second on an idle
 # 2-core machine and a few seconds under a CPU hog: starting Python twice (looplab, then the
 # fake sls) before the pidfile appears; on SIGINT looplab's SIGTERM to the group, then up to
-# 5 s before its SIGKILL (looplab._package._kill_group).
+# 5 s before its SIGKILL (looplab.stack._package._kill_group).
 STARTED_DEADLINE = 120.0
 ENDED_DEADLINE = 120.0
 
