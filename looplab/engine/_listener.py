@@ -15,7 +15,7 @@ class Listener(Protocol):
     """What a console (or a test) hears while a run goes on. Every method is optional.
 
     A finished step and the finished run arrive as the journal holds them: the JSON of the
-    schema's StepRecord and RunDocument (looplab.journal), a copy the listener cannot change.
+    schema's StepRecord and RunDocument (looplab.journal), built afresh for each call.
     """
 
     def run_started(self, scenario: Scenario, journal: Path) -> None: ...
