@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from looplab.cli_console import print_plan  # noqa: E402
+from looplab.cli.console import print_plan  # noqa: E402
 from looplab.scenarios import Scenario, Seed, validate_file  # noqa: E402
 from looplab.scenarios._load import MAX_FILE_BYTES, load_yaml_text  # noqa: E402
 

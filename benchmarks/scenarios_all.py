@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from looplab._package import compiled_template  # noqa: E402
 from looplab.backends.local import LocalBackend  # noqa: E402
 from looplab.cli import ConsoleListener  # noqa: E402
 from looplab.engine import run_scenario  # noqa: E402
 from looplab.scenarios import build_scenario, validate_file  # noqa: E402
 from looplab.stack import DEFAULT_REGION, load_stack  # noqa: E402
+from looplab.stack._package import compiled_template  # noqa: E402
 
 
 def run_all(stage: str, seed: int, results: Path) -> tuple[float, float, list[tuple]]:

@@ -16,6 +16,7 @@ import pytest
 from _fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
+from looplab.cli import commands
 
 ROOT = Path(__file__).parent.parent
 
@@ -52,16 +53,16 @@ def watch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Witness:
         seen.started.append(f"record {stage}")
         raise AssertionError("the witness's record is never meant to be read")
 
-    import looplab._cli_aws
-    import looplab.deploy
+    import looplab.cli.aws
+    import looplab.cli.deploy
     import looplab.results.cli
 
-    monkeypatch.setattr(cli, "load_stack_for", compile_stack)
+    monkeypatch.setattr(commands, "load_stack_for", compile_stack)
     for name in ("local", "aws"):  # the shipped backends' traits, built by the recorder
         monkeypatch.setitem(cli.BACKENDS, name, replace(cli.BACKENDS[name], factory=backend(name)))
     monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(backend("fake")))
     monkeypatch.setattr(looplab.results.cli, "collect", collect)
-    monkeypatch.setattr(looplab._cli_aws, "_record_for", record)
-    monkeypatch.setattr(looplab.deploy, "deploy", lambda *a, **k: seen.started.append("deploy"))
-    monkeypatch.setattr(looplab.deploy, "remove", lambda *a, **k: seen.started.append("remove"))
+    monkeypatch.setattr(looplab.cli.aws, "_record_for", record)
+    monkeypatch.setattr(looplab.cli.deploy, "deploy", lambda *a, **k: seen.started.append("deploy"))
+    monkeypatch.setattr(looplab.cli.deploy, "remove", lambda *a, **k: seen.started.append("remove"))
     return seen

@@ -1,6 +1,8 @@
-"""``python tests/_slow_cli.py scenario ...``: the real CLI with the tests' fake stack and a
-``slow`` backend whose simulated seconds cost real time (SLOW_REALTIME wall s per s), so a
-signal can land mid-run. Used by test_engine_signals.py."""
+"""``python tests/_slow_cli.py scenario ...``: the real CLI (``python -m looplab``'s) with the
+tests' fake stack and a ``slow`` backend whose simulated seconds cost real time (SLOW_REALTIME
+wall s per s), so a signal can land mid-run. The scenario file and the results folder come
+from the configuration, as for ``invoke``: INVOKE_LOOPLAB_SCENARIOS, INVOKE_LOOPLAB_RESULTS.
+Used by test_engine_signals.py and test_cli_run.py."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
+from looplab.cli import commands
 
 
 def _slow(stack: object, seed: int, **_: object) -> FakeBackend:
     return FakeBackend(name="slow", realtime=float(os.environ.get("SLOW_REALTIME", "0.01")))
 
 
-cli.load_stack_for = lambda project, stage: fake_stack()
+commands.load_stack_for = lambda project, stage, params=None: fake_stack()
 cli.BACKENDS["slow"] = fake_kind(_slow)
 sys.exit(cli.main(sys.argv[1:]))

@@ -38,6 +38,7 @@ from looplab.backends.aws import (
     StackRecordError,
     open_backend,
 )
+from looplab.cli import commands
 from looplab.engine import run_scenario
 from looplab.scenarios import build_scenario, validate_file
 from looplab.stack import Stack
@@ -300,7 +301,9 @@ def test_a_scenario_on_a_stale_record_exits_2_and_runs_nothing(
     deployed: SlsProject, moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _record_of_another_account(deployed, "elsewhere2")
-    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: _stack_of(deployed))
+    monkeypatch.setattr(
+        commands, "load_stack_for", lambda project, stage, params=None: _stack_of(deployed)
+    )
     code = cli.scenario_command(
         "smoke",
         backend="aws",

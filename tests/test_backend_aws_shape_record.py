@@ -1,5 +1,5 @@
 """The aws backend reads a loop shape's own stack record, where the plugin writes it
-(looplab.deploy.stack_file): the post's stack at .looplab/stacks/<stage>.json, every other
+(looplab.cli.deploy.stack_file): the post's stack at .looplab/stacks/<stage>.json, every other
 shape at .looplab/stacks/<service>-<stage>.json."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from looplab.backends.aws import StackRecord, StackRecordError, record_path
-from looplab.deploy import SHAPES, stack_file
+from looplab.cli.deploy import SHAPES, stack_file
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))

@@ -85,7 +85,7 @@ def test_a_declared_capability_is_used() -> None:
 
 def test_the_metric_lateness_is_read_from_the_declared_timeline() -> None:
     pending = {
-        type(b).__name__: Recorder(b, b.now(), []).timeline({"stack": {}})["metrics"]["pending"]
+        type(b).__name__: Recorder(b, b.now(), []).timeline({"stack": {}}).metrics_pending
         for b in (Undeclared(), Declared())
     }
     assert pending == {"Undeclared": False, "Declared": True}

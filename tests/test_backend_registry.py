@@ -13,10 +13,11 @@ import pytest
 from _fakes import FakeBackend, fake_stack
 
 from looplab import cli
-from looplab._cli_common import BadInput, check_endpoint_url
-from looplab._cli_overrides import OverrideError, command_overrides
 from looplab.backends import registry
 from looplab.backends.registry import BACKENDS, BackendKind, Override
+from looplab.cli import commands
+from looplab.cli.common import BadInput, check_endpoint_url
+from looplab.cli.overrides import OverrideError, command_overrides
 
 ROOT = Path(__file__).parent.parent
 LOOPLAB = ROOT / "looplab"
@@ -118,7 +119,9 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         assert "allow_recursion" not in options  # only a backend that guards recursion
         return FakeBackend()
 
-    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
+    monkeypatch.setattr(
+        commands, "load_stack_for", lambda project, stage, params=None: fake_stack()
+    )
     monkeypatch.setitem(BACKENDS, "deployed", BackendKind(factory, "a deployed fake"))
     yield "deployed"
 

@@ -20,7 +20,7 @@ from _simkit import repo_stack
 from rich.console import Console
 
 from looplab import cli
-from looplab._cli_aws import kill_switch_command, operator_policy_command
+from looplab.cli.aws import kill_switch_command, operator_policy_command
 from looplab.sim import Simulator
 
 

@@ -11,7 +11,8 @@ from _fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli
-from looplab._cli_overrides import OverrideError, parse_sim, parse_stack_params, stack_params
+from looplab.cli import commands
+from looplab.cli.overrides import OverrideError, parse_sim, parse_stack_params, stack_params
 from looplab.sim import SimParams
 
 ROOT = Path(__file__).parent.parent
@@ -124,7 +125,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen["sim"] = options.get("sim_params")
         return FakeBackend()
 
-    monkeypatch.setattr(cli, "load_stack_for", load)
+    monkeypatch.setattr(commands, "load_stack_for", load)
     monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(factory))
     return seen
 

@@ -10,7 +10,6 @@ taken, ``--endpoint-url ftp://x`` and ``--results <a file>`` reached the backend
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,18 +182,10 @@ def test_deploy_and_remove_check_stage_and_region_first(
     options: dict[str, str],
     words: list[str],
     seen: Witness,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import importlib.util
-
     import invoke
 
-    # tasks.py is the project root's file, not a module on the path: loaded as invoke does.
-    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
-    assert spec is not None and spec.loader is not None
-    tasks = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "tasks", tasks)  # its dataclasses look themselves up
-    spec.loader.exec_module(tasks)
+    from looplab.cli import tasks
 
     with pytest.raises(invoke.Exit) as info:
         getattr(tasks, task)(invoke.Context(), **options)
@@ -207,7 +198,8 @@ def test_deploy_and_remove_check_stage_and_region_first(
 def test_python_m_looplab_cli_reads_the_seed_as_the_tasks_do(
     seen: Witness, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """argparse's own int() echoed all 5,000 digits and named no range."""
+    """The argparse entry point's own int() echoed all 5,000 digits and named no range;
+    ``python -m looplab`` now runs the tasks themselves."""
     code = cli.main(["scenario", "--name", "loop-detection", "--seed", DIGITS])
     err = _err(capsys)
     assert code == 2 and "--seed" in err and "5,000 characters" in err and len(err) < 500

@@ -1,4 +1,4 @@
-"""looplab.deploy builds the `npx sls` command tasks.py runs, and refuses without osls."""
+"""looplab.cli.deploy builds the `npx sls` command tasks.py runs, and refuses without osls."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from looplab.deploy import DeployError, deploy, remove, sls_command
+from looplab.cli.deploy import DeployError, deploy, remove, sls_command
 
 
 class Recorder:

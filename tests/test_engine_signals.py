@@ -45,15 +45,11 @@ def _start(results: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             str(TESTS / "_slow_cli.py"),
-            "--file",
-            str(SLOW),
             "scenario",
             "--name",
             "slow",
             "--backend",
             "slow",
-            "--results",
-            str(results),
             # The longest wait a scenario may ask for (a day), at 0.01 wall s a simulated s:
             # it outlasts any signal's delivery, so the signal always lands inside it.
             "--set",
@@ -63,7 +59,13 @@ def _start(results: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "SLOW_REALTIME": "0.01"},
+        env={
+            **os.environ,
+            "SLOW_REALTIME": "0.01",
+            # The scenario file and the results folder, as invoke.yaml would set them.
+            "INVOKE_LOOPLAB_SCENARIOS": str(SLOW),
+            "INVOKE_LOOPLAB_RESULTS": str(results),
+        },
     )
 
 

@@ -95,7 +95,7 @@ def test_looplabs_own_packaging_leaves_the_scenarios_check_to_python(tmp_path: P
 def test_the_compile_cache_follows_every_input(tmp_path: Path, monkeypatch):
     """The key changes with any packaged file and with ${env:...} values serverless.yml
     reads; it ignores looplab's own code and results."""
-    from looplab._package import _input_hash
+    from looplab.stack._package import _input_hash
 
     project = make_project(tmp_path / "project")
     root = project.path

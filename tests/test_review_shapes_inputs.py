@@ -13,9 +13,9 @@ from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
 from _simkit import build_stack, queue_resource
 from botocore.exceptions import ClientError
 
-from looplab._cfn import TemplateError
 from looplab.sim import Simulator
 from looplab.stack import Stack
+from looplab.stack._cfn import TemplateError
 
 FUNCTION = {
     "Type": "AWS::Lambda::Function",

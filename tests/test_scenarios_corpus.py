@@ -8,6 +8,7 @@ import pytest
 from _fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
+from looplab.cli import commands
 from looplab.scenarios import ScenarioError, load_file, validate_file
 
 DATA = Path(__file__).parent / "data" / "scenarios"
@@ -73,7 +74,9 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         built.append("built")
         return FakeBackend()
 
-    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
+    monkeypatch.setattr(
+        commands, "load_stack_for", lambda project, stage, params=None: fake_stack()
+    )
     monkeypatch.setitem(cli.BACKENDS, "fake", fake_kind(factory))
     return built
 

@@ -190,10 +190,13 @@ def test_shipped_file_has_a_scenario_per_shape() -> None:
 def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     from looplab import cli
     from looplab import stack as stack_module
+    from looplab.cli import commands
 
     (tmp_path / "scenarios.yaml").write_text(GOOD)
     built: list[tuple[str, object]] = []
-    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
+    monkeypatch.setattr(
+        commands, "load_stack_for", lambda project, stage, params=None: fake_stack()
+    )
 
     def factory(stack: object, seed: int, **_: object) -> object:
         from _fakes import FakeBackend

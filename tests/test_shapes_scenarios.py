@@ -1,5 +1,5 @@
 """Every loop shape's shipped scenario, end to end on the simulator: scenarios.yaml ->
-looplab.cli -> the shape's own osls config compiled by `sls package` -> the simulator
+python -m looplab -> the shape's own osls config compiled by `sls package` -> the simulator
 (SNS, S3, asynchronous invocation, SQS) -> the journal, with the AWS-documented outcome:
 the chain stops after about 16 invocations and the stopped event reaches the DLQ or
 on-failure destination the stack configures."""
@@ -26,8 +26,11 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))
-def test_each_shape_stops_and_its_stopped_event_lands(name: str, tmp_path: Path) -> None:
-    code = cli.main(["scenario", "--name", name, "--results", str(tmp_path)])
+def test_each_shape_stops_and_its_stopped_event_lands(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INVOKE_LOOPLAB_RESULTS", str(tmp_path))  # as invoke.yaml's results
+    code = cli.main(["scenario", "--name", name])
     assert code == 0
     (journal,) = tmp_path.glob("runs/*/journal.json")
     doc = json.loads(journal.read_text())

@@ -18,6 +18,7 @@ from _simkit import function_resource, mapping_resource, queue_resource
 from rich.console import Console
 
 from looplab import cli
+from looplab.cli import commands
 from looplab.sim import Simulator, UnsupportedTemplate, refusals
 from looplab.stack import Stack
 
@@ -244,7 +245,7 @@ def test_the_shipped_stack_is_not_refused() -> None:
 @pytest.fixture
 def refused_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stack:
     stack = read(tmp_path, LOOPS["sns-subscription"][0])
-    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: stack)
+    monkeypatch.setattr(commands, "load_stack_for", lambda project, stage, params=None: stack)
     return stack
 
 
@@ -301,7 +302,7 @@ def test_a_template_the_reader_cannot_resolve_is_exit_2(
 ) -> None:
     import looplab.stack as stack_module
 
-    def broken(project: Path, stage: str) -> Stack:
+    def broken(project: Path, stage: str, params: dict[str, str] | None = None) -> Stack:
         return Stack.from_template(
             {"Resources": {"Q": queue_resource({"Fn::ImportValue": "x"})}}, code_dir=tmp_path
         )

@@ -383,7 +383,7 @@ def test_the_cli_reports_each_as_exit_2_before_anything_runs(
     from looplab import cli
 
     monkeypatch.setattr(
-        stack_module, "load_stack", lambda project, stage: read(tmp_path, resources)
+        stack_module, "load_stack", lambda project, stage, params=None: read(tmp_path, resources)
     )
     root = Path(__file__).resolve().parent.parent
     code = cli.scenario_command(

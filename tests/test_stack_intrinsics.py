@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from _simkit import function_resource, queue_resource
 
-from looplab import _package
-from looplab.stack import Stack, TemplateError, load_stack
+from looplab.stack import Stack, TemplateError, _package, load_stack
 from looplab.stack import _load as stack_load
 
 ENV = "Resources.F.Properties.Environment.Variables.X"

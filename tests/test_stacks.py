@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from _support.sls import PROJECT_DIR, REGION, require_node_modules
 
-from looplab._package import TEMPLATE_NAME, compiled_template
-from looplab.deploy import SHAPES
+from looplab.cli.deploy import SHAPES
+from looplab.stack._package import TEMPLATE_NAME, compiled_template
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """`invoke deploy/remove --shape`: the command built, bad names refused with the valid list,
 the stack file's per-service path; and a real deploy + remove of the sns shape to moto's
-server on 127.0.0.1 through looplab.deploy itself (the config copied to the root and back)."""
+server on 127.0.0.1 through looplab.cli.deploy itself (the config copied to the root and back)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from _support.moto import MotoServer
 from _support.sls import PROJECT_DIR, REGION, isolated_aws_env, make_project
 
-from looplab.deploy import SHAPES, DeployError, deploy, remove, stack_file
+from looplab.cli.deploy import SHAPES, DeployError, deploy, remove, stack_file
 
 
 class Recorder:
@@ -78,7 +78,7 @@ def test_stack_files_never_collide_and_the_posts_path_is_kept(tmp_path: Path):
 
 
 class ShellRunner:
-    """invoke.Context.run's part used by looplab.deploy, against moto only."""
+    """invoke.Context.run's part used by looplab.cli.deploy, against moto only."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint

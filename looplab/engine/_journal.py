@@ -22,7 +22,9 @@ an object of no JSON type) is written as a string saying so, in its place; the r
 document, its status and its ``finally`` steps, is written as ever. A run's last write is
 never lost to its content (a handler's reply nested 900 deep left journals ``running``).
 
-The schema itself is :mod:`looplab.journal`.
+The document is the schema's :class:`looplab.journal.RunDocument`, the record the reader
+reads back: its members are written in the schema's order, and each record in it (a step,
+the clock, the timeline) is serialised by its own ``to_json``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from looplab._files import JSON_DEPTH, replacing
-from looplab.journal import SCHEMA_VERSION
+from looplab.journal import SCHEMA_VERSION, Record, RunDocument
 
 __all__ = ["SCHEMA_VERSION", "VALUE_DEPTH", "Journal", "run_dir", "utc_now"]
 
@@ -82,9 +84,12 @@ def run_dir(results: Path, scenario: str, backend: str) -> Path:
 
 
 class Journal:
-    """Holds the journal document and writes it to ``<folder>/journal.json``."""
+    """Holds the journal document and writes it to ``<folder>/journal.json``.
 
-    def __init__(self, folder: Path, doc: dict[str, Any]) -> None:
+    ``doc`` is the run's :class:`RunDocument` (a plain dict is written the same way).
+    """
+
+    def __init__(self, folder: Path, doc: RunDocument | dict[str, Any]) -> None:
         self.folder = folder
         self.path = folder / "journal.json"
         self.doc = doc
@@ -95,7 +100,7 @@ class Journal:
         self._last_size = 0
 
     def seal(self, value: Any, *within: dict[str, Any]) -> None:
-        """``value`` (a finished step record, a snapshot, the timeline) will not change:
+        """``value`` (a finished :class:`StepRecord`, a snapshot, the timeline) will not change:
         serialise it once, here, and reuse the text in every later write. ``within`` are
         the dicts that hold it below the document's top level (observations -> snapshots):
         those are walked when written, so the sealed text is found inside them."""
@@ -138,8 +143,9 @@ class Journal:
         # One top-level key per line and one step per line: readable, greppable, and a
         # fraction of the size (and time) of indenting every level.
         parts = []
-        for key, value in self.doc.items():
-            if isinstance(value, list) and value and isinstance(value[0], dict):
+        members = self.doc.members() if isinstance(self.doc, Record) else self.doc
+        for key, value in members.items():
+            if isinstance(value, list) and value and isinstance(value[0], (dict, Record)):
                 items = ",\n".join(self._fragment(item) for item in value)
                 parts.append(f"{_key(key)}: [\n{items}\n]")
             else:
@@ -182,7 +188,9 @@ def _clean(value: Any, depth: int, path: set[int]) -> Any:
         if value.bit_length() > _INT_BITS:
             return f"<not recorded: an integer of {value.bit_length()} bits>"
         return value
-    if not isinstance(value, (dict, list, tuple, set, frozenset)):
+    if isinstance(value, Record):  # a record of the schema: its JSON object
+        value = value.to_json()
+    elif not isinstance(value, (dict, list, tuple, set, frozenset)):
         return f"<not recorded: a {type(value).__name__}, not a JSON value>"
     if depth <= 0:
         return f"<not recorded: nested deeper than {VALUE_DEPTH} levels>"

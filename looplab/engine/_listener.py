@@ -12,7 +12,11 @@ __all__ = ["GuardedListener", "Listener", "Quiet"]
 
 
 class Listener(Protocol):
-    """What a console (or a test) hears while a run goes on. Every method is optional."""
+    """What a console (or a test) hears while a run goes on. Every method is optional.
+
+    A finished step and the finished run arrive as the journal holds them: the JSON of the
+    schema's StepRecord and RunDocument (looplab.journal), built afresh for each call.
+    """
 
     def run_started(self, scenario: Scenario, journal: Path) -> None: ...
     def step_started(self, phase: str, index: int, total: int, step: Step) -> None: ...

@@ -1,4 +1,4 @@
-"""The run's timeline, as the journal holds it (schema: :mod:`looplab.journal`).
+"""The run's timeline: the schema's :class:`looplab.journal.Timeline`, built from the backend.
 
 During the run: queue depths, sampled every ``sample_every`` seconds of the backend's
 clock while steps wait, and at every step's end. At the end: the functions' log events
@@ -20,12 +20,14 @@ from typing import Any
 from looplab.backends import Backend
 from looplab.backends.base import DropRecord, InvocationRecord, TimelineSource, invocations
 from looplab.journal import (
-    DROP_COLUMNS,
-    INVOCATION_COLUMNS,
     INVOCATION_LIMIT,
-    PER_MINUTE_COLUMNS,
-    QUEUE_SAMPLE_COLUMNS,
     QUEUE_SAMPLE_LIMIT,
+    Drop,
+    Invocation,
+    MetricSeries,
+    MinuteCount,
+    QueueSample,
+    Timeline,
     cloudwatch_queries,
 )
 
@@ -46,7 +48,7 @@ class Recorder:
         self.queues = queues
         self.sample_every = sample_every
         self.limit = limit
-        self.samples: list[list[Any]] = []
+        self.samples: list[QueueSample] = []
         self._next_sample = start
         self.notes: list[str] = []
         self._queue_ids: dict[str, str] = {}
@@ -60,38 +62,45 @@ class Recorder:
         t = round(now - self.start, 3)
         for queue in self.queues:
             state = self.backend.queue_state(queue)
-            self.samples.append([t, queue, state.visible, state.in_flight, state.delayed])
+            self.samples.append(
+                QueueSample(t, queue, state.visible, state.in_flight, state.delayed)
+            )
         if len(self.samples) > QUEUE_SAMPLE_LIMIT:
             # Keep every other sample time and sample half as often from now on.
-            times = sorted({row[0] for row in self.samples})[::2]
+            times = sorted({sample.t for sample in self.samples})[::2]
             keep = set(times)
-            self.samples = [row for row in self.samples if row[0] in keep]
+            self.samples = [sample for sample in self.samples if sample.t in keep]
             self.sample_every *= 2
             note = f"queue depths thinned to every {self.sample_every:g} s (row limit)"
             self.notes = [n for n in self.notes if not n.startswith("queue depths")] + [note]
 
-    def timeline(self, definition: dict[str, Any]) -> dict[str, Any]:
-        """The journal's ``timeline`` section for the window from the start to now."""
+    def timeline(self, definition: dict[str, Any]) -> Timeline:
+        """The journal's ``timeline`` for the window from the start to now."""
         until = self.backend.now()
-        doc: dict[str, Any] = {"window": [self.start, until]}
         notes = list(self.notes)
         stack = definition.get("stack") or {}
         # The handler logs its source as an ARN (a queue name); the journal speaks logical IDs.
         self._queue_ids = {q["name"]: lid for lid, q in (stack.get("queues") or {}).items()}
-        doc.update(self._invocations(until, notes))
-        doc.update(self._drops(until, notes))
-        doc["queue_samples"] = {"columns": list(QUEUE_SAMPLE_COLUMNS), "rows": self.samples}
-        doc["metrics"] = self._metrics(until, definition, notes)
-        doc["notes"] = notes
-        return doc
+        invocations = self._invocations(until, notes)
+        drops = self._drops(until, notes)
+        metrics = self._metrics(until, definition, notes)
+        return Timeline(
+            window=(self.start, until),
+            **invocations,
+            **drops,
+            queue_samples=tuple(self.samples),
+            **metrics,
+            notes=tuple(notes),
+        )
 
     def _rel(self, t: float) -> float:
         return round(t - self.start, 3)
 
     def _invocations(self, until: float, notes: list[str]) -> dict[str, Any]:
+        """The Timeline's fields about invocations."""
         if not isinstance(self.backend, TimelineSource):
             notes.append(f"the {self.backend.name} backend offers no log events: no invocations")
-            return {"invocations": None, "invocations_total": 0}
+            return {"log_events": False}
         kept: list[InvocationRecord] = []
         per_minute: dict[tuple[float, str], list[Any]] = {}
         total = 0
@@ -107,64 +116,58 @@ class Recorder:
             if record.sent is not None and (row[2] is None or record.sent > row[2]):
                 row[2] = record.sent
         kept.sort(key=lambda r: (r.start, r.stream))
-        doc: dict[str, Any] = {
-            "invocations": {
-                "columns": list(INVOCATION_COLUMNS),
-                "rows": [
-                    [
-                        self._rel(r.start),
-                        r.function,
-                        self._queue_ids.get(r.source, r.source) if r.source else None,
-                        r.stream,
-                        r.request_id,
-                        r.received,
-                        r.sent,
-                        r.duration_ms,
-                        r.error,
-                    ]
-                    for r in kept
-                ],
-            },
+        fields: dict[str, Any] = {
+            "invocations": tuple(
+                Invocation(
+                    self._rel(r.start),
+                    r.function,
+                    self._queue_ids.get(r.source, r.source) if r.source else None,
+                    r.stream,
+                    r.request_id,
+                    r.received,
+                    r.sent,
+                    r.duration_ms,
+                    r.error,
+                )
+                for r in kept
+            ),
             "invocations_total": total,
-            "truncated": None,
-            "invocations_per_minute": None,
         }
         if per_minute:
-            doc["truncated"] = (
+            fields["truncated"] = (
                 f"{total} invocations: the first {self.limit} are listed one by one, the other "
                 f"{total - self.limit} summed per minute and function (invocations_per_minute)"
             )
-            notes.append(doc["truncated"])
-            doc["invocations_per_minute"] = {
-                "columns": list(PER_MINUTE_COLUMNS),
-                "rows": [[m, f, *row] for (m, f), row in sorted(per_minute.items())],
-            }
-        return doc
+            notes.append(fields["truncated"])
+            fields["per_minute"] = tuple(
+                MinuteCount(m, f, *row) for (m, f), row in sorted(per_minute.items())
+            )
+        return fields
 
     def _drops(self, until: float, notes: list[str]) -> dict[str, Any]:
+        """The Timeline's fields about stopped invocations."""
         found: list[DropRecord] | None = None
         if isinstance(self.backend, TimelineSource):
             found = self.backend.dropped_invocations(self.start, until)
         if found is None:
             notes.append("stopped invocations: per minute only (RecursiveInvocationsDropped)")
-            return {"drops": None, "drops_exact": False, "drops_total": 0}
-        rows = [[self._rel(d.timestamp), d.function, d.source] for d in found[: self.limit]]
+            return {"drops_exact": False}
+        drops = tuple(
+            Drop(self._rel(d.timestamp), d.function, d.source) for d in found[: self.limit]
+        )
         if len(found) > self.limit:
             notes.append(f"{len(found)} stopped invocations: the first {self.limit} listed")
-        return {
-            "drops": {"columns": list(DROP_COLUMNS), "rows": rows},
-            "drops_exact": True,
-            "drops_total": len(found),
-        }
+        return {"drops": drops, "drops_exact": True, "drops_total": len(found)}
 
     def _metrics(
         self, until: float, definition: dict[str, Any], notes: list[str]
     ) -> dict[str, Any]:
-        series: dict[tuple[str, str, str], list[list[float]]] = defaultdict(list)
+        """The Timeline's fields about metrics: the series, and how to fetch them settled."""
+        series: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
         try:
             for point in self.backend.metric_series(self.start, until):
                 key = (point.namespace, point.metric, point.resource)
-                series[key].append([self._rel(point.minute), point.value])
+                series[key].append((self._rel(point.minute), point.value))
         except Exception as exc:  # the rest of the timeline is still worth keeping
             notes.append(f"metric series unavailable: {type(exc).__name__}: {exc}")
         settle = 0.0  # a backend that declares no timeline: its figures are taken as final
@@ -175,13 +178,13 @@ class Recorder:
         queues = sorted(q["name"] for q in (stack.get("queues") or {}).values())
         return {
             "period": 60,
-            "series": [
-                {"namespace": ns, "metric": m, "resource": r, "points": points}
+            "series": tuple(
+                MetricSeries(ns, m, r, tuple(points))
                 for (ns, m, r), points in sorted(series.items())
-            ],
+            ),
             # CloudWatch publishes a minute's datapoints minutes late: a run that ended
             # within ``settle`` seconds of its last activity has series still filling in.
-            "pending": settle > 0,
+            "metrics_pending": settle > 0,
             "settle_at": round(time.time() + settle, 3) if settle > 0 else None,
-            "queries": cloudwatch_queries(functions, queues) if settle > 0 else [],
+            "metric_queries": tuple(cloudwatch_queries(functions, queues)) if settle > 0 else (),
         }

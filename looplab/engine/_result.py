@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from looplab.journal import StepRecord
+
 __all__ = [
     "EXIT_CODES",
     "RunResult",
@@ -27,17 +29,17 @@ class RunSetupError(Exception):
 class RunResult:
     status: str
     journal_path: Path
-    doc: dict[str, Any] = field(repr=False)
+    doc: dict[str, Any] = field(repr=False)  # the journal as JSON values (RunDocument.to_json)
     exit_code: int = 0
     journal_error: str | None = None  # the journal's last write failed (disk full, ...)
 
 
-def timeout_warning(phase: str, record: dict[str, Any]) -> str:
-    output = record["output"] or {}
+def timeout_warning(phase: str, record: StepRecord) -> str:
+    output = record.output or {}
     unmet = [c.get("reason", c["check"]) for c in output.get("conditions", []) if not c["passed"]]
-    where = f"{phase} {record['index'] + 1} (line {record['line']})"
+    where = f"{phase} {record.index + 1} (line {record.line})"
     return (
-        f"{where}: {record['summary']} timed out after {output.get('waited', 0):.0f} s; "
+        f"{where}: {record.summary} timed out after {output.get('waited', 0):.0f} s; "
         f"not met: {'; '.join(unmet) or 'nothing recorded'}; the run went on"
     )
 

@@ -32,6 +32,7 @@ from looplab.engine._result import (
 from looplab.engine._signals import Interrupted, SignalGuard
 from looplab.engine._steps import RunContext, execute
 from looplab.engine._stopwatch import StopConditionMet, StopWatch
+from looplab.journal import RunDocument, StepRecord, Timeline
 from looplab.scenarios import Scenario, Step
 from looplab.scenarios.kinds import StepOutcome
 
@@ -94,7 +95,10 @@ class _Run:
         self.exit_code: int | None = None
         self.journal_error: str | None = None
         self.outcome = "running"
-        doc = new_document(scenario, backend, stage, seed, stack, overrides, self.start_clock)
+        # The journal's document: the schema's record, filled in as the run goes.
+        self.doc: RunDocument = new_document(
+            scenario, backend, stage, seed, stack, overrides, self.start_clock
+        )
         try:
             folder = run_dir(results, scenario.name, backend.name)
         except OSError as exc:
@@ -102,7 +106,7 @@ class _Run:
                 f"cannot make the run's folder under {Path(results) / 'runs'}: "
                 f"{exc.strerror or exc}"
             ) from exc
-        self.journal = Journal(folder, doc)
+        self.journal = Journal(folder, self.doc)
         self.watch = StopWatch(scenario.stop_when, self.probe, backend, self._elapsed)
         self.ctx = RunContext(
             backend=backend,
@@ -112,10 +116,6 @@ class _Run:
             progress=self._progress,
         )
 
-    @property
-    def doc(self) -> dict[str, Any]:
-        return self.journal.doc
-
     def run(self) -> RunResult:
         with self.guard:
             try:
@@ -124,20 +124,20 @@ class _Run:
             except Interrupted as exc:  # a second signal between the steps and finally
                 if self.outcome == "running":
                     self._set_status("interrupted", f"{exc.signame} received")
-                self.doc["cleanup"] = f"interrupted by a second {exc.signame}"
+                self.doc.cleanup = f"interrupted by a second {exc.signame}"
                 self.exit_code = self.exit_code or exc.exit_code
             finally:
                 self._end()
             # Still inside the guard, which is settled: a signal now is only noted.
-            self.listener.run_finished(self.doc)
-            if self.listener.failure and self.doc.get("console_error") != self.listener.failure:
-                self.doc["console_error"] = self.listener.failure
+            self.listener.run_finished(self.doc.to_json())
+            if self.listener.failure and self.doc.console_error != self.listener.failure:
+                self.doc.console_error = self.listener.failure
                 self._safe_write()
         status = self.outcome
         code = self.exit_code if self.exit_code is not None else EXIT_CODES.get(status, 1)
-        if code == 0 and self.doc["cleanup"] != "ok":
+        if code == 0 and self.doc.cleanup != "ok":
             code = 1  # the expectations passed, but the stack was not left as it should be
-        return RunResult(status, self.journal.path, self.doc, code, self.journal_error)
+        return RunResult(status, self.journal.path, self.doc.to_json(), code, self.journal_error)
 
     def _steps_phase(self) -> None:
         try:
@@ -170,29 +170,25 @@ class _Run:
         steps = self.scenario.steps
         for index, step in enumerate(steps):
             record = self._run_step("steps", index, len(steps), step)
-            if record["status"] == "error":
-                self._set_status("aborted", f"step {index + 1} ({step.kind}): {record['error']}")
+            if record.status == "error":
+                self._set_status("aborted", f"step {index + 1} ({step.kind}): {record.error}")
                 return
-            if record["status"] == "failed":
-                self.doc["reason"] = self._failed_reason()
-        self._set_status("failed" if self._any_failed() else "completed", self.doc["reason"])
+            if record.status == "failed":
+                self.doc.reason = self._failed_reason()
+        self._set_status("failed" if self._any_failed() else "completed", self.doc.reason)
 
-    def _run_step(self, phase: str, index: int, total: int, step: Step) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "index": index,
-            "kind": step.kind,
-            "summary": step.summary(),
-            "line": step.line,
-            "args": step.args(),
-            "status": "running",
-            "started_at": utc_now(),
-            "ended_at": None,
-            "clock_start": self._elapsed(),
-            "clock_end": None,
-            "output": None,
-            "error": None,
-        }
-        self.doc[phase].append(record)
+    def _run_step(self, phase: str, index: int, total: int, step: Step) -> StepRecord:
+        record = StepRecord(
+            index=index,
+            kind=step.kind,
+            summary=step.summary(),
+            line=step.line,
+            args=step.args(),
+            started_at=utc_now(),
+            clock_start=self._elapsed(),
+            phase=phase,
+        )
+        self.doc.steps_of(phase).append(record)
         error: str | None = None
         stop: StopConditionMet | None = None
         try:
@@ -235,32 +231,30 @@ class _Run:
         return record
 
     def _end_step(
-        self, record: dict[str, Any], outcome: StepOutcome, error: str | None, phase: str
+        self, record: StepRecord, outcome: StepOutcome, error: str | None, phase: str
     ) -> None:
-        record.update(
-            status=outcome.status,
-            output=outcome.output,
-            error=error,
-            ended_at=utc_now(),
-            clock_end=self._elapsed(),
-        )
+        record.status = outcome.status
+        record.output = outcome.output
+        record.error = error
+        record.ended_at = utc_now()
+        record.clock_end = self._elapsed()
         for entry in outcome.output.get("expectations", []):
-            self.doc["expectations"].append({"step": record["index"], "phase": phase, **entry})
+            self.doc.expectations.append({"step": record.index, "phase": phase, **entry})
         if outcome.status == "timeout":
-            self.doc["warnings"].append(timeout_warning(phase, record))
+            self.doc.warnings.append(timeout_warning(phase, record))
         self._refresh(phase)
         self.journal.seal(record)  # finished: never serialised again
         self._sample()
         self._write(paced=True)
-        self.listener.step_finished(phase, record)
+        self.listener.step_finished(phase, record.to_json())
 
     def _finally(self) -> None:
         self.guard.cleaning = True
-        self.doc["phase"] = "finally"
+        self.doc.phase = "finally"
         # Cleanup is never cut short by a stop condition, but it is still watched: a hit
         # (even the one that stopped the steps) brakes once and goes into the journal.
         self.watch.enter_finally()
-        self.doc["stops_in_finally"] = self.watch.finally_hits
+        self.doc.stops_in_finally = self.watch.finally_hits
         steps = self.scenario.finally_
         failures: list[str] = []
         try:
@@ -270,19 +264,19 @@ class _Run:
                 self._warn_once(f"finally: checking stop_when: {type(exc).__name__}: {exc}")
             for index, step in enumerate(steps):
                 record = self._run_step("finally", index, len(steps), step)
-                if record["status"] == "error":
-                    failures.append(f"finally {index + 1} ({step.kind}): {record['error']}")
-            self.doc["cleanup"] = "failed" if failures else "ok"
+                if record.status == "error":
+                    failures.append(f"finally {index + 1} ({step.kind}): {record.error}")
+            self.doc.cleanup = "failed" if failures else "ok"
         except Interrupted as exc:
-            self.doc["cleanup"] = f"interrupted by a second {exc.signame}"
+            self.doc.cleanup = f"interrupted by a second {exc.signame}"
             self.exit_code = self.exit_code or exc.exit_code
         except Exception as exc:  # the engine itself (the journal cannot be written, ...)
             failures.append(f"engine error: {type(exc).__name__}: {exc}")
-            self.doc["cleanup"] = "failed"
+            self.doc.cleanup = "failed"
         if failures:
             note = "cleanup failed: " + "; ".join(failures)
-            reason = self.doc["reason"]
-            self.doc["reason"] = f"{reason}; {note}" if reason else note
+            reason = self.doc.reason
+            self.doc.reason = f"{reason}; {note}" if reason else note
 
     def _end(self) -> None:
         """The journal's last word; runs whatever happened before (a ``finally:`` clause)."""
@@ -290,27 +284,27 @@ class _Run:
         with contextlib.suppress(Exception):
             self.watch.disarm()
         for hit in self.watch.finally_hits:
-            self.doc["warnings"].append(finally_stop_warning(hit))
+            self.doc.warnings.append(finally_stop_warning(hit))
         # The backend's own rails after finally (restore protection, release a budget's cap).
-        self.doc["backend_finish"] = backend_call(self.backend.finish)
+        self.doc.backend_finish = backend_call(self.backend.finish)
         if self.outcome == "running":  # cannot happen, but never leave "running" behind
-            self._set_status("aborted", self.doc["reason"] or "the run ended unexpectedly")
+            self._set_status("aborted", self.doc.reason or "the run ended unexpectedly")
         if self.listener.failure:
-            self.doc["console_error"] = self.listener.failure
+            self.doc.console_error = self.listener.failure
         try:
-            self.doc["observations_after_finally"] = self.probe.summary(self.queues)
+            self.doc.observations_after_finally = self.probe.summary(self.queues)
         except Exception as exc:
-            self.doc["observations_after_finally"] = {"error": f"{type(exc).__name__}: {exc}"}
+            self.doc.observations_after_finally = {"error": f"{type(exc).__name__}: {exc}"}
         if self.guard.noted:
-            self.doc["signals_during_finally"] = list(self.guard.noted)
+            self.doc.signals_during_finally = list(self.guard.noted)
         try:
-            self.doc["timeline"] = self.recorder.timeline(self.doc["definition"])
-            self.journal.seal(self.doc["timeline"])
+            self.doc.timeline = self.recorder.timeline(self.doc.definition)
+            self.journal.seal(self.doc.timeline)
         except Exception as exc:
-            self.doc["timeline"] = {"error": f"{type(exc).__name__}: {exc}"}
-        self.doc["ended_at"] = utc_now()
-        self.doc["status"] = self.outcome
-        self.doc["phase"] = "done"
+            self.doc.timeline = {"error": f"{type(exc).__name__}: {exc}"}
+        self.doc.ended_at = utc_now()
+        self.doc.status = self.outcome
+        self.doc.phase = "done"
         self._safe_write()
 
     def _safe_write(self) -> None:
@@ -320,9 +314,9 @@ class _Run:
             self.journal_error = f"{type(exc).__name__}: {exc}"
             # Say what happened when a smaller journal still fits (disk full): the steps
             # and the outcome without the timeline, the bulk of the document.
-            if isinstance(self.doc.get("timeline"), dict) and "error" not in self.doc["timeline"]:
-                self.doc["timeline"] = {"error": f"not written: {self.journal_error}"}
-            self.doc["journal_error"] = self.journal_error
+            if isinstance(self.doc.timeline, Timeline):
+                self.doc.timeline = {"error": f"not written: {self.journal_error}"}
+            self.doc.journal_error = self.journal_error
             # If even that fails, the previous journal stays, complete; RunResult says why.
             with contextlib.suppress(Exception):
                 self._write()
@@ -342,27 +336,27 @@ class _Run:
             return
         try:
             observations = self.probe.summary(self.queues)
-            self.doc["observations"] = observations
+            self.doc.observations = observations
             for snapshot in observations["snapshots"].values():  # taken once, never changed
                 self.journal.seal(snapshot, observations, observations["snapshots"])
         except Exception as exc:
-            self.doc["observations"]["error"] = f"{type(exc).__name__}: {exc}"
+            self.doc.observations["error"] = f"{type(exc).__name__}: {exc}"
 
     def _set_status(self, status: str, reason: str | None) -> None:
         # The journal says "running" until finally is done too; "phase" says which part
         # runs, and the outcome is known (and recorded in "reason") as soon as it is.
         self.outcome = status
-        self.doc["reason"] = reason
+        self.doc.reason = reason
 
     def _warn_once(self, note: str) -> None:
-        if note not in self.doc["warnings"]:
-            self.doc["warnings"].append(note)
+        if note not in self.doc.warnings:
+            self.doc.warnings.append(note)
 
     def _any_failed(self) -> bool:
-        return any(not e["passed"] for e in self.doc["expectations"])
+        return any(not e["passed"] for e in self.doc.expectations)
 
     def _failed_reason(self) -> str:
-        failed = [e for e in self.doc["expectations"] if not e["passed"]]
+        failed = [e for e in self.doc.expectations if not e["passed"]]
         return "; ".join(f"{e['check']}: {e['reason']}" for e in failed)
 
     def _elapsed(self) -> float:
@@ -380,8 +374,8 @@ class _Run:
         journal is large and was written very recently (see engine/_journal.py)."""
         if paced and not self.journal.due():
             return
-        self.doc["clock"]["elapsed"] = self._elapsed()
-        self.doc["clock"]["wall_seconds"] = round(time.monotonic() - self.start_wall, 6)
+        self.doc.clock.elapsed = self._elapsed()
+        self.doc.clock.wall_seconds = round(time.monotonic() - self.start_wall, 6)
         with self.guard.deferred():
             self.journal.write()
 

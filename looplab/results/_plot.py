@@ -92,7 +92,9 @@ def plot_data(record: RunRecord) -> PlotData:
                 q = data.queues.setdefault(series.resource, {"visible": [], "in_flight": []})
                 q[key] = list(series.points)
     data.steps = [
-        (s.start, s.kind) for s in record.steps if s.phase == "steps" and s.start is not None
+        (s.clock_start, s.kind)
+        for s in record.steps
+        if s.phase == "steps" and s.clock_start is not None
     ]
     ends = [t for pts in data.invocations.values() for t, _ in pts[-1:]]
     data.end = max([data.end, *ends, 1.0])

@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from looplab._cfn import TemplateError
 from looplab.sim.services.sqs.policy import unevaluable
-from looplab.stack import Stack, SubscriptionSpec, redrive_cycles
+from looplab.stack import Stack, SubscriptionSpec, TemplateError, redrive_cycles
 
 __all__ = ["Refusal", "UnsupportedTemplate", "check_stack", "refusals"]
 

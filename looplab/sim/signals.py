@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from looplab._spill import SpillFile
+from looplab.sim._spill import SpillFile
 
 MetricKey = tuple[str, str, str, str]  # namespace, metric, resource, source ("" for none)
 StatisticSet = tuple[float, float, float, float]  # sum, sample count, minimum, maximum
@@ -272,7 +272,7 @@ class Logs:
         settle: float = 60.0,
     ) -> None:
         # Held open for the simulator's life and unlinked at once: no exit, crash or kill
-        # can leave it in /tmp (see looplab._spill).
+        # can leave it in /tmp (see looplab.sim._spill).
         self._spill = SpillFile(prefix="looplab-logs-")
         self._file = self._spill.writer
         self.region = region

@@ -11,13 +11,16 @@ The values (``_specs``) are plain frozen dataclasses keyed by logical ID. ``_rea
 the one table from resource type to its reader (``_queues``, ``_functions``, ``_mappings``,
 ``_topics``, ``_buckets``); ``_builder`` gives every resource its AWS identity
 (``_identity``) and runs the readers phase by phase into a :class:`Stack`; ``_load``
-compiles and caches. The modules form layers, no circle (pyproject.toml).
+reads the template that ``_package`` compiles (``sls package``, cached by the hash of its
+inputs), and ``_cfn`` resolves its intrinsic functions. The modules form layers, no circle
+(pyproject.toml).
 """
 
-from looplab._cfn import TemplateError
 from looplab.stack._builder import Stack, build_stack
+from looplab.stack._cfn import TemplateError
 from looplab.stack._checks import redrive_cycles
 from looplab.stack._load import load_stack
+from looplab.stack._package import PackageError, is_compiled
 from looplab.stack._specs import (
     DEFAULT_REGION,
     LOCAL_ACCOUNT_ID,
@@ -41,6 +44,7 @@ __all__ = [
     "FunctionSpec",
     "MappingSpec",
     "NotificationSpec",
+    "PackageError",
     "QueuePolicySpec",
     "QueueSpec",
     "SourceMappingSpec",
@@ -49,6 +53,7 @@ __all__ = [
     "TemplateError",
     "TopicSpec",
     "build_stack",
+    "is_compiled",
     "load_stack",
     "redrive_cycles",
 ]

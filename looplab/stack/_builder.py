@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from looplab._cfn import TemplateError, resolve
+from looplab.stack._cfn import TemplateError, resolve
 from looplab.stack._checks import check_dependencies, check_shape
 from looplab.stack._identity import Naming, stand_in
 from looplab.stack._readers import READERS, reader_of

@@ -5,7 +5,7 @@ not, so neither the simulator nor the aws backend should run them:
 
 - a template that is not the shape CloudFormation reads (``Resources`` an object of
   objects, each with a string ``Type``), that holds ``null`` ("'null' values are not
-  allowed in templates"), or that nests past :data:`looplab._cfn.MAX_DEPTH`;
+  allowed in templates"), or that nests past :data:`looplab.stack._cfn.MAX_DEPTH`;
 - a ``DependsOn``, ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub`` naming no resource, parameter
   or pseudo parameter ("Unresolved resource dependencies [X] in the Resources block");
 - a dependency cycle, through ``DependsOn`` or through references ("Circular dependency
@@ -25,7 +25,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-from looplab._cfn import TemplateError, check_depth, references, walk
+from looplab.stack._cfn import TemplateError, check_depth, references, walk
 from looplab.stack._specs import QueueSpec
 
 __all__ = ["check_dependencies", "check_shape", "redrive_cycles"]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from looplab._cfn import TemplateError, resolve
+from looplab.stack._cfn import TemplateError, resolve
 
 __all__ = [
     "Identity",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from looplab._cfn import MAX_DEPTH, TemplateError, load_json
 from looplab._files import SERVICE_STATE, TEMPLATE, Kind, read_text
-from looplab._package import DEFAULT_CONFIG, TEMPLATE_NAME, compiled_template
 from looplab.stack._builder import Stack, build_stack
+from looplab.stack._cfn import MAX_DEPTH, TemplateError, load_json
+from looplab.stack._package import DEFAULT_CONFIG, TEMPLATE_NAME, compiled_template
 from looplab.stack._specs import DEFAULT_REGION
 
 __all__ = ["load_stack"]
@@ -27,7 +27,7 @@ def load_stack(
     """Compile ``config`` (cached) and read the stack from the compiled template.
 
     ``config`` is relative to ``project_dir``: serverless.yml (the post's stack) or a loop
-    shape's ``stacks/<shape>.yml`` (looplab.deploy.SHAPES maps shape names to them).
+    shape's ``stacks/<shape>.yml`` (looplab.scenarios.SHAPES maps shape names to them).
     """
     project_dir = Path(project_dir).resolve()
     out = compiled_template(project_dir, stage, region, params, config)

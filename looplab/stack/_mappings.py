@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from looplab._cfn import TemplateError
+from looplab.stack._cfn import TemplateError
 from looplab.stack._identity import Naming
 from looplab.stack._reading import Phase, Reader, Reading
 from looplab.stack._specs import MappingSpec, SourceMappingSpec

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from looplab._cfn import TemplateError
+from looplab.stack._cfn import TemplateError
 from looplab.stack._checks import redrive_cycles
 from looplab.stack._identity import Naming
 from looplab.stack._reading import Phase, Reader, Reading

@@ -15,7 +15,7 @@ import functools
 import json
 from typing import Any
 
-from looplab._cfn import TemplateError, scalar_text
+from looplab.stack._cfn import TemplateError, scalar_text
 
 __all__ = [
     "api_bounded",

@@ -1,6 +1,6 @@
 """An import-linter contract type: a ``_private`` module belongs to the package it is in.
 
-``looplab.sim._x`` may be imported from inside ``looplab.sim`` only; ``looplab._package``
+``looplab.sim._x`` may be imported from inside ``looplab.sim`` only; ``looplab._files``
 from anywhere in ``looplab``. import-linter's own contract types match whole module names,
 so this rule (every package, every private module, present and future) needs its own type.
 """

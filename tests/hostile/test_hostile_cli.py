@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from looplab import cli
+from looplab.cli import commands
 
 ROOT = Path(__file__).parents[2]
 
@@ -92,7 +93,9 @@ def test_a_set_of_the_wrong_type_is_exit_2_with_the_type(
 ) -> None:
     from _fakes import fake_stack
 
-    monkeypatch.setattr(cli, "load_stack_for", lambda project, stage: fake_stack())
+    monkeypatch.setattr(
+        commands, "load_stack_for", lambda project, stage, params=None: fake_stack()
+    )
     code = cli.scenario_command("loop-detection", sets=[value], dry=True, project=ROOT)
     assert code == 2
     assert expected in " ".join(capsys.readouterr().err.split())

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from _support.waiting import wait_for
 
-from looplab._package import TEMPLATE_NAME, compiled_template, is_compiled
+from looplab.stack._package import TEMPLATE_NAME, compiled_template, is_compiled
 
 FAKE_SLS = f"""\
 #!{sys.executable}
@@ -73,7 +73,8 @@ def test_concurrent_cold_compiles_all_succeed_and_compile_once_per_key(project: 
 
 
 def test_concurrent_compiles_in_separate_processes(project: Path) -> None:
-    code = "import sys; from pathlib import Path; from looplab._package import compiled_template;"
+    code = "import sys; from pathlib import Path;"
+    code += "from looplab.stack._package import compiled_template;"
     code += "compiled_template(Path(sys.argv[1]), sys.argv[2], 'eu-central-1')"
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(project), stage], stderr=subprocess.PIPE)
@@ -125,7 +126,7 @@ def _alive(pid: int) -> bool:
 # Bound a failure only, never a pass. Each wait below takes well under a second on an idle
 # 2-core machine and a few seconds under a CPU hog: starting Python twice (looplab, then the
 # fake sls) before the pidfile appears; on SIGINT looplab's SIGTERM to the group, then up to
-# 5 s before its SIGKILL (looplab._package._kill_group).
+# 5 s before its SIGKILL (looplab.stack._package._kill_group).
 STARTED_DEADLINE = 120.0
 ENDED_DEADLINE = 120.0
 
@@ -143,7 +144,7 @@ def test_a_killed_compile_leaves_no_sls_running(
     code = textwrap.dedent(
         f"""
         from pathlib import Path
-        from looplab._package import compiled_template
+        from looplab.stack._package import compiled_template
         compiled_template(Path({str(project)!r}), "dev", "eu-central-1")
         """
     )

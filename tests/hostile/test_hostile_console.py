@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from looplab import cli
-from looplab.cli_console import MAX_SHOWN, ConsoleListener, clean, print_plan
+from looplab.cli.console import MAX_SHOWN, ConsoleListener, clean, print_plan
 from looplab.scenarios import Condition, Expect, Scenario, Seed, Wait
 
 HOSTILE = "ok\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m [bold]x[/bold] [/bad] \x9b31m\x08\x07"
@@ -100,7 +100,7 @@ def test_piped_long_waits_print_a_progress_line_at_an_interval(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr("looplab.cli_console.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("looplab.cli.console.time.monotonic", lambda: now[0])
     out = io.StringIO()
     listener = ConsoleListener(Console(file=out, width=80, force_terminal=False))
     listener.step_started("steps", 0, 1, Wait(seconds=600))
@@ -115,7 +115,7 @@ def test_piped_long_waits_print_a_progress_line_at_an_interval(
 
 def test_a_terminal_gets_no_progress_lines_it_has_the_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
-    monkeypatch.setattr("looplab.cli_console.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("looplab.cli.console.time.monotonic", lambda: now[0])
     out = io.StringIO()
     listener = ConsoleListener(Console(file=out, width=80, force_terminal=True))
     listener.step_started("steps", 0, 1, Wait(seconds=600))
@@ -134,14 +134,13 @@ def test_an_expect_with_hostile_notes_is_clean() -> None:
 def test_the_first_compile_is_announced(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    import looplab._package
     import looplab.stack
 
-    monkeypatch.setattr(looplab._package, "is_compiled", lambda *a, **k: False)
-    monkeypatch.setattr(looplab.stack, "load_stack", lambda project, stage: "stack")
+    monkeypatch.setattr(looplab.stack, "is_compiled", lambda *a, **k: False)
+    monkeypatch.setattr(looplab.stack, "load_stack", lambda project, stage, params=None: "stack")
     assert cli.load_stack_for(tmp_path, "dev") == "stack"
     assert "compiling the stack" in capsys.readouterr().err
-    monkeypatch.setattr(looplab._package, "is_compiled", lambda *a, **k: True)
+    monkeypatch.setattr(looplab.stack, "is_compiled", lambda *a, **k: True)
     cli.load_stack_for(tmp_path, "dev")
     assert "compiling" not in capsys.readouterr().err
 

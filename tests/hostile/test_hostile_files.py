@@ -18,10 +18,12 @@ import pytest
 from _runs import run_shipped
 from test_results_aws import Counted, aws_journal
 
-from looplab import _files, _package, deploy
+from looplab import _files
 from looplab.backends.aws._record import StackRecord, StackRecordError, record_path
+from looplab.cli import deploy
 from looplab.engine._journal import Journal
 from looplab.results import COLLECTED_NAME, collect
+from looplab.stack import _package
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PRECIOUS = "precious: looplab must never write here\n"

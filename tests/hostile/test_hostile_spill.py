@@ -1,7 +1,7 @@
 """Spill files of the simulator's logs are gone on exit, also after a crash.
 
 Before the fix a killed run (SIGKILL, os._exit in a forked child) left
-``looplab-logs-*.bin`` in /tmp. The helper is looplab/_spill.py; looplab/sim/signals.py
+``looplab-logs-*.bin`` in /tmp. The helper is looplab/sim/_spill.py; looplab/sim/signals.py
 (sim-observe's) has to create its file with it: until it does, the last test is an expected
 failure that turns into an error (strict) the moment it passes.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from looplab._spill import SpillFile
+from looplab.sim._spill import SpillFile
 
 
 def test_a_spill_file_has_no_name_while_open_and_still_reads_back(
@@ -55,7 +55,7 @@ def _leftovers_after_crash(tmp_path: Path, setup: str) -> list[str]:
 
 def test_a_crash_leaves_no_spill_file(tmp_path: Path) -> None:
     setup = (
-        "from looplab._spill import SpillFile\n"
+        "from looplab.sim._spill import SpillFile\n"
         "s = SpillFile(prefix='looplab-logs-')\ns.writer.write(b'x' * 100000)\n"
     )
     assert _leftovers_after_crash(tmp_path, setup) == []

@@ -36,7 +36,7 @@ POST_SERVICE = "looplab"
 
 
 def record_path(project: Path | str, stage: str, service: str = POST_SERVICE) -> Path:
-    """Where the plugin records a deploy (looplab.deploy.stack_file): the post's stack at
+    """Where the plugin records a deploy (looplab.cli.deploy.stack_file): the post's stack at
     ``<stage>.json`` (as ever), every other shape at ``<service>-<stage>.json``."""
     name = f"{stage}.json" if service == POST_SERVICE else f"{service}-{stage}.json"
     return Path(project) / ".looplab" / "stacks" / name

@@ -16,7 +16,7 @@ const FORMAT_VERSION = 1;
 
 // The post's stack (service "looplab") keeps <stage>.json; every other service (a loop
 // shape of stacks/, e.g. looplab-sns) gets <service>-<stage>.json, so two shapes deployed
-// on one stage never overwrite each other's record. looplab.deploy.stack_file mirrors this.
+// on one stage never overwrite each other's record. looplab.cli.deploy.stack_file mirrors this.
 function stackFilePath(servicePath, stage, service = 'looplab') {
   const name = !service || service === 'looplab' ? `${stage}.json` : `${service}-${stage}.json`;
   return path.join(servicePath, '.looplab', 'stacks', name);

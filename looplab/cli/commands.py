@@ -1,15 +1,16 @@
-"""The command line: argument handling and console output around scenarios and the engine.
+"""The commands behind the tasks: argument handling and console output around scenarios
+and the engine.
 
-tasks.py calls :func:`scenario_command`, :func:`list_command` and :func:`validate_command`;
-``python -m looplab.cli`` offers the same without invoke. Exit codes: 0 every expectation
-passed, 1 one failed (or the run was aborted, or its cleanup failed), 2 bad input (nothing
-ran), 128+N for a signal. A ``wait until`` that times out does not change the exit code (the
-expectations after it decide); it is listed as a warning in the summary and the journal.
+looplab.cli.tasks (``invoke <task>`` and ``python -m looplab <task>``) calls
+:func:`scenario_command`, :func:`list_command`, :func:`validate_command` and
+:func:`collect_command`. Exit codes: 0 every expectation passed, 1 one failed (or the run
+was aborted, or its cleanup failed), 2 bad input (nothing ran), 128+N for a signal. A
+``wait until`` that times out does not change the exit code (the expectations after it
+decide); it is listed as a warning in the summary and the journal.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,30 +18,28 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from looplab._cli_aws import kill_switch_command, operator_policy_command  # noqa: F401 (tasks.py calls them here)
-from looplab._cli_backends import (  # tests register fakes in cli.BACKENDS
+from looplab.cli.backends import (
     BACKENDS,
     check_backend_name,
     invocation_budget,
     make_backend,
 )
-from looplab._cli_common import (  # noqa: F401 (tasks.py and tests read them here)
+from looplab.cli.common import (
     DEFAULT_FILE,
     DEFAULTS,
     EXIT_BAD_INPUT,
-    EXIT_FAILED,
     EXIT_OK,
     BadInput,
     check_endpoint_url,
     check_folder,
     check_name,
-    check_region,
     check_stage,
     check_text,
     parse_int_option,
+    project_root,
 )
-from looplab._cli_overrides import OverrideError, command_overrides
-from looplab.cli_console import MAX_SHOWN, ConsoleListener, clean, print_plan, print_problems
+from looplab.cli.console import MAX_SHOWN, ConsoleListener, clean, print_plan, print_problems
+from looplab.cli.overrides import OverrideError, command_overrides
 from looplab.scenarios import (
     DEFAULT_SHAPE,
     SHAPES,
@@ -51,39 +50,36 @@ from looplab.scenarios import (
     validate_file,
 )
 
+__all__ = [
+    "MAX_ERROR",
+    "check_simulable",
+    "collect_command",
+    "list_command",
+    "load_shape_stack",
+    "load_stack_for",
+    "scenario_command",
+    "scenario_stacks",
+    "validate_command",
+]
+
 # Characters of one error message the console shows (a message that lists every scenario
 # or every valid value fits; a pasted megabyte does not).
 MAX_ERROR = 2_000
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` (default: the current one) with tasks.py.
-
-    invoke finds tasks.py from any subdirectory; looplab must then read serverless.yml,
-    scenarios.yaml and node_modules from that folder too, not from where the user stands.
-    """
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "tasks.py").is_file():
-            return folder
-    return here
-
-
 def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = None) -> Any:
     """The compiled stack (``npx sls package``, cached per ``params``). A seam for tests."""
-    from looplab import _package, stack
+    from looplab import stack
 
     try:
-        if not _package.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params):
+        if not stack.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params):
             # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
             Console(stderr=True).print(
                 f"[dim]compiling the stack (sls package, stage {clean(stage)}; "
                 "cached until serverless.yml, functions/ or the plugin change)...[/]"
             )
-        if params:
-            return stack.load_stack(project, stage=stage, params=params)
-        return stack.load_stack(project, stage=stage)  # the seam tests replace: (project, stage)
-    except _package.PackageError as exc:
+        return stack.load_stack(project, stage=stage, params=params)
+    except stack.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
     except stack.TemplateError as exc:
         raise BadInput(f"the compiled template of stage {stage!r}: {exc}") from exc
@@ -98,14 +94,14 @@ def load_shape_stack(
 
     config = SHAPES[shape].config if shape in SHAPES else SHAPES[DEFAULT_SHAPE].config
     if config == SHAPES[DEFAULT_SHAPE].config:
-        return load_stack_for(project, stage, params) if params else load_stack_for(project, stage)
+        return load_stack_for(project, stage, params)
     if not (project / config).is_file():
         raise BadInput(f"the scenario runs on stack {shape!r}, whose config {config} is missing")
     try:
         return stack.load_stack(project, stage, stack.DEFAULT_REGION, params, config=config)
     except stack.TemplateError as exc:
         raise BadInput(f"the compiled template of {config} (stage {stage!r}): {exc}") from exc
-    except Exception as exc:  # _package.PackageError and its kin: the compile failed
+    except Exception as exc:  # stack.PackageError and its kin: the compile failed
         raise BadInput(f"cannot compile {config} for stage {stage!r}: {exc}") from exc
 
 
@@ -181,7 +177,6 @@ def scenario_command(
         except OverrideError as exc:
             raise BadInput(str(exc)) from exc
         given = overrides["stack_params"]
-        # Called without params when none are given: tests replace this seam with (project, stage).
         _, stack, stacks = scenario_stacks(project, project / file, name, stage, given)
         if kind.simulated:
             check_simulable(stack)
@@ -359,14 +354,3 @@ def collect_command(
     from looplab.results.cli import collect_command as collect
 
     return collect(results, scenario=scenario, backend=backend, out=out, **options)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m looplab.cli``: the same commands without invoke (looplab._cli_argv)."""
-    from looplab._cli_argv import main as run
-
-    return run(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,17 +1,17 @@
 """The backend registry (looplab.backends.registry) as the command line uses it: an unknown
 name, or a backend that cannot be opened here, is BadInput (exit 2, nothing run), with the
 valid choices. looplab.cli re-exports these names, and the registry's own table as
-``cli.BACKENDS`` (tests register fakes in it).
+``looplab.cli.BACKENDS`` (tests register fakes in it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from looplab._cli_common import BadInput
 from looplab.backends.base import Backend
 from looplab.backends.registry import BACKENDS, BackendKind, BackendUnavailable
 from looplab.backends.registry import make_backend as _open
+from looplab.cli.common import BadInput
 from looplab.scenarios import unknown
 
 __all__ = ["BACKENDS", "check_backend_name", "invocation_budget", "make_backend"]

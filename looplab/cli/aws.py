@@ -13,11 +13,20 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from looplab._cli_common import BadInput, check_endpoint_url, check_stage
 from looplab.backends.base import BackendError
+from looplab.cli.common import (
+    DEFAULTS,
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    BadInput,
+    check_endpoint_url,
+    check_stage,
+    project_root,
+)
+from looplab.cli.console import clean
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_STAGE = "dev"
+DEFAULT_STAGE = DEFAULTS["stage"]
 
 __all__ = ["kill_switch_command", "operator_policy_command"]
 
@@ -29,14 +38,11 @@ class _NoRecord(Exception):
 def _error(err: Console, message: str) -> None:
     """The whole message, never cut (its last words are the fix), one logical line (no
     wrap splitting a path or a command), escapes and markup from a file neutralised."""
-    from looplab.cli_console import clean
-
     err.print(f"[red]error:[/] {clean(message, 4000)}", soft_wrap=True)
 
 
 def _record_for(project: str | Path | None, stage: str) -> Any:
     from looplab.backends.aws import StackRecord, StackRecordError
-    from looplab.cli import project_root  # here: looplab.cli imports this module
 
     # None: the project is where tasks.py is, from any subdirectory, as for every command.
     try:

@@ -215,45 +215,16 @@ def _walk(doc: Any) -> Iterator[tuple[str, Any]]:
             yield where, value
 
 
-# What each timeline column holds (the columns are looplab.journal's *_COLUMNS).
-_KINDS: dict[str, dict[str, str]] = {
-    "invocations": {
-        "t": "t",
-        "function": "str",
-        "source": "str?",
-        "stream": "str",
-        "request_id": "str",
-        "received": "int?",
-        "sent": "int?",
-        "duration_ms": "num?",
-        "error": "bool",
-    },
-    "invocations_per_minute": {
-        "minute": "t",
-        "function": "str",
-        "invocations": "int",
-        "errors": "int",
-        "max_sent": "int?",
-    },
-    "drops": {"t": "t", "function": "str", "source": "str?"},
-    "queue_samples": {
-        "t": "t",
-        "queue": "str",
-        "visible": "int",
-        "in_flight": "int",
-        "delayed": "int",
-    },
-}
-
-
-def table_rows(data: dict[str, Any], name: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    """The rows of timeline table ``name``, each a tuple of ``columns``' cells in that order
-    (the file may order or add columns); every cell checked for its column's kind."""
+def table_rows(data: dict[str, Any], name: str, cells: dict[str, str]) -> list[tuple[Any, ...]]:
+    """The rows of timeline table ``name``, each a tuple of the cells of ``cells``' columns in
+    that order (the file may order or add columns); every cell checked for its column's kind
+    (``cells``: column -> kind, from the row record's field types: looplab.journal._schema)."""
     where = f"timeline.{name}"
     table = obj(data.get(name), where)
     if not table:
         return []
     have = lst(table.get("columns"), f"{where}.columns")
+    columns = tuple(cells)
     missing = [c for c in columns if c not in have]
     if missing:
         raise ShapeError(f"{where} lacks columns {missing}")
@@ -266,11 +237,11 @@ def table_rows(data: dict[str, Any], name: str, columns: tuple[str, ...]) -> lis
     # right) never walks a row in Python; a column that fails is walked again row by row
     # to name the first bad cell. 10,000 journals are read per collect.
     by_column = list(zip(*rows, strict=True)) if rows else [() for _ in have]
-    for column, kind in _KINDS[name].items():
-        cells = by_column[have.index(column)]
-        if not _FAST[kind](cells):
+    for column, kind in cells.items():
+        values = by_column[have.index(column)]
+        if not _FAST[kind](values):
             check = _row_checker({column: kind})
-            for i, value in enumerate(cells):
+            for i, value in enumerate(values):
                 check({column: value}, f"{where}.rows[{i}]")
     return list(zip(*(by_column[have.index(c)] for c in columns), strict=True))
 
@@ -307,8 +278,9 @@ def series_of(
         for j, point in enumerate(lst(s.get("points"), f"{where}.points")):
             if not isinstance(point, list) or len(point) != 2:
                 raise ShapeError(f"{where}.points[{j}] is not a [time, value] pair")
-            points.append(
-                (finite(point[0], f"{where}.points[{j}]"), finite(point[1], f"{where}.points[{j}]"))
-            )
+            for cell in point:
+                finite(cell, f"{where}.points[{j}]")
+            # As written (a count stays an int): the record reads back what was written.
+            points.append((point[0], point[1]))
         out.append((names[0], names[1], names[2], tuple(points)))
     return out

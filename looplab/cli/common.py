@@ -1,9 +1,8 @@
-"""What every command of looplab.cli shares: the exit codes, the defaults, BadInput, and the
-checks of the values a command is given.
+"""What every command of looplab.cli shares: the exit codes, the defaults, BadInput, the
+project's root, and the checks of the values a command is given.
 
-Its own module so the command helpers kept beside looplab.cli (the backend registry in
-_cli_backends) can raise BadInput and read the defaults without importing looplab.cli,
-which imports them; looplab.cli re-exports every name here.
+The bottom of the cli package: every other module of it may import this one, and this one
+imports none of them (looplab.cli re-exports its names).
 
 Every value a user types (``--stage``, ``--seed``, ``--results``, ``--endpoint-url``, a
 name) is checked here before a command does anything with it: a bad one is BadInput (exit 2)
@@ -35,11 +34,12 @@ __all__ = [
     "check_stage",
     "check_text",
     "parse_int_option",
+    "project_root",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-# The one home of the defaults: tasks.py hands them to invoke's config (invoke.yaml and
-# INVOKE_LOOPLAB_* override them), and the argparse entry point (_cli_argv) uses them directly.
+# The one home of the defaults: looplab.cli.tasks hands them to invoke's config (invoke.yaml
+# and INVOKE_LOOPLAB_* override them), for `invoke` and `python -m looplab` alike.
 DEFAULTS = {
     "backend": DEFAULT_BACKEND,
     "stage": "dev",
@@ -65,6 +65,19 @@ _MAX_NAME = 100
 
 class BadInput(Exception):
     """Something the user asked for cannot be done as asked (exit 2, nothing ran)."""
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: the current one) with tasks.py.
+
+    invoke finds tasks.py from any subdirectory; looplab must then read serverless.yml,
+    scenarios.yaml and node_modules from that folder too, not from where the user stands.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "tasks.py").is_file():
+            return folder
+    return here
 
 
 def check_text(option: str, value: object, most: int = MAX_VALUE_CHARS) -> str:

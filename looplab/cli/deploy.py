@@ -37,7 +37,8 @@ __all__ = [
     "stack_file",
 ]
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The repository this package sits in (an editable install); the tasks pass the project root.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9]*=.*$")
 
 # Shape name -> osls config (relative to the project), from the one table of shapes
