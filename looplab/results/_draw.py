@@ -91,7 +91,10 @@ def _draw(fig: Any, axes: Any, data: PlotData) -> None:
         lo, hi = data.zoom
         _counts(ax_zoom, data)
         ax_zoom.set_xlim(lo, hi)
-        _title(ax_zoom, f"The chain, zoomed on {lo:.2f}-{hi:.2f} s: invocations ({how}), stops")
+        _title(
+            ax_zoom,
+            f"The chain, zoomed on {lo:.2f}-{hi:.2f} s: invocations and stops, cumulative",
+        )
         if data.counter:
             ax_cnt.plot(
                 *zip(*data.counter, strict=True),
@@ -106,7 +109,7 @@ def _draw(fig: Any, axes: Any, data: PlotData) -> None:
     else:
         _empty(ax_zoom, f"no invocation rows to zoom on: {data.empty_note}")
         _empty(ax_cnt, data.empty_note)
-        _title(ax_zoom, "The chain, zoomed on its seconds")
+        _title(ax_zoom, "The chain, zoomed on its seconds: invocations and stops, cumulative")
     ax_zoom.set_ylabel("count (cumulative)")
     ax_cnt.set_ylabel("counter")
     ax_cnt.set_xlabel("seconds since the run started", fontsize=8)

@@ -42,9 +42,12 @@ def status_text(runs: list[RunSummary]) -> str:
             counts["completed"] += 1
         elif run.overrides:
             counts["with overrides"] += 1
+        elif run.pending == "yes":
+            counts[f"{_status_word(run)} (metrics pending)"] += 1
         else:
             counts[_status_word(run)] += 1
-    order = ["completed", "failed", "aborted", "interrupted", "running", "with overrides"]
+    order = ["completed", "completed (metrics pending)", "failed", "aborted", "interrupted"]
+    order += ["running", "with overrides"]
     keys = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
     parts = [f"{counts[k]} {k}" for k in keys]
     left_out = len(runs) - len(used)

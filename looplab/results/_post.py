@@ -125,9 +125,14 @@ COMPARED_STATUS = "completed"
 
 def compared(runs: list[RunSummary]) -> list[RunSummary]:
     """The runs a comparison uses: completed, without overrides (``--set``, ``--param``,
-    ``--sim``: the post's figures are the defaults'). The newest of them is the scenario's
-    picture."""
-    return [r for r in runs if r.status == COMPARED_STATUS and not r.overrides]
+    ``--sim``: the post's figures are the defaults'), with settled figures (an aws run
+    whose CloudWatch data is still pending counts part of its invocations). The newest of
+    them is the scenario's picture."""
+    return [
+        r
+        for r in runs
+        if r.status == COMPARED_STATUS and not r.overrides and r.pending != "yes"
+    ]
 
 
 def why_not_compared(runs: list[RunSummary]) -> str:
@@ -136,6 +141,8 @@ def why_not_compared(runs: list[RunSummary]) -> str:
         return "no run"
     if all(r.overrides for r in runs):
         return "no run without overrides"
+    if any(r.status == COMPARED_STATUS and not r.overrides for r in runs):
+        return "metrics pending"  # completed, without overrides: only CloudWatch is late
     return "no completed run"
 
 
