@@ -153,7 +153,7 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
 
 def test_the_report_sets_the_post_beside_the_simulator(collected: Path) -> None:
     md = (collected / "report.md").read_text()
-    local = "simulator (local)"
+    local = "the local simulator"
     for line in (
         f"| invocations | 16 | {local} | 16 | same | 1 completed |",
         f"| stopped at (last counter sent) | 21 | {local} | 21 | same | 1 completed |",
@@ -177,18 +177,18 @@ def test_the_report_opens_with_the_posts_four_runs_in_its_order(collected: Path)
     assert "“Testing AWS Lambda Infinite Loop Protection” (21 July 2023)" in md
     table = md[md.index("| the post's run |") :].split("\n\n")[0].splitlines()
     assert table == [
-        "| the post's run | what the post saw | simulator (local) | same / different | status |",
+        "| the post's run | what the post saw | the local simulator | same / different | status |",
         "| --- | --- | --- | --- | --- |",
         "| 1. The loop | stopped after 16 invocations, last counter 21 | invocations 16; "
-        "stopped at 21; errors 0; dropped 1; log streams 2 | same | simulator (local): "
+        "stopped at 21; errors 0; dropped 1; log streams 2 | same | the local simulator: "
         "1 completed |",
         '| 2. With a DLQ | after 120 s the DLQ held {"counter": 26} | DLQ counter 21; '
-        "errors 0 | differs: DLQ counter -5 (21 vs 26) | simulator (local): 1 completed |",
+        "errors 0 | differs: DLQ counter -5 (21 vs 26) | the local simulator: 1 completed |",
         "| 3. The DLQ as a second trigger | stopped the same way; the DLQ message stuck in "
-        "flight | DLQ in flight 1; invocations 16; dropped 21 | same | simulator (local): "
+        "flight | DLQ in flight 1; invocations 16; dropped 21 | same | the local simulator: "
         "1 completed |",
         "| 4. Protection off | not testable in 2023 (AWS Support only) | last counter 1000; "
-        "dropped 0 | new: the post could not test it | simulator (local): 1 completed |",
+        "dropped 0 | new: the post could not test it | the local simulator: 1 completed |",
     ]
     # No AWS column without aws runs; the first table of the page is this one.
     assert md.index("| the post's run |") == md.index("|")

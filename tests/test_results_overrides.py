@@ -75,7 +75,7 @@ def test_runs_csv_has_an_overrides_column(both: Path) -> None:
 def test_the_post_comparison_uses_only_runs_without_overrides(both: Path) -> None:
     md = (both / "report.md").read_text()
     assert (
-        "| invocations | 16 | simulator (local) | 16 | same | 1 completed, 1 with overrides "
+        "| invocations | 16 | the local simulator | 16 | same | 1 completed, 1 with overrides "
         "(only completed runs without overrides are compared) |"
     ) in md
     assert "16-" not in md and "(2 runs)" not in md
@@ -119,7 +119,7 @@ def test_only_overridden_runs_say_so(results: Path) -> None:
     assert collect(results, cloudwatch=None).exit_code == 0
     md = (results / "report.md").read_text()
     assert (
-        "| invocations | 16 | simulator (local) | no run without overrides |  | 1 with "
+        "| invocations | 16 | the local simulator | no run without overrides |  | 1 with "
         "overrides (only completed runs without overrides are compared) |"
     ) in md
     assert f"(runs/{OVERRIDDEN}/timeline.png)" in md

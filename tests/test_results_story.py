@@ -121,13 +121,13 @@ def test_the_headline_counts_only_the_completed_run(mixed: Path) -> None:
     md = (mixed / "report.md").read_text()
     headline = _tables(md)[0]
     assert headline[0] == (
-        "| the post's run | what the post saw | simulator (local) | AWS | same / different "
+        "| the post's run | what the post saw | the local simulator | AWS | same / different "
         "| status |"
     )
     assert headline[2] == (
         "| 1. The loop | stopped after 16 invocations, last counter 21 | invocations 16; "
-        "stopped at 21; errors 0; dropped 1; log streams 2 | metrics pending | simulator "
-        "(local): same; AWS: metrics pending | simulator (local): 1 completed, 1 failed, "
+        "stopped at 21; errors 0; dropped 1; log streams 2 | metrics pending | the local "
+        "simulator: same; AWS: metrics pending | the local simulator: 1 completed, 1 failed, "
         "1 aborted, 1 with overrides (only completed runs without overrides are compared); "
         "AWS: 1 completed (metrics pending), 1 aborted (only completed runs without "
         "overrides are compared) |"
@@ -141,7 +141,7 @@ def test_the_headline_counts_only_the_completed_run(mixed: Path) -> None:
     ]
     assert headline[3] == (
         '| 2. With a DLQ | after 120 s the DLQ held {"counter": 26} | no run | no run '
-        "| simulator (local): no run; AWS: no run | simulator (local): no run; AWS: no run |"
+        "| the local simulator: no run; AWS: no run | the local simulator: no run; AWS: no run |"
     )
 
 

@@ -175,8 +175,9 @@ def _counts(ax: Any, data: PlotData) -> None:
             markersize=3,
             label=f"ran: {function}",
         )
+    # Stops take the colours after the functions' own: never a function's colour.
     for i, (function, pts) in enumerate(sorted(data.drops.items())):
-        colour, _, _ = _STYLES[(i + 1) % len(_STYLES)]
+        colour, _, _ = _STYLES[(len(data.invocations) + i) % len(_STYLES)]
         ax.step(
             *zip(*pts, strict=True),
             where="post",

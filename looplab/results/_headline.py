@@ -12,12 +12,25 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from looplab.backends.registry import BACKENDS
 from looplab.results._post import POST_RUNS, Comparison, compare, compared
 from looplab.results._summary import RunSummary
 
-__all__ = ["HeadlineRow", "headline", "status_text"]
+__all__ = ["HeadlineRow", "always_shown", "backend_title", "headline", "status_text"]
 
-BACKEND_TITLES = {"local": "simulator (local)", "aws": "AWS"}
+
+def backend_title(name: str) -> str:
+    """How the report calls a backend: the registry's label ("the local simulator",
+    "AWS"); a backend no longer registered by its journal's name."""
+    kind = BACKENDS.get(name)
+    return kind.label if kind is not None else name
+
+
+def always_shown(name: str) -> bool:
+    """The simulator's column is in the headline even without a run: the story is told
+    against it. Other backends' columns appear when they have runs."""
+    kind = BACKENDS.get(name)
+    return kind is not None and kind.simulated
 
 
 @dataclass(frozen=True)
@@ -94,9 +107,9 @@ def headline(runs: list[RunSummary], backends: tuple[str, ...]) -> list[Headline
         if len(backends) == 1:
             verdict = verdicts[backends[0]]
         else:
-            verdict = "; ".join(f"{BACKEND_TITLES.get(b, b)}: {verdicts[b]}" for b in backends)
+            verdict = "; ".join(f"{backend_title(b)}: {verdicts[b]}" for b in backends)
         statuses = [
-            f"{BACKEND_TITLES.get(b, b)}: {status_text([r for r in mine if r.backend == b])}"
+            f"{backend_title(b)}: {status_text([r for r in mine if r.backend == b])}"
             for b in backends
         ]
         rows.append(

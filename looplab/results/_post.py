@@ -129,9 +129,7 @@ def compared(runs: list[RunSummary]) -> list[RunSummary]:
     whose CloudWatch data is still pending counts part of its invocations). The newest of
     them is the scenario's picture."""
     return [
-        r
-        for r in runs
-        if r.status == COMPARED_STATUS and not r.overrides and r.pending != "yes"
+        r for r in runs if r.status == COMPARED_STATUS and not r.overrides and r.pending != "yes"
     ]
 
 

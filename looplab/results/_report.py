@@ -29,7 +29,7 @@ import jinja2
 
 from looplab._files import IMAGE, printable, read_bytes
 from looplab.backends.registry import SHIPPED
-from looplab.results._headline import BACKEND_TITLES, headline, status_text
+from looplab.results._headline import always_shown, backend_title, headline, status_text
 from looplab.results._plot import PLOT_NAME
 from looplab.results._post import POST, POST_OBSERVATIONS, POST_RUNS, compare, compared
 from looplab.results._summary import RunSummary
@@ -121,7 +121,7 @@ def _image(results: Path, run: RunSummary) -> dict[str, str] | None:
         caveat.append(f"with overrides: {run.overrides}")
     return {
         "backend": printable(run.backend),
-        "backend_title": printable(BACKEND_TITLES.get(run.backend, run.backend)),
+        "backend_title": printable(backend_title(run.backend)),
         "run": printable(run.run),
         "caveat": printable("; ".join(caveat)),
         "path": f"runs/{printable(run.run)}/{PLOT_NAME}",
@@ -148,7 +148,7 @@ def _comparison_rows(name: str, group: list[RunSummary], backends: tuple[str, ..
                 {
                     "label": printable(c.label),
                     "post": printable(c.post),
-                    "backend": printable(BACKEND_TITLES.get(backend, backend)),
+                    "backend": printable(backend_title(backend)),
                     "seen": printable(c.by_backend[backend]),
                     "difference": printable(c.difference[backend]),
                     "status": printable(status_text(mine)),
@@ -171,7 +171,7 @@ def report_context(
         by_scenario[run.scenario].append(run)
     have = {r.backend for r in runs}
     # The simulator's column always (the story is told against it); others when they ran.
-    shown = tuple(b for b in BACKENDS if b == "local" or b in have) + tuple(
+    shown = tuple(b for b in BACKENDS if always_shown(b) or b in have) + tuple(
         sorted(have - set(BACKENDS))
     )
     scenarios = []
@@ -200,8 +200,7 @@ def report_context(
                 "has_post": name in POST_OBSERVATIONS,
                 "status": printable(
                     "; ".join(
-                        f"{BACKEND_TITLES.get(b, b)}: "
-                        + status_text([r for r in group if r.backend == b])
+                        f"{backend_title(b)}: " + status_text([r for r in group if r.backend == b])
                         for b in backends
                     )
                 ),
@@ -232,7 +231,7 @@ def report_context(
         "post": printable(str(POST)),
         "post_title": printable(POST.title),
         "post_date": printable(POST.date),
-        "headline_backends": [(b, BACKEND_TITLES.get(b, b)) for b in shown],
+        "headline_backends": [(b, backend_title(b)) for b in shown],
         "headline": [
             {
                 "anchor": _anchor(h.scenario),
