@@ -232,3 +232,18 @@ def test_formats_write_only_what_is_asked(mixed: Path, tmp_path: Path) -> None:
     assert [p.name for p in only_md.written] == ["report.md"]
     with pytest.raises(ValueError, match="--format pdf: choose from md, html, csv, json"):
         collect(copy, cloudwatch=None, formats=["pdf"])
+
+
+def test_the_command_takes_formats(
+    mixed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from looplab.results.cli import collect_command
+
+    copy = tmp_path / "results"
+    shutil.copytree(mixed, copy)
+    out = tmp_path / "out"
+    assert collect_command(copy, out=out, formats="md,json") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
+    assert collect_command(copy, out=tmp_path / "x", formats=["html", "pdf"]) == 2
+    assert "--format pdf: choose from md, html, csv, json" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
