@@ -247,3 +247,29 @@ def test_the_command_takes_formats(
     assert collect_command(copy, out=tmp_path / "x", formats=["html", "pdf"]) == 2
     assert "--format pdf: choose from md, html, csv, json" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_undocumented_section_has_its_place(mixed: Path) -> None:
+    """Issue 21's "What AWS does not document, measured" goes after the loop shapes and
+    before the runs, in both reports, when the context carries it (left out while empty)."""
+    import io
+
+    from looplab.results._report import render, report_context
+
+    outcome = collect(mixed, cloudwatch=None, formats=["csv"])
+    context = report_context(mixed, outcome.runs, [], [], {})
+    question = {
+        "question": "How does a stopped event count in InvokedEventCount?",
+        "columns": ["backend", "run", "value", "status"],
+        "rows": [["the local simulator", COMPLETED, "not counted (SimParams default)", "ok"]],
+    }
+    for kind in ("md", "html"):
+        empty = io.StringIO()
+        render(context, kind, empty)
+        assert "What AWS does not document" not in empty.getvalue()
+        out = io.StringIO()
+        render({**context, "undocumented": [question]}, kind, out)
+        text = out.getvalue()
+        at = text.index("What AWS does not document, measured")
+        assert text.index("Loop shapes") < at < text.index("The runs")
+        assert "How does a stopped event count in InvokedEventCount?" in text
