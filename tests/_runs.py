@@ -20,9 +20,11 @@ def run_shipped(
     *,
     sim: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
+    sets: dict[str, str] | None = None,
 ) -> None:
     """One run of scenario ``name`` (seed 0) on the post's stack, journalled in ``results``;
-    ``sim`` overrides SimParams fields (recorded as ``overrides`` says)."""
+    ``sim`` overrides SimParams fields (recorded as ``overrides`` says); ``sets`` are the
+    scenario's parameters as ``--set`` gives them (recorded as the CLI records them)."""
     from looplab.stack import load_stack
 
     stack = load_stack(ROOT, stage="dev")
@@ -30,7 +32,12 @@ def run_shipped(
     backend = local.LocalBackend(stack, seed=0, params=params)
     try:
         run_scenario(
-            build_scenario(validate_file(ROOT / "scenarios.yaml", stack), name, [], stack),
+            build_scenario(
+                validate_file(ROOT / "scenarios.yaml", stack),
+                name,
+                [f"{k}={v}" for k, v in (sets or {}).items()],
+                stack,
+            ),
             backend,
             results=results,
             seed=0,

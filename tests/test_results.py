@@ -153,18 +153,45 @@ def test_runs_csv_is_exact_for_the_shipped_scenarios(collected: Path) -> None:
 
 def test_the_report_sets_the_post_beside_the_simulator(collected: Path) -> None:
     md = (collected / "report.md").read_text()
+    local = "the local simulator"
     for line in (
-        "| invocations | 16 | 16 | no run | same |  |",
-        "| stopped at (last counter sent) | 21 | 21 | no run | same |  |",
-        "| DLQ body counter | 26 | 21 | no run | -5 (21 vs 26) |  |",
-        "| log streams | 2 | 2 | no run | same |  |",
-        "| DLQ messages in flight | stuck (1) | 1 | no run | same (stuck in flight) |  |",
-        "| recursive invocations dropped | > 0 | 21 | no run | same (> 0) |  |",
+        f"| invocations | 16 | {local} | 16 | same | 1 completed |",
+        f"| stopped at (last counter sent) | 21 | {local} | 21 | same | 1 completed |",
+        f"| DLQ body counter | 26 | {local} | 21 | -5 (21 vs 26) | 1 completed |",
+        f"| log streams | 2 | {local} | 2 | same | 1 completed |",
+        f"| DLQ messages in flight | stuck (1) | {local} | 1 | same (stuck in flight) "
+        "| 1 completed |",
+        f"| recursive invocations dropped | > 0 | {local} | 21 | same (> 0) | 1 completed |",
     ):
         assert line in md, line
-    # Scenarios in the post's order of experiments: tables first, then the comparison.
-    order = [md.index(f"## {n}") for n in ("dlq-capture", "dlq-reconnect", "loop-detection")]
-    assert order == sorted(order)
+    # Scenarios in the post's order of experiments, after the headline.
+    order = [
+        md.index(f"## {n}")
+        for n in ("loop-detection", "dlq-capture", "dlq-reconnect", "protection-off")
+    ]
+    assert order == sorted(order) and md.index("| the post's run |") < order[0]
+
+
+def test_the_report_opens_with_the_posts_four_runs_in_its_order(collected: Path) -> None:
+    md = (collected / "report.md").read_text()
+    assert "“Testing AWS Lambda Infinite Loop Protection” (21 July 2023)" in md
+    table = md[md.index("| the post's run |") :].split("\n\n")[0].splitlines()
+    assert table == [
+        "| the post's run | what the post saw | the local simulator | same / different | status |",
+        "| --- | --- | --- | --- | --- |",
+        "| 1. The loop | stopped after 16 invocations, last counter 21 | invocations 16; "
+        "stopped at 21; errors 0; dropped 1; log streams 2 | same | the local simulator: "
+        "1 completed |",
+        '| 2. With a DLQ | after 120 s the DLQ held {"counter": 26} | DLQ counter 21; '
+        "errors 0 | differs: DLQ counter -5 (21 vs 26) | the local simulator: 1 completed |",
+        "| 3. The DLQ as a second trigger | stopped the same way; the DLQ message stuck in "
+        "flight | DLQ in flight 1; invocations 16; dropped 21 | same | the local simulator: "
+        "1 completed |",
+        "| 4. Protection off | not testable in 2023 (AWS Support only) | last counter 1000; "
+        "dropped 0 | new: the post could not test it | the local simulator: 1 completed |",
+    ]
+    # No AWS column without aws runs; the first table of the page is this one.
+    assert md.index("| the post's run |") == md.index("|")
 
 
 def test_the_loop_detection_timeline(made: Path) -> None:
@@ -192,6 +219,20 @@ def test_the_loop_detection_timeline(made: Path) -> None:
     labels = [label for _, label in step_labels(data.steps, data.end)]
     assert labels == ["purge, seed, wait", "snapshot, expect"]
     assert set(data.queues) == {"Queue", "DeadLetterQueue"}
+    # The zoomed panels span the chain: its first invocation to its stop.
+    assert data.zoom is not None
+    assert data.zoom[0] <= tl.invocations[0].t and data.zoom[1] >= tl.drops[0].t
+    assert data.zoom[1] - data.zoom[0] < 3  # seconds, of a 60 s run
+    # Queue depths change at the events that changed them: the stopped message is in
+    # flight from the chain's last event on Queue (its stop at 1.567 s, or the end of the
+    # 16th invocation, deleting its message, if later), not from the next reading (5 s);
+    # it reaches the DLQ at the reading that saw it (a redrive is logged by no event).
+    last = tl.invocations[-1]
+    chain_end = max(tl.drops[0].t, last.t + (last.duration_ms or 0) / 1000)
+    queue, dlq = data.queues["Queue"], data.queues["DeadLetterQueue"]
+    assert queue["in_flight"][:2] == [(0.0, 0.0), (chain_end, 1.0)] and chain_end < 2
+    assert queue["visible"][:2] == [(0.0, 1.0), (chain_end, 0.0)]
+    assert dlq["visible"][:2] == [(0.0, 0.0), (32.0, 1.0)]
 
 
 def test_the_png_is_a_sensible_image(collected: Path) -> None:
@@ -199,7 +240,7 @@ def test_the_png_is_a_sensible_image(collected: Path) -> None:
     head = png.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
     width, height = struct.unpack(">II", head[16:24])
-    assert (width, height) == (1000, 900)
+    assert (width, height) == (1000, 1100)
     assert 20_000 < png.stat().st_size < 1_000_000
 
 
@@ -224,11 +265,13 @@ def test_the_html_is_self_contained(collected: Path) -> None:
     images = [v for tag, _, v in parser.refs if tag == "img"]
     assert len(images) == 4  # one timeline per scenario
     assert all(v.startswith("data:image/png;base64,") for v in images)
-    assert [r for r in parser.refs if not r[2].startswith("data:")] == []
+    # data: images, and links within the page: nothing else is referenced
+    assert [r for r in parser.refs if not r[2].startswith(("data:", "#"))] == []
     assert "link" not in parser.tags and "script" not in parser.tags
     assert "@import" not in text and "url(" not in text
-    # a run table and a comparison per scenario, and the Loop shapes table
-    assert text.count("<table>") == 9
+    # the headline, a comparison and a run table per scenario, and the Loop shapes table
+    assert text.count("<table>") == 10
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
 
 
 def test_collecting_never_changes_a_journal(results: Path) -> None:
@@ -311,7 +354,12 @@ def test_filters_and_out(results: Path, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere"
     outcome = collect(results, scenario="dlq-capture", out=out, cloudwatch=None)
     assert [r.scenario for r in outcome.runs] == ["dlq-capture"]
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md", "runs.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+        "runs.csv",
+    ]
     none = collect(results, backend="aws", cloudwatch=None)
     assert none.exit_code == 2 and "the journals hold: dlq-capture on local" in none.message
     from looplab.results import parse_since

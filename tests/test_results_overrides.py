@@ -63,9 +63,10 @@ def csv_rows(results: Path) -> dict[str, dict[str, str]]:
 
 
 def test_runs_csv_has_an_overrides_column(both: Path) -> None:
-    assert RUNS_CSV_COLUMNS[-1] == "overrides"
+    # Columns are only ever appended: dlq_held (issue 22) came after overrides.
+    assert RUNS_CSV_COLUMNS[-2:] == ("overrides", "dlq_held")
     with open(both / "runs.csv", newline="") as f:
-        assert next(csv.reader(f))[-1] == "overrides"
+        assert next(csv.reader(f))[-2:] == ["overrides", "dlq_held"]
     rows = csv_rows(both)
     assert rows[DEFAULT]["overrides"] == ""
     assert rows[OVERRIDDEN]["overrides"] == CSV_SIM30
@@ -73,7 +74,10 @@ def test_runs_csv_has_an_overrides_column(both: Path) -> None:
 
 def test_the_post_comparison_uses_only_runs_without_overrides(both: Path) -> None:
     md = (both / "report.md").read_text()
-    assert "| invocations | 16 | 16 | no run | same |" in md
+    assert (
+        "| invocations | 16 | the local simulator | 16 | same | 1 completed, 1 with overrides "
+        "(only completed runs without overrides are compared) |"
+    ) in md
     assert "16-" not in md and "(2 runs)" not in md
     by_run = {r.run: r for r in collect(both, cloudwatch=None).runs}
     [invocations, *_] = compare("loop-detection", list(by_run.values()))
@@ -82,14 +86,14 @@ def test_the_post_comparison_uses_only_runs_without_overrides(both: Path) -> Non
 
 def test_runs_with_overrides_are_grouped_and_labelled(both: Path) -> None:
     md = (both / "report.md").read_text()
-    section = md.split("## loop-detection", 1)[1]
-    before, heading, after = section.partition(f"### With overrides: `{SIM30}`")
+    section = md.split("## The runs", 1)[1].split("### loop-detection", 1)[1]
+    before, heading, after = section.partition(f"#### With overrides: `{SIM30}`")
     assert heading, "no labelled group for the overridden run"
     assert DEFAULT in before and OVERRIDDEN not in before
     assert OVERRIDDEN in after and "not compared with the post" in after
     html = (both / "report.html").read_text()
     assert f"With overrides: <code>{SIM30}</code>" in html
-    body = html.split('id="loop-detection"', 1)[1]
+    body = html.split('id="runs-s-loop-detection"', 1)[1]
     assert body.index(DEFAULT) < body.index("With overrides") < body.index(OVERRIDDEN)
 
 
@@ -106,7 +110,7 @@ def test_the_image_is_from_a_run_without_overrides(both: Path) -> None:
     assert f"(runs/{DEFAULT}/timeline.png)" in md
     assert f"runs/{OVERRIDDEN}/timeline.png" not in md
     html = (both / "report.html").read_text()
-    assert f'alt="loop-detection on local: {DEFAULT}"' in html
+    assert f'alt="Timeline of loop-detection on local: {DEFAULT}"' in html
     assert f"local: {OVERRIDDEN}" not in html.split("<figure>", 1)[1]
 
 
@@ -114,9 +118,12 @@ def test_only_overridden_runs_say_so(results: Path) -> None:
     shutil.rmtree(results / "runs" / DEFAULT)
     assert collect(results, cloudwatch=None).exit_code == 0
     md = (results / "report.md").read_text()
-    assert "| invocations | 16 | no run without overrides | no run |" in md
+    assert (
+        "| invocations | 16 | the local simulator | no run without overrides |  | 1 with "
+        "overrides (only completed runs without overrides are compared) |"
+    ) in md
     assert f"(runs/{OVERRIDDEN}/timeline.png)" in md
-    assert f"on local: {OVERRIDDEN} (with overrides: {SIM30})" in md
+    assert f"on local: {OVERRIDDEN} (failed; with overrides: {SIM30})" in md
 
 
 def test_every_kind_of_override_the_journal_records(results: Path) -> None:

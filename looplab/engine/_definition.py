@@ -27,14 +27,21 @@ def run_definition(
     """The journal's ``definition`` section. Never raises: what cannot be known is None.
 
     ``overrides``: what the command line changed (``--param`` -> ``stack_params``, ``--sim``
-    -> ``simulator``); their effect is in ``stack`` and ``backend`` too, this says why.
+    -> ``simulator``, ``--set`` -> ``sets``); their effect is in ``stack``, ``backend`` and
+    the run's ``parameters`` too, this says why.
     """
     given = overrides or {}
+    recorded: dict[str, Any] = {
+        "stack_params": dict(given.get("stack_params") or {}),
+        "simulator": _plain(dict(given.get("simulator") or {})),
+    }
+    if given.get("sets"):
+        # ``--set name=value``: the scenario's own parameters, changed (the results treat a
+        # run with any override as not the post's; kept out when empty, so a journal of
+        # the defaults is as it was).
+        recorded["sets"] = _plain(dict(given["sets"]))
     definition: dict[str, Any] = {
-        "overrides": {
-            "stack_params": dict(given.get("stack_params") or {}),
-            "simulator": _plain(dict(given.get("simulator") or {})),
-        },
+        "overrides": recorded,
         "looplab_version": looplab.__version__,
         "git_commit": git_commit(_SOURCE),
         "stack": describe_stack(stack) if stack is not None else None,

@@ -1,4 +1,6 @@
-"""``collect-results``: journals in, report.md / report.html / runs.csv / timeline.png out.
+"""``collect-results``: journals in, report.md / report.html / runs.csv / report.json /
+timeline.png out (``formats`` chooses which reports; timelines are drawn only for the
+reports that show them, md and html).
 
 Fast on the second call: a cache (``<results>/.collect-cache.json``) keeps each journal's
 summary under its size and modification time, so an unchanged journal is not parsed
@@ -14,24 +16,29 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from looplab._files import COLLECT_CACHE, IMAGE, read_json, replacing
 from looplab.backends.registry import metrics_settle
-from looplab.journal import JournalError, read_journal
+from looplab.journal import JournalError, RunRecord, read_journal
 from looplab.results._csv import write_csv
+from looplab.results._json import write_json
 from looplab.results._plot import PLOT_NAME, PLOT_VERSION, draw, plot_data
+from looplab.results._post import compared
 from looplab.results._report import render, report_context
 from looplab.results._settle import COLLECTED_NAME, ClientFactory, settle
 from looplab.results._summary import RunSummary, summarise
 
-__all__ = ["CollectResult", "collect", "parse_since"]
+__all__ = ["FORMATS", "CollectResult", "check_formats", "collect", "parse_since"]
 
 CACHE_NAME = ".collect-cache.json"
-_CACHE_VERSION = 4  # 4: summaries carry overrides (a 3 would say "none" for every run)
+# Each format and the file it writes; collect(formats=...) writes only those asked for.
+FORMATS = {"md": "report.md", "html": "report.html", "csv": "runs.csv", "json": "report.json"}
+_PICTURED = ("md", "html")  # the formats that show timelines
+_CACHE_VERSION = 5  # 5: summaries carry dlq_held (4: overrides)
 EXIT_OK, EXIT_NOTHING = 0, 2
 
 
@@ -73,16 +80,20 @@ def collect(
     out: Path | None = None,
     cloudwatch: ClientFactory | None = _default_cloudwatch,
     progress: Callable[[int, int], None] | None = None,
+    formats: tuple[str, ...] | list[str] | None = None,
 ) -> CollectResult:
     """Collect every ``<results>/runs/*/journal.json``; write the report into ``out``
     (default: ``results``). ``cloudwatch`` makes the client for pending aws runs (None:
-    offline). ``progress(done, total)`` is called while plots are drawn.
+    offline). ``progress(done, total)`` is called while plots are drawn. ``formats``: which
+    of :data:`FORMATS` to write (default: all); a csv or json alone draws no timeline.
+    An unknown format is a ValueError naming the valid ones (before anything is read).
 
     Streams: one journal is held at a time, and only its summary kept (10,000 runs cost
     their summaries, not their journals). Timelines are drawn for the runs whose timeline
     the report shows (the newest run of each scenario on each backend, without overrides
     when there is one): drawing every run's would cost ~1 s per run.
     """
+    wanted = check_formats(formats)
     results = Path(results)
     out = Path(out) if out is not None else results
     journals = sorted((results / "runs").glob("*/journal.json"))
@@ -126,7 +137,10 @@ def collect(
         outcome.exit_code = EXIT_NOTHING
         outcome.message = f"{what} ({len(outcome.skipped)} skipped)"
         return outcome
-    images, undrawn = _draw_shown(results, selected, fresh, outcome, progress)
+    if any(f in wanted for f in _PICTURED):
+        images, undrawn = _draw_shown(results, selected, fresh, outcome, progress)
+    else:
+        images, undrawn = {}, set()
     selected = [s for s in selected if s.journal not in undrawn]
     if not selected:
         _save_cache(results, fresh)
@@ -135,13 +149,40 @@ def collect(
         return outcome
     outcome.runs = selected
     out.mkdir(parents=True, exist_ok=True)
-    outcome.written = _write_outputs(results, out, outcome, images)
+    outcome.written = _write_outputs(results, out, outcome, images, wanted)
     _save_cache(results, fresh)
     outcome.message = (
         f"{len(selected)} run(s) reported, {len(outcome.plotted)} plot(s) drawn, "
         f"{len(outcome.skipped)} journal(s) skipped, {len(outcome.pending)} still pending"
     )
     return outcome
+
+
+def check_formats(formats: tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """The formats asked for, in FORMATS' order (None: all); ValueError for another."""
+    if formats is None:
+        return tuple(FORMATS)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(
+            f"--format {','.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}"
+        )
+    return tuple(f for f in FORMATS if f in formats)
+
+
+def _nothing_ran(record: RunRecord) -> bool:
+    """An aborted run that saw no invocation and no stop: CloudWatch has nothing of it to
+    settle, and "still pending" would be noise (issue 22: an aborted 0.13 s run)."""
+    if record.status != "aborted":
+        return False
+    obs = record.observations
+    return (
+        not any(
+            isinstance(obs.get(k), int | float) and obs.get(k)
+            for k in ("invocations", "recursive_invocations_dropped")
+        )
+        and not record.timeline.invocations
+    )
 
 
 def _summary(
@@ -156,8 +197,11 @@ def _summary(
         outcome.skipped.append((rel, exc.problem))
         return None
     try:
-        settled = settle(record, cloudwatch) if metrics_settle(record.backend) else None
+        settles = metrics_settle(record.backend) and not _nothing_ran(record)
+        settled = settle(record, cloudwatch) if settles else None
         summary = summarise(record, rel, settled.data if settled else None)
+        if not settles and summary.pending == "yes":
+            summary = replace(summary, pending="no")
     except Exception as exc:  # whatever the shape checks missed: this journal's problem
         outcome.skipped.append((rel, _unexpected("summarising it", exc)))
         return None
@@ -206,9 +250,11 @@ def _draw_shown(
 
 
 def shown_first(runs: list[RunSummary]) -> list[RunSummary]:
-    """A group's runs in the order the report would show their timeline: the newest run
-    without overrides first (the scenario's picture is the defaults'), then the rest."""
-    return sorted(runs, key=lambda r: (not r.overrides, r.run), reverse=True)
+    """A group's runs in the order the report would show their timeline: the newest
+    completed run without overrides first (the scenario's picture is what the comparison
+    uses), then the newest without overrides, then the rest."""
+    used = {id(r) for r in compared(runs)}
+    return sorted(runs, key=lambda r: (id(r) in used, not r.overrides, r.run), reverse=True)
 
 
 def _drawn(results: Path, fresh: dict[str, Any], run: RunSummary) -> bool:
@@ -291,15 +337,19 @@ def _write_outputs(
     out: Path,
     outcome: CollectResult,
     images: dict[tuple[str, str], RunSummary],
+    wanted: tuple[str, ...],
 ) -> list[Path]:
-    """report.md, report.html and runs.csv, each streamed into its temporary file."""
+    """The reports asked for, each streamed into its temporary file."""
     context = report_context(results, outcome.runs, outcome.skipped, outcome.pending, images)
+    fills: dict[str, Callable[[Any], None]] = {
+        "md": lambda f: render(context, "md", f),
+        "html": lambda f: render(context, "html", f),
+        "csv": lambda f: write_csv(outcome.runs, f),
+        "json": lambda f: write_json(context, outcome.runs, f),
+    }
     written = []
-    for name, fill in (
-        ("report.md", lambda f: render(context, "md", f)),
-        ("report.html", lambda f: render(context, "html", f)),
-        ("runs.csv", lambda f: write_csv(outcome.runs, f)),
-    ):
+    for kind in wanted:
+        name, fill = FORMATS[kind], fills[kind]
         path = out / name
         with replacing(path, text=True) as f:
             fill(f)

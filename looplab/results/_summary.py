@@ -50,6 +50,10 @@ class RunSummary:
     # What the command line changed (definition.overrides), as options: "--sim k=v --param
     # k=v"; "" when the run used the defaults the post's figures are for (review finding 7).
     overrides: str = ""
+    # Messages the DLQ held at the end: drained ones, else those still in it (visible, in
+    # flight or delayed); None when the run knows neither. "DLQ held" is blank no more for
+    # a run that did not drain (issue 22: the Loop shapes table said "1 held").
+    dlq_held: int | None = None
 
     def row(self) -> dict[str, Any]:
         """The runs.csv row: None is an empty cell."""
@@ -127,6 +131,7 @@ def summarise(
         per_function=_per_function(obs),
         reached=_reached(record, obs),
         overrides=overrides_text(record.definition.get("overrides")),
+        dlq_held=len(drained) if drained else _held(obs, dlq),
     )
 
 
@@ -223,6 +228,13 @@ def _dlq(record: RunRecord) -> str | None:
     if len(targets) == 1:
         return str(targets.pop())
     return "DeadLetterQueue"
+
+
+def _held(obs: dict[str, Any], dlq: str | None) -> int | None:
+    state = (obs.get("queues") or {}).get(dlq) if dlq else None
+    if not isinstance(state, dict):
+        return None
+    return sum(_int(state.get(k), 0) or 0 for k in ("visible", "in_flight", "delayed"))
 
 
 def _in_flight(obs: dict[str, Any], dlq: str | None) -> int | None:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from looplab._files import for_console as shown
-from looplab.results._collect import collect, parse_since
+from looplab.results._collect import FORMATS, check_formats, collect, parse_since
 
 __all__ = ["collect_command"]
 
@@ -29,11 +29,15 @@ def collect_command(
     since: str | None = None,
     out: str | Path | None = None,
     console: Console | None = None,
+    formats: str | list[str] | None = None,
 ) -> int:
+    """``formats``: ``--format``, one or more of md, html, csv, json (comma-separated or
+    repeated); None: all of them."""
     console = console or Console()
     err = Console(stderr=True)
     try:
         when = parse_since(since) if since else None
+        wanted = check_formats(_split(formats)) if formats else tuple(FORMATS)
     except ValueError as exc:
         err.print(f"[red]error:[/] {shown(str(exc))}")
         return 2
@@ -62,6 +66,7 @@ def collect_command(
                 since=when,
                 out=Path(out) if out else None,
                 progress=progress,
+                formats=wanted,
             )
         except OSError as exc:  # the report (or a plot) cannot be written where asked
             where, why = exc.filename or out or results, exc.strerror or str(exc)
@@ -78,3 +83,8 @@ def collect_command(
     for path in result.written:
         console.print(f"  wrote {shown(str(path))}")
     return 0
+
+
+def _split(formats: str | list[str]) -> list[str]:
+    items = [formats] if isinstance(formats, str) else list(formats)
+    return [f.strip() for item in items for f in item.split(",") if f.strip()]
