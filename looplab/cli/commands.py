@@ -38,6 +38,7 @@ from looplab.cli.common import (
     parse_int_option,
     project_root,
 )
+from looplab.cli.ci import check_output_file, write_ci_outputs
 from looplab.cli.console import MAX_SHOWN, ConsoleListener, clean, print_plan, print_problems
 from looplab.cli.overrides import OverrideError, command_overrides
 from looplab.scenarios import (
@@ -149,6 +150,7 @@ def scenario_command(
     project: str | Path | None = None,
     allow_recursion: bool = False,
     endpoint_url: str | None = None,
+    junit_xml: str | Path | None = None,
     console: Console | None = None,
 ) -> int:
     """Validate, then run one scenario; return the exit code.
@@ -157,6 +159,7 @@ def scenario_command(
     builds no backend (so ``--backend aws --dry`` shows the plan without touching AWS).
     ``params`` (``--param k=v``) compile the stack with those parameters; ``sim``
     (``--sim field=v``) set SimParams fields. Both are local-only and go into the journal.
+    ``junit_xml``: write the run as JUnit XML there (looplab.cli.ci, with the job summary).
     """
     from looplab.engine import Interrupted, RunSetupError, run_scenario
 
@@ -171,11 +174,15 @@ def scenario_command(
         check_stage(stage)
         check_endpoint_url(endpoint_url, backend)
         check_folder("--results", project / results)
+        junit = None if junit_xml is None else check_output_file("--junit-xml", Path(junit_xml))
         _check_scenario(project / file, name, list(sets))
         try:
             overrides = command_overrides(project, backend, stage, params, sim)
         except OverrideError as exc:
             raise BadInput(str(exc)) from exc
+        # --set changes the scenario as --param and --sim change its stack: the journal
+        # records it, and the results keep such a run out of every comparison with the post.
+        overrides["sets"] = dict(item.split("=", 1) for item in sets)  # checked above
         given = overrides["stack_params"]
         _, stack, stacks = scenario_stacks(project, project / file, name, stage, given)
         if kind.simulated:
@@ -240,7 +247,8 @@ def scenario_command(
             + clean(result.journal_error, MAX_ERROR),
             soft_wrap=True,
         )
-    return result.exit_code
+    ci = write_ci_outputs(result.journal_path, junit, err)
+    return ci or result.exit_code
 
 
 def _check_scenario(path: Path, name: str | None, sets: list[str]) -> None:
