@@ -230,9 +230,12 @@ def test_collect_results_format_writes_only_what_is_asked(
     formats: str,
 ) -> None:
     results = tmp_path / "results"
-    assert cli.scenario_command(
-        "dlq-capture", backend="fake", project=ROOT, results=results, console=_quiet()
-    ) == 0
+    assert (
+        cli.scenario_command(
+            "dlq-capture", backend="fake", project=ROOT, results=results, console=_quiet()
+        )
+        == 0
+    )
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("INVOKE_LOOPLAB_RESULTS", str(results))
     args = ["collect-results", "--format", formats, "--out", str(tmp_path / "out")]
@@ -247,7 +250,8 @@ def test_collect_results_format_writes_only_what_is_asked(
     else:
         code = cli.main(args)
     assert code in (0, None)
-    files = {"md": "report.md", "html": "report.html", "csv": "runs.csv", "json": "report.json"}
+    from looplab.results._collect import FORMATS as files
+
     written = {p.name for p in (tmp_path / "out").iterdir() if p.is_file()}
     wanted = {files[f] for f in formats.split(",")}
     assert wanted <= written
