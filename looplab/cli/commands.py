@@ -24,6 +24,7 @@ from looplab.cli.backends import (
     invocation_budget,
     make_backend,
 )
+from looplab.cli.ci import check_output_file, write_ci_outputs
 from looplab.cli.common import (
     DEFAULT_FILE,
     DEFAULTS,
@@ -38,7 +39,6 @@ from looplab.cli.common import (
     parse_int_option,
     project_root,
 )
-from looplab.cli.ci import check_output_file, write_ci_outputs
 from looplab.cli.console import MAX_SHOWN, ConsoleListener, clean, print_plan, print_problems
 from looplab.cli.overrides import OverrideError, command_overrides
 from looplab.scenarios import (

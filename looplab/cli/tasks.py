@@ -196,7 +196,7 @@ def validate(c, stage=None):
         "format": "Write only these: md, html, csv, json, comma-separated (default: all)",
     }
 )
-def collect_results(c, scenario=None, backend=None, since=None, out=None, format=None):  # noqa: A002 (the option's name)
+def collect_results(c, scenario=None, backend=None, since=None, out=None, format=None):
     """Journals -> results/report.md, report.html, runs.csv, runs/<run>/timeline.png."""
     from looplab.cli.commands import collect_command
 
