@@ -73,17 +73,27 @@ def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = No
     from looplab import stack
 
     try:
-        if not stack.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params):
-            # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
-            Console(stderr=True).print(
-                f"[dim]compiling the stack (sls package, stage {clean(stage)}; "
-                "cached until serverless.yml, functions/ or the plugin change)...[/]"
-            )
+        announce_compile(project, stage, params, SHAPES[DEFAULT_SHAPE].config)
         return stack.load_stack(project, stage=stage, params=params)
     except stack.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
     except stack.TemplateError as exc:
         raise BadInput(f"the compiled template of stage {stage!r}: {exc}") from exc
+
+
+def announce_compile(
+    project: Path, stage: str, params: dict[str, str] | None, config: str
+) -> None:
+    """Say on stderr that ``config`` is about to be compiled, when its cache cannot serve:
+    an ``sls package`` is 5-11 s of silence otherwise, on the first run of each loop shape
+    and after its config, functions/ or the plugin change."""
+    from looplab import stack
+
+    if not stack.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params, config):
+        Console(stderr=True).print(
+            f"[dim]compiling the stack of {clean(config)} (sls package, stage {clean(stage)}; "
+            f"cached until {clean(config)}, functions/ or the plugin change)...[/]"
+        )
 
 
 def load_shape_stack(
@@ -99,6 +109,7 @@ def load_shape_stack(
     if not (project / config).is_file():
         raise BadInput(f"the scenario runs on stack {shape!r}, whose config {config} is missing")
     try:
+        announce_compile(project, stage, params, config)
         return stack.load_stack(project, stage, stack.DEFAULT_REGION, params, config=config)
     except stack.TemplateError as exc:
         raise BadInput(f"the compiled template of {config} (stage {stage!r}): {exc}") from exc
