@@ -81,9 +81,7 @@ def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = No
         raise BadInput(f"the compiled template of stage {stage!r}: {exc}") from exc
 
 
-def announce_compile(
-    project: Path, stage: str, params: dict[str, str] | None, config: str
-) -> None:
+def announce_compile(project: Path, stage: str, params: dict[str, str] | None, config: str) -> None:
     """Say on stderr that ``config`` is about to be compiled, when its cache cannot serve:
     an ``sls package`` is 5-11 s of silence otherwise, on the first run of each loop shape
     and after its config, functions/ or the plugin change."""
@@ -282,9 +280,11 @@ def list_command(
     file: str | Path = DEFAULT_FILE,
     console: Console | None = None,
     project: str | Path | None = None,
+    long: bool = False,
 ) -> int:
-    """Print every scenario with its description and parameters (no stack needed); exit 2
-    when the file's top level has a problem (after listing what can be listed)."""
+    """Print every scenario, one line each (its description's first sentence), or with
+    ``long`` its whole description and parameters (no stack needed); exit 2 when the
+    file's top level has a problem (after listing what can be listed)."""
     console = console or Console()
     root = project_root() if project is None else Path(project)
     sfile, problems = load_file(root / file)
@@ -293,12 +293,26 @@ def list_command(
         return EXIT_BAD_INPUT
     # Every cell is the file's text: clean() takes out terminal escapes (a YAML "\e[2J" is
     # one) and rich markup (a default of "[/bad]" is text, not a tag) from each.
+    if not long:
+        # One line a scenario at 80 columns: the whole rows were 10-25 lines each.
+        short = Table(
+            title=f"Scenarios in {clean(file)} (--long: descriptions, parameters)", expand=True
+        )
+        # The name and stack whole (they are what one types); the sentence gives way.
+        widest = max((len(clean(n)) for n in sfile.names), default=4)
+        short.add_column("name", style="bold cyan", no_wrap=True, min_width=min(widest, 40))
+        short.add_column("stack", no_wrap=True, min_width=7)
+        short.add_column("what it shows", overflow="ellipsis", no_wrap=True, ratio=1)
+        for name in sfile.names:
+            first = first_sentence(clean(sfile.description(name), MAX_SHOWN * 4))
+            short.add_row(clean(name), clean(sfile.shape(name)), first)
+        console.print(short)
     table = Table(title=f"Scenarios in {clean(file)}", show_lines=True)
     table.add_column("name", style="bold cyan", no_wrap=True)
     table.add_column("stack", no_wrap=True)
     table.add_column("description")
     table.add_column("parameters (--set k=v)")
-    for name in sfile.names:
+    for name in sfile.names if long else ():
         params = "\n".join(
             f"{clean(p.name)}={clean(p.default)}"
             + (f"  [dim]{clean(p.description)}[/]" if p.description else "")
@@ -306,11 +320,20 @@ def list_command(
         )
         description = clean(sfile.description(name), MAX_SHOWN * 4)
         table.add_row(clean(name), clean(sfile.shape(name)), description, params)
-    console.print(table)
+    if long:
+        console.print(table)
     if problems:  # the top level's (version, a scenario's name): listed, and still refused
         print_problems(Console(stderr=True), ScenarioError(problems))
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def first_sentence(text: str) -> str:
+    """``text`` up to the end of its first sentence (". " or a line's end), whitespace
+    folded: the one line ``invoke scenarios`` shows of a description."""
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[: end + 1]
 
 
 def validate_command(

@@ -167,12 +167,12 @@ def operator_policy(c, stage=None):
         raise Exit(code=code)
 
 
-@task
-def scenarios(c):
-    """List the scenarios of scenarios.yaml with their descriptions and parameters."""
+@task(help={"long": "Each scenario's whole description and its parameters (--set k=v)"})
+def scenarios(c, long=False):
+    """List the scenarios of scenarios.yaml, one line each (--long: all about each)."""
     from looplab.cli.commands import list_command
 
-    code = list_command(_looplab(c, "scenarios"))
+    code = list_command(_looplab(c, "scenarios"), long=long)
     if code:
         raise Exit(code=code)
 

@@ -190,6 +190,7 @@ def listing(tmp_path: Path, text: str, terminal: bool) -> tuple[int, str]:
         "scenarios.yaml",
         console=Console(file=out, width=300, force_terminal=terminal),
         project=tmp_path,
+        long=True,  # the parameters too (the one-line listing shows a description's start)
     )
     return code, out.getvalue()
 
