@@ -112,7 +112,7 @@ def test_unknown_backend_suggests_one(
 
 def test_list_and_validate(built: list[FakeBackend]) -> None:
     out = console()
-    assert cli.list_command(ROOT / "scenarios.yaml", console=out) == 0
+    assert cli.list_command(ROOT / "scenarios.yaml", console=out, long=True) == 0
     text = out.export_text()
     for name in ("loop-detection", "dlq-capture", "dlq-reconnect", "protection-off"):
         assert name in text
@@ -338,3 +338,26 @@ def test_the_expectations_table_keeps_the_check_on_80_columns(
     assert "…" not in table
     joined = "".join(line.split("│")[1].strip() for line in table.splitlines() if "│" in line)
     assert "invoked_events[source=DeadLetterQueue]" in joined
+
+
+def test_scenarios_lists_one_line_a_scenario_and_long_the_rest() -> None:
+    """Before, each row was the whole description and parameters: 10-25 lines at 80 columns."""
+    from looplab.scenarios import load_file
+
+    sfile, _ = load_file(ROOT / "scenarios.yaml")
+    assert sfile is not None
+    out = Console(record=True, width=80, force_terminal=False)
+    assert cli.list_command(ROOT / "scenarios.yaml", console=out) == 0
+    rows = [line for line in out.export_text().splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == list(sfile.names)
+    assert all(len(row) <= 80 for row in rows)
+    assert "counter=5" not in out.export_text()  # parameters only with --long
+    assert "The post's first run:" in rows[0]
+    out = Console(record=True, width=80, force_terminal=False)
+    assert cli.list_command(ROOT / "scenarios.yaml", console=out, long=True) == 0
+    assert "counter=5" in out.export_text()
+
+
+def test_both_surfaces_take_scenarios_long(capfd: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["scenarios", "--long"]) == 0
+    assert "counter=5" in capfd.readouterr().out

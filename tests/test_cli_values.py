@@ -79,6 +79,9 @@ SCENARIO = [
     ({"endpoint_url": "http://"}, ["--endpoint-url", "http"]),
     ({"endpoint_url": "http://127.0.0.1:5000"}, ["--endpoint-url", "--backend aws"]),
     ({"file": "missing.yaml"}, ["missing.yaml", "cannot read"]),
+    ({"junit_xml": "{tmp}"}, ["--junit-xml", "{tmp} is a folder", "a file's path"]),
+    ({"junit_xml": "{tmp}/a-file/junit.xml"}, ["--junit-xml", "a-file is not a folder"]),
+    ({"junit_xml": "x" * 5000}, ["--junit-xml", "5,000 characters"]),
 ]
 
 

@@ -24,6 +24,7 @@ from looplab.cli.backends import (
     invocation_budget,
     make_backend,
 )
+from looplab.cli.ci import check_output_file, write_ci_outputs
 from looplab.cli.common import (
     DEFAULT_FILE,
     DEFAULTS,
@@ -72,17 +73,25 @@ def load_stack_for(project: Path, stage: str, params: dict[str, str] | None = No
     from looplab import stack
 
     try:
-        if not stack.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params):
-            # 5-7 s of silence otherwise, on the first run and after serverless.yml changes.
-            Console(stderr=True).print(
-                f"[dim]compiling the stack (sls package, stage {clean(stage)}; "
-                "cached until serverless.yml, functions/ or the plugin change)...[/]"
-            )
+        announce_compile(project, stage, params, SHAPES[DEFAULT_SHAPE].config)
         return stack.load_stack(project, stage=stage, params=params)
     except stack.PackageError as exc:
         raise BadInput(f"cannot compile the stack for stage {stage!r}: {exc}") from exc
     except stack.TemplateError as exc:
         raise BadInput(f"the compiled template of stage {stage!r}: {exc}") from exc
+
+
+def announce_compile(project: Path, stage: str, params: dict[str, str] | None, config: str) -> None:
+    """Say on stderr that ``config`` is about to be compiled, when its cache cannot serve:
+    an ``sls package`` is 5-11 s of silence otherwise, on the first run of each loop shape
+    and after its config, functions/ or the plugin change."""
+    from looplab import stack
+
+    if not stack.is_compiled(project.resolve(), stage, stack.DEFAULT_REGION, params, config):
+        Console(stderr=True).print(
+            f"[dim]compiling the stack of {clean(config)} (sls package, stage {clean(stage)}; "
+            f"cached until {clean(config)}, functions/ or the plugin change)...[/]"
+        )
 
 
 def load_shape_stack(
@@ -98,6 +107,7 @@ def load_shape_stack(
     if not (project / config).is_file():
         raise BadInput(f"the scenario runs on stack {shape!r}, whose config {config} is missing")
     try:
+        announce_compile(project, stage, params, config)
         return stack.load_stack(project, stage, stack.DEFAULT_REGION, params, config=config)
     except stack.TemplateError as exc:
         raise BadInput(f"the compiled template of {config} (stage {stage!r}): {exc}") from exc
@@ -149,6 +159,7 @@ def scenario_command(
     project: str | Path | None = None,
     allow_recursion: bool = False,
     endpoint_url: str | None = None,
+    junit_xml: str | Path | None = None,
     console: Console | None = None,
 ) -> int:
     """Validate, then run one scenario; return the exit code.
@@ -157,6 +168,7 @@ def scenario_command(
     builds no backend (so ``--backend aws --dry`` shows the plan without touching AWS).
     ``params`` (``--param k=v``) compile the stack with those parameters; ``sim``
     (``--sim field=v``) set SimParams fields. Both are local-only and go into the journal.
+    ``junit_xml``: write the run as JUnit XML there (looplab.cli.ci, with the job summary).
     """
     from looplab.engine import Interrupted, RunSetupError, run_scenario
 
@@ -171,11 +183,15 @@ def scenario_command(
         check_stage(stage)
         check_endpoint_url(endpoint_url, backend)
         check_folder("--results", project / results)
+        junit = None if junit_xml is None else check_output_file("--junit-xml", Path(junit_xml))
         _check_scenario(project / file, name, list(sets))
         try:
             overrides = command_overrides(project, backend, stage, params, sim)
         except OverrideError as exc:
             raise BadInput(str(exc)) from exc
+        # --set changes the scenario as --param and --sim change its stack: the journal
+        # records it, and the results keep such a run out of every comparison with the post.
+        overrides["sets"] = dict(item.split("=", 1) for item in sets)  # checked above
         given = overrides["stack_params"]
         _, stack, stacks = scenario_stacks(project, project / file, name, stage, given)
         if kind.simulated:
@@ -240,7 +256,8 @@ def scenario_command(
             + clean(result.journal_error, MAX_ERROR),
             soft_wrap=True,
         )
-    return result.exit_code
+    ci = write_ci_outputs(result.journal_path, junit, err)
+    return ci or result.exit_code
 
 
 def _check_scenario(path: Path, name: str | None, sets: list[str]) -> None:
@@ -263,9 +280,11 @@ def list_command(
     file: str | Path = DEFAULT_FILE,
     console: Console | None = None,
     project: str | Path | None = None,
+    long: bool = False,
 ) -> int:
-    """Print every scenario with its description and parameters (no stack needed); exit 2
-    when the file's top level has a problem (after listing what can be listed)."""
+    """Print every scenario, one line each (its description's first sentence), or with
+    ``long`` its whole description and parameters (no stack needed); exit 2 when the
+    file's top level has a problem (after listing what can be listed)."""
     console = console or Console()
     root = project_root() if project is None else Path(project)
     sfile, problems = load_file(root / file)
@@ -274,12 +293,26 @@ def list_command(
         return EXIT_BAD_INPUT
     # Every cell is the file's text: clean() takes out terminal escapes (a YAML "\e[2J" is
     # one) and rich markup (a default of "[/bad]" is text, not a tag) from each.
+    if not long:
+        # One line a scenario at 80 columns: the whole rows were 10-25 lines each.
+        short = Table(
+            title=f"Scenarios in {clean(file)} (--long: descriptions, parameters)", expand=True
+        )
+        # The name and stack whole (they are what one types); the sentence gives way.
+        widest = max((len(clean(n)) for n in sfile.names), default=4)
+        short.add_column("name", style="bold cyan", no_wrap=True, min_width=min(widest, 40))
+        short.add_column("stack", no_wrap=True, min_width=7)
+        short.add_column("what it shows", overflow="ellipsis", no_wrap=True, ratio=1)
+        for name in sfile.names:
+            first = first_sentence(clean(sfile.description(name), MAX_SHOWN * 4))
+            short.add_row(clean(name), clean(sfile.shape(name)), first)
+        console.print(short)
     table = Table(title=f"Scenarios in {clean(file)}", show_lines=True)
     table.add_column("name", style="bold cyan", no_wrap=True)
     table.add_column("stack", no_wrap=True)
     table.add_column("description")
     table.add_column("parameters (--set k=v)")
-    for name in sfile.names:
+    for name in sfile.names if long else ():
         params = "\n".join(
             f"{clean(p.name)}={clean(p.default)}"
             + (f"  [dim]{clean(p.description)}[/]" if p.description else "")
@@ -287,11 +320,20 @@ def list_command(
         )
         description = clean(sfile.description(name), MAX_SHOWN * 4)
         table.add_row(clean(name), clean(sfile.shape(name)), description, params)
-    console.print(table)
+    if long:
+        console.print(table)
     if problems:  # the top level's (version, a scenario's name): listed, and still refused
         print_problems(Console(stderr=True), ScenarioError(problems))
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def first_sentence(text: str) -> str:
+    """``text`` up to the end of its first sentence (". " or a line's end), whitespace
+    folded: the one line ``invoke scenarios`` shows of a description."""
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[: end + 1]
 
 
 def validate_command(

@@ -96,6 +96,8 @@ def _looplab(c, key, given=None):
         "dry": "Validate and print the plan; build no backend, run nothing",
         "allow_recursion": "Permit RecursiveLoop Allow on AWS (protection-off scenarios)",
         "endpoint_url": "aws: send every AWS call to this endpoint (recorded in the journal)",
+        "junit_xml": "Also write the run as JUnit XML to this file, for CI (one testcase per "
+        "expectation); with GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it",
     },
     iterable=["set_", "param", "sim"],
     # No positional: a positional `name` swallowed `--help` ("unknown scenario '--help'").
@@ -113,6 +115,7 @@ def scenario(
     dry=False,
     allow_recursion=False,
     endpoint_url=None,
+    junit_xml=None,
 ):
     """Run a scenario from scenarios.yaml; exit 0 pass, 1 failed/aborted, 2 bad input."""
     from looplab.cli.commands import scenario_command
@@ -130,6 +133,7 @@ def scenario(
         results=_looplab(c, "results"),
         allow_recursion=allow_recursion,
         endpoint_url=endpoint_url,
+        junit_xml=junit_xml,
     )
     if code:
         raise Exit(code=code)
@@ -163,12 +167,12 @@ def operator_policy(c, stage=None):
         raise Exit(code=code)
 
 
-@task
-def scenarios(c):
-    """List the scenarios of scenarios.yaml with their descriptions and parameters."""
+@task(help={"long": "Each scenario's whole description and its parameters (--set k=v)"})
+def scenarios(c, long=False):
+    """List the scenarios of scenarios.yaml, one line each (--long: all about each)."""
     from looplab.cli.commands import list_command
 
-    code = list_command(_looplab(c, "scenarios"))
+    code = list_command(_looplab(c, "scenarios"), long=long)
     if code:
         raise Exit(code=code)
 
@@ -189,14 +193,20 @@ def validate(c, stage=None):
         "backend": "Only runs on this backend (local or aws)",
         "since": "Only runs started on or after this date (YYYY-MM-DD or ISO 8601 time, UTC)",
         "out": "Where report.md, report.html and runs.csv go (default: the results folder)",
+        "format": "Write only these: md, html, csv, json, comma-separated (default: all)",
     }
 )
-def collect_results(c, scenario=None, backend=None, since=None, out=None):
+def collect_results(c, scenario=None, backend=None, since=None, out=None, format=None):
     """Journals -> results/report.md, report.html, runs.csv, runs/<run>/timeline.png."""
     from looplab.cli.commands import collect_command
 
     code = collect_command(
-        _looplab(c, "results"), scenario=scenario, backend=backend, since=since, out=out
+        _looplab(c, "results"),
+        scenario=scenario,
+        backend=backend,
+        since=since,
+        out=out,
+        formats=format,
     )
     if code:
         raise Exit(code=code)

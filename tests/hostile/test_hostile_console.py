@@ -190,6 +190,7 @@ def listing(tmp_path: Path, text: str, terminal: bool) -> tuple[int, str]:
         "scenarios.yaml",
         console=Console(file=out, width=300, force_terminal=terminal),
         project=tmp_path,
+        long=True,  # the parameters too (the one-line listing shows a description's start)
     )
     return code, out.getvalue()
 
@@ -217,3 +218,29 @@ def test_the_listing_of_a_default_of_bad_markup_alone_is_not_a_crash(tmp_path: P
     text = "version: 1\nscenarios:\n  s:\n    parameters: {p: '[/bad]'}\n    steps: [purge: [Q]]\n"
     code, shown = listing(tmp_path, text, False)
     assert code == 0 and "p=[/bad]" in shown
+
+
+def test_every_shape_s_compile_is_announced_with_its_stack(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Before, only serverless.yml said "compiling the stack": the shapes' own configs
+    (stacks/<shape>.yml) compiled for 6-11 s in silence."""
+    import looplab.stack
+    from looplab.scenarios import SHAPES
+
+    asked: list[str] = []
+
+    def is_compiled(*args: object, **kwargs: object) -> bool:
+        asked.append(str(args[4] if len(args) > 4 else kwargs.get("config")))
+        return False
+
+    config = SHAPES["sns"].config
+    (tmp_path / config).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / config).write_text("service: x\n")
+    monkeypatch.setattr(looplab.stack, "is_compiled", is_compiled)
+    monkeypatch.setattr(looplab.stack, "load_stack", lambda *a, **k: "stack")
+    assert cli.load_shape_stack(tmp_path, "dev", "sns") == "stack"
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"compiling the stack of {config}" in err and asked == [config]
+    cli.load_shape_stack(tmp_path, "dev", "sqs")
+    assert "compiling the stack of serverless.yml" in " ".join(capsys.readouterr().err.split())

@@ -38,8 +38,19 @@ def run(step: Drain, ctx: StepContext) -> StepOutcome:
 
 
 def detail(output: dict[str, Any], shown: Callable[[object], str]) -> str:
-    counters = [m.get("counter") for m in output.get("messages", [])]
-    return f"drained {len(counters)}: counters {shown(counters)}"
+    """ "drained 1 message: counters [21]"; the other shapes' messages (an S3 or SNS event)
+    carry no counter, which is said as such, not as ``[None]``."""
+    messages = output.get("messages", [])
+    drained = f"drained {len(messages)} message{'' if len(messages) == 1 else 's'}"
+    if not messages:
+        return drained
+    counters = [m.get("counter") for m in messages if m.get("counter") is not None]
+    if not counters:
+        return f"{drained}: no counter in these messages"
+    without = len(messages) - len(counters)
+    return f"{drained}: counters {shown(counters)}" + (
+        f" ({without} without a counter)" if without else ""
+    )
 
 
 KIND = Kind(

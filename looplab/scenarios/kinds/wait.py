@@ -7,6 +7,7 @@ polled check of ``stop_when`` (an invocation budget must hold while time passes)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -94,10 +95,50 @@ def run(step: Wait, ctx: StepContext) -> StepOutcome:
     return StepOutcome("ok" if held else "timeout", output)
 
 
-def detail(output: dict[str, Any], _shown: Callable[[object], str]) -> str:
+def detail(output: dict[str, Any], shown: Callable[[object], str]) -> str:
+    """What a ``wait: until`` ended on, in words: "DeadLetterQueue holds 1 message after
+    42 s", or the timeout and where each condition stood (never "held: True")."""
     if "held" not in output:
         return ""
-    return f"waited {output['waited']:.0f} s, held: {output['held']}"
+    said = "; ".join(_reading(c, shown) for c in output.get("conditions") or ())
+    if output["held"]:
+        return f"after {output['waited']:.0f} s: {said}" if said else ""
+    return (
+        f"gave up after {output['waited']:.0f} s (the timeout), the conditions not yet met: {said}"
+    )
+
+
+# "total[queue=DeadLetterQueue]": the metric and its queue, the one selector said in words.
+_SUBJECT = re.compile(r"(?P<metric>\w+)(?:\[queue=(?P<queue>[^,\]]+)\])?")
+_QUEUE_WORDS = {
+    "total": "holds {n} message{s}",
+    "visible": "has {n} visible message{s}",
+    "in_flight": "has {n} message{s} in flight",
+}
+_METRIC_WORDS = {
+    "recursive_invocations_dropped": "{n} invocation{s} stopped as recursive",
+    "invocations": "{n} invocation{s}",
+    "errors": "{n} error{s}",
+}
+
+
+def _reading(entry: dict[str, Any], shown: Callable[[object], str]) -> str:
+    """One condition's journal entry as a sentence part, with its target when it failed."""
+    check, actual = str(entry.get("check", "?")), entry.get("actual")
+    match = _SUBJECT.fullmatch(check)
+    count = isinstance(actual, int) and not isinstance(actual, bool)
+    plural = "" if actual == 1 else "s"
+    if match and count and match["queue"] and match["metric"] in _QUEUE_WORDS:
+        text = f"{shown(match['queue'])} " + _QUEUE_WORDS[match["metric"]].format(
+            n=actual, s=plural
+        )
+    elif match and count and not match["queue"] and match["metric"] in _METRIC_WORDS:
+        text = _METRIC_WORDS[match["metric"]].format(n=actual, s=plural)
+    else:
+        text = f"{shown(check)} is {shown(actual)}"
+    if entry.get("passed") is False:
+        text += f" (waiting for {shown(entry.get('expected', '?'))})"
+    return text
 
 
 KIND = Kind(
