@@ -357,13 +357,14 @@ class AwsBackend(Brakeable, TimelineSource):
         if self.budget.limit is not None or self.budget.tripped_at is not None:
             try:
                 empty = self.budget.tripped_at is not None and self._queues.stay_empty()
-                count = self.observer.starts(self.started)
+                count = self.observer.starts(self.started, final=True)
                 out["budget"] = self.budget.after_finally(
                     self.calls, self.record, count, empty, self._brake_busy
                 )
             except BackendError as exc:
                 out["budget"] = {"error": str(exc)}
         out["metric_requests"] = self.observer.metric_calls
+        out["logs"] = self.observer.log_report()
         return out
 
     def close(self) -> None:

@@ -3,7 +3,8 @@
 Per function: AWS/Lambda Invocations, Errors, RecursiveInvocationsDropped, Throttles by
 FunctionName. Per source: the event source mapping metrics by EventSourceMappingUUID.
 Counters sent and log streams come from FilterLogEvents on each function's log group
-(seconds late, where metrics are minutes late). Every figure carries its provenance and
+(seconds late as a rule, where metrics are minutes late; read by :mod:`._logwatch`, which
+sizes its re-reads to the lateness it sees). Every figure carries its provenance and
 whether it has settled: a value is settled once it has held over a window of reads.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from looplab.backends._timeline import sent_counter
-from looplab.backends.aws._calls import AwsCallError, Calls
+from looplab.backends.aws._calls import Calls
+from looplab.backends.aws._logwatch import LogWatch
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._record import StackRecord
 from looplab.backends.base import (
@@ -55,15 +56,6 @@ class Stability:
         return now - seen[1] >= window
 
 
-@dataclass
-class _LogState:
-    since: float
-    events: dict[str, tuple[float, str, str]] = field(
-        default_factory=dict
-    )  # id -> (t, stream, msg)
-    read_until: float = 0.0  # epoch seconds already read up to (minus the overlap)
-
-
 class Observer:
     def __init__(
         self,
@@ -81,11 +73,7 @@ class Observer:
         self.stability = Stability()
         self.metric_calls = 0  # GetMetricData requests made (one per refresh)
         self._metrics_cache: tuple[float, float, dict[str, float]] | None = None
-        # Keyed by (function, since): the budget reads from the run's start and the probe
-        # from its own since, a little later; one key each so neither resets the other's
-        # events nor throttles it into an unread state.
-        self._logs: dict[tuple[str, float], _LogState] = {}
-        self._logs_read_at: dict[tuple[str, float], float] = {}
+        self.logs = LogWatch(calls, record, now, params)
 
     # -- metrics -------------------------------------------------------------------------
 
@@ -176,80 +164,24 @@ class Observer:
         self._metrics_cache = (since, now, totals)
         return totals
 
-    # -- logs ----------------------------------------------------------------------------
-
-    def _read_logs(self, function: str, since: float, force: bool = False) -> _LogState:
-        slot = (function, since)
-        state = self._logs.get(slot)
-        if state is None:
-            state = self._logs[slot] = _LogState(since=since, read_until=since)
-        now = self.now()
-        last = self._logs_read_at.get(slot)
-        if not force and last is not None and now - last < self.params.log_refresh_seconds:
-            return state
-        self._logs_read_at[slot] = now
-        group = self.record.log_group(function)
-        # Events can be ingested a little after their timestamp: re-read an overlap, and
-        # keep each event once by its ID.
-        start = max(since, state.read_until - self.params.log_refresh_seconds * 2)
-        params: dict[str, Any] = {"logGroupName": group, "startTime": int(start * 1000)}
-        while True:
-            try:
-                page = self.calls("logs", "FilterLogEvents", group, **params)
-            except AwsCallError as exc:
-                if exc.code == "ResourceNotFoundException":  # no invocation has made it yet
-                    break
-                raise
-            for event in page.get("events", []):
-                key = (
-                    event.get("eventId")
-                    or f"{event['logStreamName']}:{event['timestamp']}:{event['message']}"
-                )
-                state.events[key] = (
-                    event["timestamp"] / 1000,
-                    event["logStreamName"],
-                    event["message"],
-                )
-            token = page.get("nextToken")  # pages can be empty while a token is still given
-            if not token:
-                break
-            params["nextToken"] = token
-        state.read_until = now
-        return state
+    # -- logs (looplab/backends/aws/_logwatch.py) ------------------------------------------
 
     def log_events(self, since: float, until: float | None = None) -> list[FunctionLogEvent]:
         """Every function's log events in ``[since, until]`` (a fresh, paginated read), in
         time order, for the run's timeline."""
-        out: list[FunctionLogEvent] = []
-        for lid in self.record.functions:
-            group = self.record.log_group(lid)
-            params: dict[str, Any] = {"logGroupName": group, "startTime": int(since * 1000)}
-            if until is not None:
-                params["endTime"] = int(until * 1000) + 1
-            while True:
-                try:
-                    page = self.calls("logs", "FilterLogEvents", group, **params)
-                except AwsCallError as exc:
-                    if exc.code == "ResourceNotFoundException":
-                        break
-                    raise
-                out += [
-                    FunctionLogEvent(e["timestamp"] / 1000, e["logStreamName"], e["message"], lid)
-                    for e in page.get("events", [])
-                ]
-                token = page.get("nextToken")
-                if not token:
-                    break
-                params["nextToken"] = token
-        return sorted(out, key=lambda e: (e.timestamp, e.stream))
+        return self.logs.between(since, until)
 
-    def starts(self, since: float) -> int:
-        """Invocations counted from the logs' START lines (seconds late): the budget's view."""
+    def starts(self, since: float, final: bool = False) -> int:
+        """Invocations counted from the logs' START lines (seconds late): the budget's view.
+        ``final``: read from ``since`` (the count the journal keeps)."""
         total = 0
         for lid in self.record.functions:
-            state = self._read_logs(lid, since, force=True)
-            total += sum(1 for _, _, msg in state.events.values() if _START.match(msg))
+            events = self.logs.read(lid, since, force=True, full=final)
+            total += sum(1 for _, _, msg in events.values() if _START.match(msg))
         return total
+
+    def log_report(self) -> dict[str, Any]:
+        return self.logs.report()
 
     # -- the Backend's observations ------------------------------------------------------
 
@@ -303,9 +235,9 @@ class Observer:
         streams: set[str] = set()
         groups = []
         for lid in self.record.functions:
-            state = self._read_logs(lid, since)
+            events = self.logs.read(lid, since)
             groups.append(self.record.log_group(lid))
-            for t, stream, msg in state.events.values():
+            for t, stream, msg in events.values():
                 if t < since:
                     continue
                 streams.add(stream)
@@ -314,8 +246,9 @@ class Observer:
                     sent.append((t, counter))
         obs.counters_sent = [n for _, n in sorted(sent)]
         obs.log_streams = sorted(streams)
+        # Final only once it held as long as a late line can take to be found.
         logs_settled = self.stability.observe(
-            f"logs:{since}", (len(sent), len(streams)), now, self.params.log_refresh_seconds * 2
+            f"logs:{since}", (len(sent), len(streams)), now, self.logs.settle_window()
         )
         for name in ("counters_sent", "log_streams"):
             obs.provenance[name] = Provenance(

@@ -34,6 +34,16 @@ class AwsParams:
     metric_refresh_seconds: float = 30.0
     log_refresh_seconds: float = 5.0
     queue_refresh_seconds: float = 2.0
+    # Log lines are searchable once ingested, and AWS documents no bound on how long after
+    # their timestamp that is (API_FilteredLogEvent gives each event's ingestionTime). Each
+    # read re-reads this far behind the previous one: the longest lateness seen times the
+    # factor, never less than the minimum (a few refreshes: Lambda's lines are seconds late
+    # as a rule). Every sweep interval a read starts from the beginning instead, so a line
+    # later than anything seen so far is still found, and the overlap grows to cover it.
+    # A figure from the logs settles once it held over the overlap plus a sweep.
+    log_overlap_min_seconds: float = 10.0
+    log_lateness_factor: float = 2.0
+    log_sweep_seconds: float = 60.0
     # The invocation budget is checked from the logs this often during waits.
     budget_poll_seconds: float = 5.0
     # UpdateEventSourceMapping: no waiter exists; Terraform polls with a 10-minute timeout.
