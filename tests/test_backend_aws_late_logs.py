@@ -4,8 +4,9 @@ and counted once (issue 21, "Late data read as final").
 FilterLogEvents selects by an event's timestamp, while an event becomes visible only once
 ingested; AWS documents no bound on the gap (each event says when it was ingested:
 ``ingestionTime``). Two views of it here: a log group answered the way AWS answers
-FilterLogEvents (botocore builds and validates every request; the reply holds the events
-ingested by the clock's time whose timestamps are in the asked range), and the simulator's
+FilterLogEvents (tests/_aws_live.py: botocore builds and validates every request; the
+reply holds the events ingested by the clock's time whose timestamps are in the asked
+range), and the simulator's
 own Logs API with a 60 s ingestion delay under a whole scenario.
 """
 
@@ -15,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _aws_live import answer
 from _aws_stubs import Aws
 from _simkit import repo_stack
-from botocore.awsrequest import AWSResponse
 
 from looplab.backends.aws import AwsBackend, AwsParams, Calls, SimulatorClock, StackRecord
 from looplab.engine import run_scenario
@@ -34,17 +35,7 @@ class LogGroup:
     def __init__(self, aws: Aws) -> None:
         self.clock = aws.clock
         self.events: list[dict[str, Any]] = []
-        self.asked: list[dict[str, Any]] = []
-        client = aws.clients["logs"]
-        # The Stubber is active on this client: its own before-call handler would answer
-        # first, so it is taken off the logs client and this group answers instead.
-        aws.stub["logs"].deactivate()
-        client.meta.events.register(
-            "before-parameter-build.logs.FilterLogEvents", self._params, unique_id="lg-p"
-        )
-        client.meta.events.register(
-            "before-call.logs.FilterLogEvents", self._answer, unique_id="lg-a"
-        )
+        self.asked = answer(aws, "logs", "FilterLogEvents", self._answer)
 
     def line(self, t: float, message: str, late: float) -> None:
         """A line stamped ``t`` that CloudWatch Logs ingests ``late`` seconds after it."""
@@ -58,11 +49,7 @@ class LogGroup:
             }
         )
 
-    def _params(self, params: dict[str, Any], **_: Any) -> None:
-        self.asked.append(dict(params))
-
-    def _answer(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        asked = self.asked[-1]
+    def _answer(self, asked: dict[str, Any]) -> dict[str, Any]:
         now_ms = int(self.clock.t * 1000)
         start, end = asked.get("startTime", 0), asked.get("endTime", 2**62)
         found = [
@@ -70,7 +57,7 @@ class LogGroup:
             for e in sorted(self.events, key=lambda e: e["timestamp"])
             if e["ingestionTime"] <= now_ms and start <= e["timestamp"] <= end
         ]
-        return AWSResponse("", 200, {}, None), {"events": found, "searchedLogStreams": []}
+        return {"events": found, "searchedLogStreams": []}
 
 
 def start_line(i: int) -> str:
