@@ -41,6 +41,8 @@ from looplab.backends.base import (
 
 __all__ = ["AwsBackend"]
 
+_LAMBDA = "AWS/Lambda"
+
 
 class AwsBackend(Brakeable, TimelineSource):
     name = "aws"
@@ -67,8 +69,6 @@ class AwsBackend(Brakeable, TimelineSource):
         self.calls = calls
         self.clock = clock
         self.params = params or AwsParams()
-        # How long after a run its metric series keep filling in (the timeline's note).
-        self.metric_settle_seconds = self.params.metric_settle_seconds
         self.mappings = dict(mappings)
         self.endpoint_origin = endpoint_origin
         self.identity = check_identity(calls, record) if verify else {}
@@ -90,6 +90,11 @@ class AwsBackend(Brakeable, TimelineSource):
             self.params,
         )
         self._queues = Queues(record, calls, clock, self._sleep, self.params)
+        # How long after a run its metric series keep filling in (the timeline's note):
+        # the slowest service the stack is observed through.
+        self.metric_settle_seconds = max(
+            self.params.metric_settle_for(ns) for ns in self.observer.namespaces() | {_LAMBDA}
+        )
         # The budget counts invocations since the backend was opened (the run's start).
         self.started = clock.now()
         self._last_since = self.started
@@ -161,8 +166,9 @@ class AwsBackend(Brakeable, TimelineSource):
         return True
 
     def settle(self) -> None:
-        """Wait until every figure has held over its window (or settle_timeout passes)."""
-        end = self.clock.now() + self.params.settle_timeout
+        """Wait until every figure has held over its window (or its service's settle
+        timeout passes)."""
+        end = self.clock.now() + self.params.settle_timeout_for(self.observer.namespaces())
         while self.clock.now() < end:
             obs = self.observations(self._last_since)
             queues = [self.queue_state(q) for q in self.record.queues]

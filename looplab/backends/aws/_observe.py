@@ -77,6 +77,10 @@ class Observer:
 
     # -- metrics -------------------------------------------------------------------------
 
+    def namespaces(self) -> set[str]:
+        """The CloudWatch namespaces this stack's figures come from."""
+        return {ns for _, ns, *_ in self._queries()}
+
     def _queries(self) -> list[tuple[str, str, str, str, str, str]]:
         """(id, namespace, metric, dimension, value, key) for every metric a poll reads."""
         out = []
@@ -188,7 +192,7 @@ class Observer:
     def observations(self, since: float) -> Observations:
         now = self.now()
         totals = self.metric_totals(since)
-        window = self.params.metric_settle_seconds
+        window = self.params.metric_settle_for(_LAMBDA)
         obs = Observations()
         for lid in self.record.functions:
             counts = FunctionCounts(
@@ -221,9 +225,12 @@ class Observer:
             obs.provenance[f] = Provenance(
                 f"cloudwatch:AWS/Lambda {metric} by FunctionName", settled
             )
-        for f, metric in TOPIC_METRICS.items():
+        # A stack without a topic has no SNS figure to wait for (none is read).
+        for f, metric in TOPIC_METRICS.items() if obs.by_topic else ():
             value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_topic.items()))
-            settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
+            settled = self.stability.observe(
+                f"metric:{f}:{since}", value, now, self.params.metric_settle_for(_SNS)
+            )
             obs.provenance[f] = Provenance(f"cloudwatch:AWS/SNS {metric} by TopicName", settled)
         for f, metric in SOURCE_METRICS.items():
             value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_source.items()))
