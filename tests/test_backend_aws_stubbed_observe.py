@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _aws_stubs import FN_NAME, Aws, starts
+from _aws_stubs import FN_NAME, Aws, metric_reply, starts
 from _fakes import DLQ, MAIN_UUID, QUEUE, STAGE
 
 from looplab.backends.aws import AwsParams
@@ -140,3 +140,19 @@ def test_the_budget_s_log_read_and_the_probe_s_keep_their_own_state(aws: Aws) ->
     assert backend.observer.starts(started) == 1
     assert backend.observer.observations(started + 0.001).counters_sent == [3]  # throttled
     aws.done()
+
+
+def test_a_figure_from_a_partial_answer_is_never_settled(aws: Aws) -> None:
+    # GetMetricData's StatusCode PartialData: "an incomplete set of data points were
+    # returned". However long it holds, such a figure is not final.
+    backend = aws.backend(params=EVERY_READ)
+    since = aws.clock.t
+    for _ in range(4):
+        reply = metric_reply({"f0_invocations": 5, "f0_errors": 0}, since + 60)
+        reply["MetricDataResults"][0]["StatusCode"] = "PartialData"
+        aws.ok("cloudwatch", "get_metric_data", reply)
+        aws.logs([])
+        obs = backend.observations(since)
+        aws.clock.sleep(100)
+    assert obs.invocations == 5 and obs.provenance["invocations"].settled is False
+    assert obs.provenance["errors"].settled is True  # its own query was Complete

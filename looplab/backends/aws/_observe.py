@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from looplab.backends._timeline import sent_counter
 from looplab.backends.aws._calls import Calls
 from looplab.backends.aws._logwatch import LogWatch
+from looplab.backends.aws._metric_data import MetricData, get_metric_data
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._record import StackRecord
 from looplab.backends.base import (
@@ -73,6 +75,7 @@ class Observer:
         self.stability = Stability()
         self.metric_calls = 0  # GetMetricData requests made (one per refresh)
         self._metrics_cache: tuple[float, float, dict[str, float]] | None = None
+        self._incomplete: set[str] = set()  # fields whose last answer was PartialData
         self.logs = LogWatch(calls, record, now, params)
 
     # -- metrics -------------------------------------------------------------------------
@@ -121,29 +124,20 @@ class Observer:
 
     def _get_metric_data(
         self, queries: list[dict[str, Any]], start: float, end: float
-    ) -> dict[str, list[tuple[float, float]]]:
-        """One GetMetricData request (paginated only if AWS splits it): id -> [(t, value)]."""
+    ) -> MetricData:
+        """One GetMetricData request, every page of it (:mod:`._metric_data`)."""
         self.metric_calls += 1
-        values: dict[str, list[tuple[float, float]]] = {q["Id"]: [] for q in queries}
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "MetricDataQueries": queries,
-                "StartTime": _utc(start),
-                "EndTime": _utc(end),
-                "ScanBy": "TimestampAscending",
-            }
-            if token:
-                params["NextToken"] = token
-            reply = self.calls("cloudwatch", "GetMetricData", self.record.stack_name, **params)
-            for result in reply.get("MetricDataResults", []):
-                stamps = [t.timestamp() for t in result.get("Timestamps", [])]
-                values.setdefault(result["Id"], []).extend(
-                    zip(stamps, result.get("Values", []), strict=False)
-                )
-            token = reply.get("NextToken")
-            if not token:
-                return values
+
+        def call(**params: Any) -> dict[str, Any]:
+            return self.calls("cloudwatch", "GetMetricData", self.record.stack_name, **params)
+
+        return get_metric_data(
+            call,
+            MetricDataQueries=queries,
+            StartTime=_utc(start),
+            EndTime=_utc(end),
+            ScanBy="TimestampAscending",
+        )
 
     def _window(self, since: float, until: float) -> tuple[float, float]:
         period = self.params.period
@@ -163,8 +157,11 @@ class Observer:
             for qid, ns, metric, dim, value, _ in specs
         ]
         start, end = self._window(since, now)
-        data = self._get_metric_data(queries, start, end) if queries else {}
-        totals = {key: sum(v for _, v in data.get(qid, [])) for qid, _, _, _, _, key in specs}
+        data = self._get_metric_data(queries, start, end) if queries else MetricData()
+        totals = {key: sum(v for _, v in data.points.get(qid, [])) for qid, *_, key in specs}
+        # A figure one of whose queries came back incomplete cannot be final.
+        missing = set(data.incomplete())
+        self._incomplete = {key.rsplit(":", 1)[1] for qid, *_, key in specs if qid in missing}
         self._metrics_cache = (since, now, totals)
         return totals
 
@@ -238,6 +235,10 @@ class Observer:
             obs.provenance[f] = Provenance(
                 f"cloudwatch:AWS/Lambda {metric} by EventSourceMappingUUID", settled
             )
+        for f in self._incomplete & obs.provenance.keys():
+            obs.provenance[f] = replace(
+                obs.provenance[f], settled=False, note="CloudWatch answered PartialData"
+            )
         sent: list[tuple[float, int]] = []
         streams: set[str] = set()
         groups = []
@@ -279,7 +280,7 @@ class Observer:
                     _query(qid, metric, "QueueName", name, "Maximum", self.params.period, "AWS/SQS")
                 )
         start, end = self._window(since, until)
-        data = self._get_metric_data(queries, start, end)
+        data = self._get_metric_data(queries, start, end).points
         points = []
         for qid, ns, metric, _dim, value, _ in specs:
             points += [MetricPoint(ns, metric, value, t, v) for t, v in data.get(qid, [])]
