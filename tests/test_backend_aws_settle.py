@@ -70,11 +70,12 @@ def test_an_sns_figure_is_not_final_after_lambda_s_window() -> None:
     CloudWatch(aws, lambda t: {"f0_invocations": 1, "t0_published": 1})
     quiet_elsewhere(aws)
     backend = aws.backend(params=EVERY_READ)
-    since = aws.clock.t
+    first_read = aws.clock.t
+    since = first_read // 60 * 60  # on a minute: every minute read counts
     settled = {}
     for _ in range(8):  # a read a minute, the figures unchanged throughout
         obs = backend.observations(since)
-        elapsed = aws.clock.t - since
+        elapsed = aws.clock.t - first_read
         settled[elapsed] = (
             obs.provenance["invocations"].settled,
             obs.provenance["published"].settled,
@@ -87,7 +88,7 @@ def test_an_sns_figure_is_not_final_after_lambda_s_window() -> None:
 
 def test_settle_waits_for_an_sns_push_five_minutes_after_the_activity() -> None:
     aws = with_topic()
-    start = aws.clock.t
+    start = aws.clock.t // 60 * 60
     # Published once at once; the second publish's datapoint lands with SNS's next push.
     CloudWatch(aws, lambda t: {"t0_published": 1 if t < start + 300 else 2})
     quiet_elsewhere(aws)
@@ -101,7 +102,7 @@ def test_settle_waits_for_an_sns_push_five_minutes_after_the_activity() -> None:
 
 def test_a_stack_without_a_topic_settles_in_lambda_s_time() -> None:
     aws = Aws()
-    start = aws.clock.t
+    start = aws.clock.t // 60 * 60
     CloudWatch(aws, lambda t: {"f0_invocations": 16})
     quiet_elsewhere(aws)
     backend = aws.backend()

@@ -18,6 +18,11 @@ from looplab.backends.aws import AwsParams
 EVERY_READ = AwsParams(metric_refresh_seconds=0, log_refresh_seconds=0)
 
 
+def next_minute(t: float) -> float:
+    """The first minute a run started at ``t`` counts (the start minute is left out)."""
+    return (t // 60 + 1) * 60
+
+
 @pytest.fixture
 def aws() -> Aws:
     return Aws()
@@ -29,7 +34,8 @@ def test_one_metric_data_call_reads_every_function_and_mapping_metric(aws: Aws) 
     aws.clients["cloudwatch"].meta.events.register(
         "before-parameter-build.cloudwatch.GetMetricData", lambda params, **_: seen.append(params)
     )
-    aws.metrics({"f0_invocations": 16, "m1_invoked_events": 16}, aws.clock.t)
+    # The run's figures count whole minutes from the one after its start.
+    aws.metrics({"f0_invocations": 16, "m1_invoked_events": 16}, next_minute(aws.clock.t))
     aws.logs([])
     obs = backend.observations(aws.clock.t)
     assert len(seen) == 1
@@ -60,7 +66,7 @@ def test_a_metric_is_pending_until_it_has_held_and_a_late_datapoint_restarts_the
     since = aws.clock.t
     readings = []
     for late_value in (0, 1, 1, 1):  # the drop arrives late, then holds
-        aws.metrics({"f0_recursive_invocations_dropped": late_value}, since)
+        aws.metrics({"f0_recursive_invocations_dropped": late_value}, next_minute(since))
         aws.logs([])
         obs = backend.observations(since)
         readings.append(
@@ -148,7 +154,7 @@ def test_a_figure_from_a_partial_answer_is_never_settled(aws: Aws) -> None:
     backend = aws.backend(params=EVERY_READ)
     since = aws.clock.t
     for _ in range(4):
-        reply = metric_reply({"f0_invocations": 5, "f0_errors": 0}, since + 60)
+        reply = metric_reply({"f0_invocations": 5, "f0_errors": 0}, next_minute(since))
         reply["MetricDataResults"][0]["StatusCode"] = "PartialData"
         aws.ok("cloudwatch", "get_metric_data", reply)
         aws.logs([])

@@ -32,8 +32,14 @@ def utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def aws_journal(results: Path, settle_at: float = 1.0, start: float = START) -> Path:
-    """A journal as an aws run that ended seconds after its last invocation leaves it."""
+def aws_journal(
+    results: Path,
+    settle_at: float = 1.0,
+    start: float = START,
+    backend: dict[str, Any] | None = None,
+) -> Path:
+    """A journal as an aws run that ended seconds after its last invocation leaves it
+    (``backend``: its ``definition.backend``)."""
     folder = results / "runs" / f"{utc(start):%Y%m%dT%H%M%SZ}-loop-detection-aws"
     folder.mkdir(parents=True)
     doc = {
@@ -52,7 +58,7 @@ def aws_journal(results: Path, settle_at: float = 1.0, start: float = START) -> 
         "expectations": [{"check": "invocations", "passed": True}],
         # CloudWatch had not published the last minute yet: 9 of the 16 invocations.
         "observations": {"invocations": 9, "errors": 0, "recursive_invocations_dropped": 0},
-        "definition": {"stack": {"region": "eu-central-1"}},
+        "definition": {"stack": {"region": "eu-central-1"}, "backend": backend},
         "timeline": {
             "window": [start, start + 70.0],
             "invocations": None,
@@ -290,3 +296,20 @@ def test_a_run_older_than_cloudwatch_keeps_anything_is_not_asked(tmp_path: Path)
     assert factory.asked == []
     [(_, why)] = outcome.pending
     assert "455 days" in why
+
+
+def test_a_run_that_kept_out_of_its_start_minute_is_fetched_from_the_next(tmp_path: Path) -> None:
+    # The aws backend held the run's first action until its start minute ended and counted
+    # from the next (definition.backend.metrics_count_from): collect reads the same minutes,
+    # not the start minute an earlier run may have filled.
+    start = START + 20
+    aws_journal(tmp_path, start=start, backend={"metrics_count_from": "next-minute"})
+    factory = Scripted(reply())
+    collect(tmp_path, cloudwatch=factory)
+    [asked] = factory.asked
+    assert asked["StartTime"].timestamp() == START + 60
+    # A journal from before (no such key) still counts its start minute.
+    aws_journal(tmp_path / "old", start=start)
+    factory = Scripted(reply())
+    collect(tmp_path / "old", cloudwatch=factory)
+    assert factory.asked[0]["StartTime"].timestamp() == START

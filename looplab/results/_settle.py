@@ -92,8 +92,18 @@ def settle(record: RunRecord, client_factory: ClientFactory | None) -> Settled:
             "days old: nothing is left to collect",
         )
     period, why = chosen
-    # Whole periods: CloudWatch rounds StartTime down to the period's clock interval.
-    window = [start // period * period, (end // period + 1) * period]
+    # Whole periods: CloudWatch rounds StartTime down to the period's clock interval. A run
+    # that kept out of its start minute (the aws backend's definition says so) counted from
+    # the next minute: the same minutes here, while 1-minute datapoints are kept.
+    backend = record.definition.get("backend")
+    if (
+        period == 60
+        and isinstance(backend, dict)
+        and backend.get("metrics_count_from") == ("next-minute")
+    ):
+        start = -(-start // 60) * 60
+    first = start // period * period
+    window = [first, max((end // period + 1) * period, first + period)]
     queries = [_with_period(q, period) for q in tl.metric_queries]
     try:
         client = client_factory(region)

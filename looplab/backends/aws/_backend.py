@@ -98,6 +98,9 @@ class AwsBackend(Brakeable, TimelineSource):
         # The budget counts invocations since the backend was opened (the run's start).
         self.started = clock.now()
         self._last_since = self.started
+        # The run's start: the since of its first observations (the engine's baseline read),
+        # else the backend's opening. Its minute is kept quiet (_hold_start_minute).
+        self._run_since: float | None = None
         self._last_budget_check = float("-inf")
         self.closed = False
 
@@ -178,19 +181,44 @@ class AwsBackend(Brakeable, TimelineSource):
 
     # -- actions -------------------------------------------------------------------------
 
+    def _hold_start_minute(self) -> None:
+        """Before the run's first action that can make the stack run: wait for its start
+        minute to end. CloudWatch counts per minute, and that minute also holds what came
+        before the run (an earlier run's tail, published minutes later): the run's figures
+        count whole minutes from the next one (Observer.counted_from), so nothing of the run
+        may fall in it. A step that makes nothing run (purge, a read) is not held."""
+        since = self.started if self._run_since is None else self._run_since
+        first = self.observer.counted_from(since)
+        if first == since:
+            return
+        # Beyond the minute by a margin: AWS stamps datapoints by its own clock.
+        wait = first + self.params.start_minute_margin_seconds - self.clock.now()
+        if wait > 0:
+            self._sleep(wait)
+
+    def start_minute(self) -> dict[str, Any]:
+        """The run's start minute as last read: what it held (left out of the run's
+        figures) and whether that had settled."""
+        since = self.started if self._run_since is None else self._run_since
+        return self.observer.start_minute(since)
+
     def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
+        self._hold_start_minute()
         return self._queues.seed(queue, body, count)
 
     def purge(self, queue: str) -> None:
         self._queues.purge(queue)
 
     def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
+        self._hold_start_minute()
         return _shape_steps.publish(self.record, self.calls, topic, message, attributes)
 
     def put_object(self, bucket: str, key: str, body: str | bytes) -> None:
+        self._hold_start_minute()
         _shape_steps.put_object(self.record, self.calls, bucket, key, body)
 
     def invoke(self, function: str, payload: Any, invocation_type: str = "Event") -> dict[str, Any]:
+        self._hold_start_minute()
         return _shape_steps.invoke(self.record, self.calls, function, payload, invocation_type)
 
     def _mapping_id(self, function: str, source_queue: str) -> str:
@@ -202,6 +230,8 @@ class AwsBackend(Brakeable, TimelineSource):
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
         lid = self._mapping_id(function, source_queue)
         uuid = self.record.mapping_uuid(lid)
+        if enabled:  # a mapping turned on polls, and can invoke at once
+            self._hold_start_minute()
         self.budget.asked(lid, enabled)  # what the release after a trip must respect
         resource = f"{lid} ({uuid})"
         want = "Enabled" if enabled else "Disabled"
@@ -282,6 +312,8 @@ class AwsBackend(Brakeable, TimelineSource):
 
     def observations(self, since: float | None = None) -> Observations:
         self._last_since = self.started if since is None else since
+        if self._run_since is None:
+            self._run_since = self._last_since
         return self.observer.observations(self._last_since)
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
@@ -325,6 +357,9 @@ class AwsBackend(Brakeable, TimelineSource):
             "identity_arn": self.identity.get("arn"),
             "allow_recursion": self.recursion.allow,
             "invocation_budget": self.budget.limit,
+            # The run's metric figures count whole minutes from the one after its start
+            # (its first action waits for it); collect-results fetches the same minutes.
+            "metrics_count_from": "next-minute",
         }
 
     def brake(self) -> list[BrakeAction]:
@@ -371,6 +406,7 @@ class AwsBackend(Brakeable, TimelineSource):
                 out["budget"] = {"error": str(exc)}
         out["metric_requests"] = self.observer.metric_calls
         out["logs"] = self.observer.log_report()
+        out["start_minute"] = self.start_minute()
         return out
 
     def close(self) -> None:

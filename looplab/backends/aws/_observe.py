@@ -76,6 +76,7 @@ class Observer:
         self.metric_calls = 0  # GetMetricData requests made (one per refresh)
         self._metrics_cache: tuple[float, float, dict[str, float]] | None = None
         self._incomplete: set[str] = set()  # fields whose last answer was PartialData
+        self._start_minutes: dict[float, dict[str, float]] = {}  # since -> field -> sum
         self.logs = LogWatch(calls, record, now, params)
 
     # -- metrics -------------------------------------------------------------------------
@@ -145,8 +146,17 @@ class Observer:
         end = (until // period) * period + period
         return start, end
 
+    def counted_from(self, since: float) -> float:
+        """The first whole minute a run started at ``since`` counts: the next one. The start
+        minute also holds what happened in it before the run, which no per-minute read can
+        tell apart, so the backend keeps the run out of it (AwsBackend holds its first
+        action until then) and leaves it out of the run's figures."""
+        period = self.params.period
+        return since if since % period == 0 else (since // period + 1) * period
+
     def metric_totals(self, since: float) -> dict[str, float]:
-        """key -> sum over [since's minute, now], refreshed at most every metric_refresh."""
+        """key -> sum over the whole minutes from counted_from(since) to now, refreshed at
+        most every metric_refresh. The start minute is read too and kept apart."""
         now = self.now()
         cached = self._metrics_cache
         if cached and cached[0] == since and now - cached[1] < self.params.metric_refresh_seconds:
@@ -158,12 +168,44 @@ class Observer:
         ]
         start, end = self._window(since, now)
         data = self._get_metric_data(queries, start, end) if queries else MetricData()
-        totals = {key: sum(v for _, v in data.points.get(qid, [])) for qid, *_, key in specs}
+        first = self.counted_from(since)
+        totals: dict[str, float] = {}
+        before: dict[str, float] = {}
+        for qid, *_, key in specs:
+            points = data.points.get(qid, [])
+            totals[key] = sum(v for t, v in points if t >= first)
+            field = key.rsplit(":", 1)[1]
+            before[field] = before.get(field, 0.0) + sum(v for t, v in points if t < first)
+        self._start_minutes[since] = before
+        self.stability.observe(
+            f"start-minute:{since}", tuple(sorted(before.items())), now, self._slowest_window()
+        )
         # A figure one of whose queries came back incomplete cannot be final.
         missing = set(data.incomplete())
         self._incomplete = {key.rsplit(":", 1)[1] for qid, *_, key in specs if qid in missing}
         self._metrics_cache = (since, now, totals)
         return totals
+
+    def start_minute(self, since: float) -> dict[str, Any]:
+        """What the start minute of a run from ``since`` held (left out of its figures: an
+        earlier run's tail, if anything), as last read, and whether that had settled."""
+        minute = since // self.params.period * self.params.period
+        out: dict[str, Any] = {"minute": _utc(minute).isoformat().replace("+00:00", "Z")}
+        if minute == self.counted_from(since):
+            return {**out, "excluded": {}, "settled": True, "note": "the run began on a minute"}
+        before = self._start_minutes.get(since)
+        if before is None:
+            return {**out, "excluded": {}, "settled": False, "note": "never read"}
+        settled = self.stability.observe(
+            f"start-minute:{since}",
+            tuple(sorted(before.items())),
+            self.now(),
+            self._slowest_window(),
+        )
+        return {**out, "excluded": {k: int(v) for k, v in before.items() if v}, "settled": settled}
+
+    def _slowest_window(self) -> float:
+        return max(self.params.metric_settle_for(ns) for ns in self.namespaces() | {_LAMBDA})
 
     # -- logs (looplab/backends/aws/_logwatch.py) ------------------------------------------
 

@@ -69,6 +69,10 @@ class AwsParams:
     purge_settle_seconds: float = 60.0
     # CloudWatch period for every query (Lambda and SQS publish 1-minute metrics).
     period: int = 60
+    # The run's first action waits until its start minute has ended (that minute also
+    # holds what came before the run), and this much longer: AWS stamps datapoints by its
+    # own clock, and an NTP-synced client is within milliseconds of it, not exactly on it.
+    start_minute_margin_seconds: float = 1.0
     # ResourceConflictException / ResourceInUseException ("another operation is in
     # progress": a mapping mid-transition, a concurrent function update) are not retried by
     # botocore. Lambda documents no duration; a mapping transition normally takes seconds,
