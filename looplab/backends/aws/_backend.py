@@ -20,6 +20,7 @@ from looplab.backends.aws._budget import InvocationBudget
 from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock
+from looplab.backends.aws._figures import WaitFigures
 from looplab.backends.aws._observe import Observer
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._queues import Queues
@@ -59,8 +60,10 @@ class AwsBackend(Brakeable, TimelineSource):
         params: AwsParams | None = None,
         endpoint_origin: str = "AWS default endpoints",
         verify: bool = True,
+        say: Callable[[str], None] | None = None,
     ) -> None:
         """``mappings``: mapping logical ID -> (function, source queue), from the template.
+        ``say``: where a wait's figures are said, once per CloudWatch refresh (None: not).
 
         Runs the account and stack guards at once (``verify``): a refused backend has done
         nothing.
@@ -90,6 +93,7 @@ class AwsBackend(Brakeable, TimelineSource):
             self.params,
         )
         self._queues = Queues(record, calls, clock, self._sleep, self.params)
+        self.figures = WaitFigures(say, self.params.metric_refresh_seconds)
         # How long after a run its metric series keep filling in (the timeline's note):
         # the slowest service the stack is observed through.
         self.metric_settle_seconds = max(
@@ -124,6 +128,7 @@ class AwsBackend(Brakeable, TimelineSource):
             return
         self._last_budget_check = now
         count = self.observer.starts(self.started)
+        self.figures.budget(count, self.budget.limit)
         if self.budget.exceeded(count):
             spent = self.budget.trip(self.calls, self.record, now, count, self._brake_busy)
             # Let what was already running finish before finally purges the queues.
@@ -144,10 +149,12 @@ class AwsBackend(Brakeable, TimelineSource):
     def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
         start = self.clock.now()
         end = start + seconds
+        self.figures.start(start)
         while (left := end - self.clock.now()) > 0:
             self._sleep(min(left, 10.0))
             if progress:
                 progress(self.clock.now() - start)
+            self.figures.tick(self.clock.now(), self.clock.now() - start, seconds)
 
     def wait_until(
         self,
@@ -160,12 +167,15 @@ class AwsBackend(Brakeable, TimelineSource):
         # predicate often costs cached reads, not requests.
         start = self.clock.now()
         end = start + timeout
+        self.figures.start(start)
         while not predicate():
             if self.clock.now() >= end:
                 return False
             self._sleep(min(poll, end - self.clock.now()))
             if progress:
                 progress(self.clock.now() - start)
+            # What the predicate just read, said once per CloudWatch refresh.
+            self.figures.tick(self.clock.now(), self.clock.now() - start, timeout)
         return True
 
     def settle(self) -> None:
@@ -305,7 +315,9 @@ class AwsBackend(Brakeable, TimelineSource):
     # -- reading -------------------------------------------------------------------------
 
     def queue_state(self, queue: str) -> QueueState:
-        return self._queues.state(queue)
+        state = self._queues.state(queue)
+        self.figures.queue(queue, state)
+        return state
 
     def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
         return self._queues.drain(queue, max_messages)
@@ -314,7 +326,9 @@ class AwsBackend(Brakeable, TimelineSource):
         self._last_since = self.started if since is None else since
         if self._run_since is None:
             self._run_since = self._last_since
-        return self.observer.observations(self._last_since)
+        obs = self.observer.observations(self._last_since)
+        self.figures.observed(obs)
+        return obs
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return self.observer.series(since, until)
