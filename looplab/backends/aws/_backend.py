@@ -6,7 +6,9 @@ virtual clock in tests); the queues' SQS rules from _queues; observation from Cl
 and Logs; and every safety rail sits in its own module and is wired here: the
 account/stack guard before anything, the recursion guard on set_recursion, the
 log-watched budget during every wait, the restore of loop protection and the budget's
-release after ``finally``.
+release after ``finally``, the quiet start minute before the first action (_observe), the
+figures a wait says (_figures). Over 400 lines because it is that wiring: every method is
+the protocol's or a rail's hook, and each rail's own logic lives in its module.
 """
 
 from __future__ import annotations
