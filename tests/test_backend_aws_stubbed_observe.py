@@ -7,6 +7,7 @@ pages with a nextToken. The scripted replies: tests/_aws_stubs.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,6 +49,9 @@ def test_one_metric_data_call_reads_every_function_and_mapping_metric(aws: Aws) 
     )
     # Per function: its four metrics and the four asynchronous-invocation ones; per mapping four.
     assert len(names) == (4 + 4) + 2 * 4
+    # docs/aws.md says so where it lists the calls and where it prices them.
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "aws.md").read_text()
+    assert docs.count(f"{len(names)} metrics a request") == 2
     assert ("RecursiveInvocationsDropped", "FunctionName") in names
     assert ("AsyncEventsDropped", "FunctionName") in names
     assert ("InvokedEventCount", "EventSourceMappingUUID") in names
