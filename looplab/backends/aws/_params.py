@@ -16,8 +16,8 @@ class AwsParams:
     # CloudWatch metrics are published late (undocumented; third parties report ~2 minutes
     # for 1-minute metrics). A metric counts as settled once its value has not changed over
     # this many seconds of reads: a late datapoint changes it and restarts the wait. This is
-    # the window of AWS/Lambda's metrics (published "once per minute", Lambda developer
-    # guide, "Working with Lambda function metrics").
+    # the window of AWS/Lambda's metrics ("Lambda sends metric data to CloudWatch in
+    # 1-minute intervals", Lambda developer guide, "Using CloudWatch metrics with Lambda").
     metric_settle_seconds: float = 180.0
     # AWS/SNS's topic metrics: the SNS developer guide ("Monitoring Amazon SNS topics using
     # CloudWatch") said until its January 2021 revision that they are "automatically
@@ -70,8 +70,9 @@ class AwsParams:
     # CloudWatch period for every query (Lambda and SQS publish 1-minute metrics).
     period: int = 60
     # The run's first action waits until its start minute has ended (that minute also
-    # holds what came before the run), and this much longer: AWS stamps datapoints by its
-    # own clock, and an NTP-synced client is within milliseconds of it, not exactly on it.
+    # holds what came before the run; "the timestamp on a metric reflects when the function
+    # was invoked", same page), and this much longer: AWS stamps datapoints by its own
+    # clock, and an NTP-synced client is within milliseconds of it, not exactly on it.
     start_minute_margin_seconds: float = 1.0
     # ResourceConflictException / ResourceInUseException ("another operation is in
     # progress": a mapping mid-transition, a concurrent function update) are not retried by
