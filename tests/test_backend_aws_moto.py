@@ -377,6 +377,9 @@ def test_credentials_expiring_mid_run_still_attempt_finally_with_a_clear_message
     expiry = Expiry()
     for service in ("sqs", "lambda", "cloudwatch", "logs", "sts"):
         backend.calls.client(service).meta.events.register_last("before-call", expiry)
+    # The run starts on a minute, so its seed has no start minute to wait out: the first
+    # sleep is the wait's, and the credentials expire there.
+    backend.clock.t = (backend.clock.t // 60 + 1) * 60  # type: ignore[attr-defined]
     backend.clock.on_sleep = lambda t: setattr(expiry, "armed", True)  # type: ignore[attr-defined]
     (tmp_path / "s.yaml").write_text(EXPIRE)
     scenario = build_scenario(validate_file(tmp_path / "s.yaml", stack), "expire", [], stack)

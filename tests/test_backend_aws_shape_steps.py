@@ -97,3 +97,12 @@ def test_a_recursive_invocation_exception_is_a_named_backend_error() -> None:
     assert "lambda:Invoke on looplab-unit-recursive: RecursiveInvocationException" in str(
         info.value
     )
+
+
+def test_sns_access_denied_names_the_operator_policy() -> None:
+    # SNS says "AuthorizationError" (botocore's sns model, HTTP 403), not AccessDenied.
+    record, calls, stub = _setup("sns")
+    stub.add_client_error("publish", "AuthorizationError", "not authorized", 403)
+    with stub, pytest.raises(BackendError) as info:
+        _shape_steps.publish(record, calls, "LoopTopic", "{}", None)
+    assert "access denied: attach the operator policy" in str(info.value)

@@ -7,15 +7,21 @@ pages with a nextToken. The scripted replies: tests/_aws_stubs.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from _aws_stubs import FN_NAME, Aws, starts
+from _aws_stubs import FN_NAME, Aws, metric_reply, starts
 from _fakes import DLQ, MAIN_UUID, QUEUE, STAGE
 
 from looplab.backends.aws import AwsParams
 
 EVERY_READ = AwsParams(metric_refresh_seconds=0, log_refresh_seconds=0)
+
+
+def next_minute(t: float) -> float:
+    """The first minute a run started at ``t`` counts (the start minute is left out)."""
+    return (t // 60 + 1) * 60
 
 
 @pytest.fixture
@@ -29,7 +35,8 @@ def test_one_metric_data_call_reads_every_function_and_mapping_metric(aws: Aws) 
     aws.clients["cloudwatch"].meta.events.register(
         "before-parameter-build.cloudwatch.GetMetricData", lambda params, **_: seen.append(params)
     )
-    aws.metrics({"f0_invocations": 16, "m1_invoked_events": 16}, aws.clock.t)
+    # The run's figures count whole minutes from the one after its start.
+    aws.metrics({"f0_invocations": 16, "m1_invoked_events": 16}, next_minute(aws.clock.t))
     aws.logs([])
     obs = backend.observations(aws.clock.t)
     assert len(seen) == 1
@@ -42,6 +49,9 @@ def test_one_metric_data_call_reads_every_function_and_mapping_metric(aws: Aws) 
     )
     # Per function: its four metrics and the four asynchronous-invocation ones; per mapping four.
     assert len(names) == (4 + 4) + 2 * 4
+    # docs/aws.md says so where it lists the calls and where it prices them.
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "aws.md").read_text()
+    assert docs.count(f"{len(names)} metrics a request") == 2
     assert ("RecursiveInvocationsDropped", "FunctionName") in names
     assert ("AsyncEventsDropped", "FunctionName") in names
     assert ("InvokedEventCount", "EventSourceMappingUUID") in names
@@ -60,7 +70,7 @@ def test_a_metric_is_pending_until_it_has_held_and_a_late_datapoint_restarts_the
     since = aws.clock.t
     readings = []
     for late_value in (0, 1, 1, 1):  # the drop arrives late, then holds
-        aws.metrics({"f0_recursive_invocations_dropped": late_value}, since)
+        aws.metrics({"f0_recursive_invocations_dropped": late_value}, next_minute(since))
         aws.logs([])
         obs = backend.observations(since)
         readings.append(
@@ -140,3 +150,19 @@ def test_the_budget_s_log_read_and_the_probe_s_keep_their_own_state(aws: Aws) ->
     assert backend.observer.starts(started) == 1
     assert backend.observer.observations(started + 0.001).counters_sent == [3]  # throttled
     aws.done()
+
+
+def test_a_figure_from_a_partial_answer_is_never_settled(aws: Aws) -> None:
+    # GetMetricData's StatusCode PartialData: "an incomplete set of data points were
+    # returned". However long it holds, such a figure is not final.
+    backend = aws.backend(params=EVERY_READ)
+    since = aws.clock.t
+    for _ in range(4):
+        reply = metric_reply({"f0_invocations": 5, "f0_errors": 0}, next_minute(since))
+        reply["MetricDataResults"][0]["StatusCode"] = "PartialData"
+        aws.ok("cloudwatch", "get_metric_data", reply)
+        aws.logs([])
+        obs = backend.observations(since)
+        aws.clock.sleep(100)
+    assert obs.invocations == 5 and obs.provenance["invocations"].settled is False
+    assert obs.provenance["errors"].settled is True  # its own query was Complete

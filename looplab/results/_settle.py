@@ -3,9 +3,13 @@
 CloudWatch publishes a minute's Lambda and SQS datapoints minutes late, so an aws run
 that ends soon after its last invocation records series that are still filling in (its
 journal's ``timeline.metrics.pending``). Collecting later fetches the run's window with
-ONE GetMetricData call (the queries the journal recorded, at most 500, AWS's limit per
-call) and writes ``collected.json`` beside the journal. The journal is never modified:
-it stays what the run saw, and collected.json says what CloudWatch said afterwards.
+ONE GetMetricData request (the queries the journal recorded, at most 500, AWS's limit per
+call; every page of the answer) and writes ``collected.json`` beside the journal, only
+when every query came back Complete: a PartialData answer stays pending and is asked
+again. The period is the one CloudWatch still keeps for the run's age (60 s up to 15
+days, then 300 s, then 3,600 s; nothing after 455 days), and collected.json says which.
+The journal is never modified: it stays what the run saw, and collected.json says what
+CloudWatch said afterwards.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from looplab._files import COLLECTED, read_json, write_atomic
 from looplab.journal import RunRecord
+
+if TYPE_CHECKING:
+    from looplab.backends.aws import MetricData
 
 __all__ = ["COLLECTED_NAME", "Settled", "settle"]
 
@@ -72,53 +79,105 @@ def settle(record: RunRecord, client_factory: ClientFactory | None) -> Settled:
     if client_factory is None:
         return Settled("pending", "no CloudWatch client (offline)")
     region = ((record.definition.get("stack") or {}).get("region")) or None
+    # Imported here: botocore loads only when CloudWatch is really asked.
+    from looplab.backends.aws import get_metric_data, period_for_age
+
     start, end = tl.window
+    age = time.time() - start
+    chosen = period_for_age(age)
+    if chosen is None:
+        return Settled(
+            "pending",
+            f"CloudWatch keeps datapoints for 455 days and this run is {age / 86_400:.0f} "
+            "days old: nothing is left to collect",
+        )
+    period, why = chosen
+    # Whole periods: CloudWatch rounds StartTime down to the period's clock interval. A run
+    # that kept out of its start minute (the aws backend's definition says so) counted from
+    # the next minute: the same minutes here, while 1-minute datapoints are kept.
+    backend = record.definition.get("backend")
+    if (
+        period == 60
+        and isinstance(backend, dict)
+        and backend.get("metrics_count_from") == ("next-minute")
+    ):
+        start = -(-start // 60) * 60
+    first = start // period * period
+    window = [first, max((end // period + 1) * period, first + period)]
+    queries = [_with_period(q, period) for q in tl.metric_queries]
     try:
         client = client_factory(region)
-        reply = client.get_metric_data(
-            MetricDataQueries=list(tl.metric_queries),
-            StartTime=datetime.fromtimestamp(start // 60 * 60, UTC),
-            EndTime=datetime.fromtimestamp((end // 60 + 1) * 60, UTC),
+        data = get_metric_data(
+            client.get_metric_data,
+            MetricDataQueries=queries,
+            StartTime=datetime.fromtimestamp(window[0], UTC),
+            EndTime=datetime.fromtimestamp(window[1], UTC),
             ScanBy="TimestampAscending",
         )
     except Exception as exc:  # no credentials, no network, access denied: still pending
         return Settled("pending", f"GetMetricData failed: {type(exc).__name__}: {exc}")
-    data = _collected(record, reply)
-    _write(folder / COLLECTED_NAME, data)
-    return Settled("collected", data=data)
+    missing = data.incomplete()
+    if missing:
+        # Not written: a collected.json is trusted forever, so only a complete answer is.
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        return Settled(
+            "pending",
+            f"CloudWatch answered PartialData for {len(missing)} of {len(queries)} "
+            f"queries ({shown}); collect again later",
+        )
+    collected = _collected(record, data, queries, period, why, window)
+    _write(folder / COLLECTED_NAME, collected)
+    return Settled("collected", data=collected)
 
 
-def _collected(record: RunRecord, reply: dict[str, Any]) -> dict[str, Any]:
-    by_id = {q["Id"]: q for q in record.timeline.metric_queries}
+def _with_period(query: dict[str, Any], period: int) -> dict[str, Any]:
+    stat = dict(query.get("MetricStat") or {})
+    return {**query, "MetricStat": {**stat, "Period": period}} if stat else dict(query)
+
+
+def _collected(
+    record: RunRecord,
+    data: MetricData,
+    queries: list[dict[str, Any]],
+    period: int,
+    why: str,
+    window: list[float],
+) -> dict[str, Any]:
     results, totals = [], {}
-    for result in reply.get("MetricDataResults", []):
-        query = by_id.get(result.get("Id"), {})
+    for query in queries:
+        qid = query.get("Id")
+        if qid not in data.points:
+            continue
         stat = query.get("MetricStat", {})
         metric = stat.get("Metric", {}).get("MetricName", "?")
-        values = [float(v) for v in result.get("Values", [])]
-        stamps = [
-            t.timestamp() if hasattr(t, "timestamp") else t for t in result.get("Timestamps", [])
-        ]
+        points = data.points[qid]
         results.append(
             {
-                "id": result.get("Id"),
-                "label": result.get("Label") or query.get("Label"),
+                "id": qid,
+                "label": data.labels.get(qid) or query.get("Label"),
                 "metric": metric,
                 "stat": stat.get("Stat"),
-                "status": result.get("StatusCode"),
-                "points": [[s, v] for s, v in zip(stamps, values, strict=False)],
+                "status": data.status.get(qid),
+                "points": [[t, v] for t, v in points],
             }
         )
         if stat.get("Stat") == "Sum":
-            totals[metric] = totals.get(metric, 0.0) + sum(values)
+            totals[metric] = totals.get(metric, 0.0) + sum(v for _, v in points)
     return {
         "ok": True,
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "journal": record.path.name,
         "window": list(record.timeline.window or ()),
-        "queries": list(record.timeline.metric_queries),
-        # One call per run by design; a NextToken means AWS cut the answer short.
-        "complete": not reply.get("NextToken"),
+        # What was asked: the run's window widened to whole periods, at the period
+        # CloudWatch still keeps for the run's age (a 5-minute or 1-hour bucket can hold
+        # activity from just before or after the run).
+        "fetched_window": window,
+        "period": period,
+        "period_reason": why,
+        "queries": queries,
+        "complete": True,  # every page read, every query Complete
+        "pages": data.pages,
+        "messages": data.messages,
         "results": results,
         "totals": totals,
     }

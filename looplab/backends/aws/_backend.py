@@ -6,7 +6,9 @@ virtual clock in tests); the queues' SQS rules from _queues; observation from Cl
 and Logs; and every safety rail sits in its own module and is wired here: the
 account/stack guard before anything, the recursion guard on set_recursion, the
 log-watched budget during every wait, the restore of loop protection and the budget's
-release after ``finally``.
+release after ``finally``, the quiet start minute before the first action (_observe), the
+figures a wait says (_figures). Over 400 lines because it is that wiring: every method is
+the protocol's or a rail's hook, and each rail's own logic lives in its module.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from looplab.backends.aws._budget import InvocationBudget
 from looplab.backends.aws._busy import Busy
 from looplab.backends.aws._calls import AwsCallError, Calls
 from looplab.backends.aws._clock import Clock
+from looplab.backends.aws._figures import WaitFigures
 from looplab.backends.aws._observe import Observer
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._queues import Queues
@@ -41,6 +44,8 @@ from looplab.backends.base import (
 
 __all__ = ["AwsBackend"]
 
+_LAMBDA = "AWS/Lambda"
+
 
 class AwsBackend(Brakeable, TimelineSource):
     name = "aws"
@@ -57,8 +62,10 @@ class AwsBackend(Brakeable, TimelineSource):
         params: AwsParams | None = None,
         endpoint_origin: str = "AWS default endpoints",
         verify: bool = True,
+        say: Callable[[str], None] | None = None,
     ) -> None:
         """``mappings``: mapping logical ID -> (function, source queue), from the template.
+        ``say``: where a wait's figures are said, once per CloudWatch refresh (None: not).
 
         Runs the account and stack guards at once (``verify``): a refused backend has done
         nothing.
@@ -67,8 +74,6 @@ class AwsBackend(Brakeable, TimelineSource):
         self.calls = calls
         self.clock = clock
         self.params = params or AwsParams()
-        # How long after a run its metric series keep filling in (the timeline's note).
-        self.metric_settle_seconds = self.params.metric_settle_seconds
         self.mappings = dict(mappings)
         self.endpoint_origin = endpoint_origin
         self.identity = check_identity(calls, record) if verify else {}
@@ -90,9 +95,18 @@ class AwsBackend(Brakeable, TimelineSource):
             self.params,
         )
         self._queues = Queues(record, calls, clock, self._sleep, self.params)
+        self.figures = WaitFigures(say, self.params.metric_refresh_seconds)
+        # How long after a run its metric series keep filling in (the timeline's note):
+        # the slowest service the stack is observed through.
+        self.metric_settle_seconds = max(
+            self.params.metric_settle_for(ns) for ns in self.observer.namespaces() | {_LAMBDA}
+        )
         # The budget counts invocations since the backend was opened (the run's start).
         self.started = clock.now()
         self._last_since = self.started
+        # The run's start: the since of its first observations (the engine's baseline read),
+        # else the backend's opening. Its minute is kept quiet (_hold_start_minute).
+        self._run_since: float | None = None
         self._last_budget_check = float("-inf")
         self.closed = False
 
@@ -116,6 +130,7 @@ class AwsBackend(Brakeable, TimelineSource):
             return
         self._last_budget_check = now
         count = self.observer.starts(self.started)
+        self.figures.budget(count, self.budget.limit)
         if self.budget.exceeded(count):
             spent = self.budget.trip(self.calls, self.record, now, count, self._brake_busy)
             # Let what was already running finish before finally purges the queues.
@@ -136,10 +151,12 @@ class AwsBackend(Brakeable, TimelineSource):
     def advance(self, seconds: float, progress: Callable[[float], None] | None = None) -> None:
         start = self.clock.now()
         end = start + seconds
+        self.figures.start(start)
         while (left := end - self.clock.now()) > 0:
             self._sleep(min(left, 10.0))
             if progress:
                 progress(self.clock.now() - start)
+            self.figures.tick(self.clock.now(), self.clock.now() - start, seconds)
 
     def wait_until(
         self,
@@ -152,17 +169,21 @@ class AwsBackend(Brakeable, TimelineSource):
         # predicate often costs cached reads, not requests.
         start = self.clock.now()
         end = start + timeout
+        self.figures.start(start)
         while not predicate():
             if self.clock.now() >= end:
                 return False
             self._sleep(min(poll, end - self.clock.now()))
             if progress:
                 progress(self.clock.now() - start)
+            # What the predicate just read, said once per CloudWatch refresh.
+            self.figures.tick(self.clock.now(), self.clock.now() - start, timeout)
         return True
 
     def settle(self) -> None:
-        """Wait until every figure has held over its window (or settle_timeout passes)."""
-        end = self.clock.now() + self.params.settle_timeout
+        """Wait until every figure has held over its window (or its service's settle
+        timeout passes)."""
+        end = self.clock.now() + self.params.settle_timeout_for(self.observer.namespaces())
         while self.clock.now() < end:
             obs = self.observations(self._last_since)
             queues = [self.queue_state(q) for q in self.record.queues]
@@ -172,19 +193,44 @@ class AwsBackend(Brakeable, TimelineSource):
 
     # -- actions -------------------------------------------------------------------------
 
+    def _hold_start_minute(self) -> None:
+        """Before the run's first action that can make the stack run: wait for its start
+        minute to end. CloudWatch counts per minute, and that minute also holds what came
+        before the run (an earlier run's tail, published minutes later): the run's figures
+        count whole minutes from the next one (Observer.counted_from), so nothing of the run
+        may fall in it. A step that makes nothing run (purge, a read) is not held."""
+        since = self.started if self._run_since is None else self._run_since
+        first = self.observer.counted_from(since)
+        if first == since:
+            return
+        # Beyond the minute by a margin: AWS stamps datapoints by its own clock.
+        wait = first + self.params.start_minute_margin_seconds - self.clock.now()
+        if wait > 0:
+            self._sleep(wait)
+
+    def start_minute(self) -> dict[str, Any]:
+        """The run's start minute as last read: what it held (left out of the run's
+        figures) and whether that had settled."""
+        since = self.started if self._run_since is None else self._run_since
+        return self.observer.start_minute(since)
+
     def seed(self, queue: str, body: str, count: int = 1) -> list[str]:
+        self._hold_start_minute()
         return self._queues.seed(queue, body, count)
 
     def purge(self, queue: str) -> None:
         self._queues.purge(queue)
 
     def publish(self, topic: str, message: str, attributes: dict[str, str] | None = None) -> str:
+        self._hold_start_minute()
         return _shape_steps.publish(self.record, self.calls, topic, message, attributes)
 
     def put_object(self, bucket: str, key: str, body: str | bytes) -> None:
+        self._hold_start_minute()
         _shape_steps.put_object(self.record, self.calls, bucket, key, body)
 
     def invoke(self, function: str, payload: Any, invocation_type: str = "Event") -> dict[str, Any]:
+        self._hold_start_minute()
         return _shape_steps.invoke(self.record, self.calls, function, payload, invocation_type)
 
     def _mapping_id(self, function: str, source_queue: str) -> str:
@@ -196,6 +242,8 @@ class AwsBackend(Brakeable, TimelineSource):
     def set_mapping(self, function: str, source_queue: str, enabled: bool) -> None:
         lid = self._mapping_id(function, source_queue)
         uuid = self.record.mapping_uuid(lid)
+        if enabled:  # a mapping turned on polls, and can invoke at once
+            self._hold_start_minute()
         self.budget.asked(lid, enabled)  # what the release after a trip must respect
         resource = f"{lid} ({uuid})"
         want = "Enabled" if enabled else "Disabled"
@@ -269,14 +317,20 @@ class AwsBackend(Brakeable, TimelineSource):
     # -- reading -------------------------------------------------------------------------
 
     def queue_state(self, queue: str) -> QueueState:
-        return self._queues.state(queue)
+        state = self._queues.state(queue)
+        self.figures.queue(queue, state)
+        return state
 
     def drain(self, queue: str, max_messages: int = 10) -> list[DrainedMessage]:
         return self._queues.drain(queue, max_messages)
 
     def observations(self, since: float | None = None) -> Observations:
         self._last_since = self.started if since is None else since
-        return self.observer.observations(self._last_since)
+        if self._run_since is None:
+            self._run_since = self._last_since
+        obs = self.observer.observations(self._last_since)
+        self.figures.observed(obs)
+        return obs
 
     def metric_series(self, since: float, until: float) -> list[MetricPoint]:
         return self.observer.series(since, until)
@@ -319,6 +373,9 @@ class AwsBackend(Brakeable, TimelineSource):
             "identity_arn": self.identity.get("arn"),
             "allow_recursion": self.recursion.allow,
             "invocation_budget": self.budget.limit,
+            # The run's metric figures count whole minutes from the one after its start
+            # (its first action waits for it); collect-results fetches the same minutes.
+            "metrics_count_from": "next-minute",
         }
 
     def brake(self) -> list[BrakeAction]:
@@ -357,13 +414,15 @@ class AwsBackend(Brakeable, TimelineSource):
         if self.budget.limit is not None or self.budget.tripped_at is not None:
             try:
                 empty = self.budget.tripped_at is not None and self._queues.stay_empty()
-                count = self.observer.starts(self.started)
+                count = self.observer.starts(self.started, final=True)
                 out["budget"] = self.budget.after_finally(
                     self.calls, self.record, count, empty, self._brake_busy
                 )
             except BackendError as exc:
                 out["budget"] = {"error": str(exc)}
         out["metric_requests"] = self.observer.metric_calls
+        out["logs"] = self.observer.log_report()
+        out["start_minute"] = self.start_minute()
         return out
 
     def close(self) -> None:

@@ -72,7 +72,9 @@ class InvocationBudget:
         busy: Busy | None = None,
     ) -> dict[str, Any]:
         if self.tripped_at is None:
-            return {"limit": self.limit, "tripped": False, "invocations_seen": self.last_count}
+            # The count read from the whole run's logs now, not the last check's: lines
+            # ingested after that check (seconds, or minutes, late) count too.
+            return {"limit": self.limit, "tripped": False, "invocations_seen": final_count}
         out: dict[str, Any] = {
             "limit": self.limit,
             "tripped": True,

@@ -31,7 +31,8 @@ SERVICES = ("sqs", "lambda", "cloudwatch", "logs", "sts", "sns", "s3", "cloudfor
 # AWS's own endpoint hosts (commercial, China, the dual-stack api.aws names).
 _AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
-_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+# SNS answers AuthorizationError (HTTP 403) where the other services say AccessDenied.
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _THROTTLED = {
     "Throttling",
     "ThrottlingException",

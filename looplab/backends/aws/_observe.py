@@ -3,7 +3,8 @@
 Per function: AWS/Lambda Invocations, Errors, RecursiveInvocationsDropped, Throttles by
 FunctionName. Per source: the event source mapping metrics by EventSourceMappingUUID.
 Counters sent and log streams come from FilterLogEvents on each function's log group
-(seconds late, where metrics are minutes late). Every figure carries its provenance and
+(seconds late as a rule, where metrics are minutes late; read by :mod:`._logwatch`, which
+sizes its re-reads to the lateness it sees). Every figure carries its provenance and
 whether it has settled: a value is settled once it has held over a window of reads.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from looplab.backends._timeline import sent_counter
-from looplab.backends.aws._calls import AwsCallError, Calls
+from looplab.backends.aws._calls import Calls
+from looplab.backends.aws._logwatch import LogWatch
+from looplab.backends.aws._metric_data import MetricData, get_metric_data
 from looplab.backends.aws._params import AwsParams
 from looplab.backends.aws._record import StackRecord
 from looplab.backends.base import (
@@ -55,15 +58,6 @@ class Stability:
         return now - seen[1] >= window
 
 
-@dataclass
-class _LogState:
-    since: float
-    events: dict[str, tuple[float, str, str]] = field(
-        default_factory=dict
-    )  # id -> (t, stream, msg)
-    read_until: float = 0.0  # epoch seconds already read up to (minus the overlap)
-
-
 class Observer:
     def __init__(
         self,
@@ -81,13 +75,15 @@ class Observer:
         self.stability = Stability()
         self.metric_calls = 0  # GetMetricData requests made (one per refresh)
         self._metrics_cache: tuple[float, float, dict[str, float]] | None = None
-        # Keyed by (function, since): the budget reads from the run's start and the probe
-        # from its own since, a little later; one key each so neither resets the other's
-        # events nor throttles it into an unread state.
-        self._logs: dict[tuple[str, float], _LogState] = {}
-        self._logs_read_at: dict[tuple[str, float], float] = {}
+        self._incomplete: set[str] = set()  # fields whose last answer was PartialData
+        self._start_minutes: dict[float, dict[str, float]] = {}  # since -> field -> sum
+        self.logs = LogWatch(calls, record, now, params)
 
     # -- metrics -------------------------------------------------------------------------
+
+    def namespaces(self) -> set[str]:
+        """The CloudWatch namespaces this stack's figures come from."""
+        return {ns for _, ns, *_ in self._queries()}
 
     def _queries(self) -> list[tuple[str, str, str, str, str, str]]:
         """(id, namespace, metric, dimension, value, key) for every metric a poll reads."""
@@ -129,29 +125,20 @@ class Observer:
 
     def _get_metric_data(
         self, queries: list[dict[str, Any]], start: float, end: float
-    ) -> dict[str, list[tuple[float, float]]]:
-        """One GetMetricData request (paginated only if AWS splits it): id -> [(t, value)]."""
+    ) -> MetricData:
+        """One GetMetricData request, every page of it (:mod:`._metric_data`)."""
         self.metric_calls += 1
-        values: dict[str, list[tuple[float, float]]] = {q["Id"]: [] for q in queries}
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "MetricDataQueries": queries,
-                "StartTime": _utc(start),
-                "EndTime": _utc(end),
-                "ScanBy": "TimestampAscending",
-            }
-            if token:
-                params["NextToken"] = token
-            reply = self.calls("cloudwatch", "GetMetricData", self.record.stack_name, **params)
-            for result in reply.get("MetricDataResults", []):
-                stamps = [t.timestamp() for t in result.get("Timestamps", [])]
-                values.setdefault(result["Id"], []).extend(
-                    zip(stamps, result.get("Values", []), strict=False)
-                )
-            token = reply.get("NextToken")
-            if not token:
-                return values
+
+        def call(**params: Any) -> dict[str, Any]:
+            return self.calls("cloudwatch", "GetMetricData", self.record.stack_name, **params)
+
+        return get_metric_data(
+            call,
+            MetricDataQueries=queries,
+            StartTime=_utc(start),
+            EndTime=_utc(end),
+            ScanBy="TimestampAscending",
+        )
 
     def _window(self, since: float, until: float) -> tuple[float, float]:
         period = self.params.period
@@ -159,8 +146,17 @@ class Observer:
         end = (until // period) * period + period
         return start, end
 
+    def counted_from(self, since: float) -> float:
+        """The first whole minute a run started at ``since`` counts: the next one. The start
+        minute also holds what happened in it before the run, which no per-minute read can
+        tell apart, so the backend keeps the run out of it (AwsBackend holds its first
+        action until then) and leaves it out of the run's figures."""
+        period = self.params.period
+        return since if since % period == 0 else (since // period + 1) * period
+
     def metric_totals(self, since: float) -> dict[str, float]:
-        """key -> sum over [since's minute, now], refreshed at most every metric_refresh."""
+        """key -> sum over the whole minutes from counted_from(since) to now, refreshed at
+        most every metric_refresh. The start minute is read too and kept apart."""
         now = self.now()
         cached = self._metrics_cache
         if cached and cached[0] == since and now - cached[1] < self.params.metric_refresh_seconds:
@@ -171,92 +167,71 @@ class Observer:
             for qid, ns, metric, dim, value, _ in specs
         ]
         start, end = self._window(since, now)
-        data = self._get_metric_data(queries, start, end) if queries else {}
-        totals = {key: sum(v for _, v in data.get(qid, [])) for qid, _, _, _, _, key in specs}
+        data = self._get_metric_data(queries, start, end) if queries else MetricData()
+        first = self.counted_from(since)
+        totals: dict[str, float] = {}
+        before: dict[str, float] = {}
+        for qid, *_, key in specs:
+            points = data.points.get(qid, [])
+            totals[key] = sum(v for t, v in points if t >= first)
+            field = key.rsplit(":", 1)[1]
+            before[field] = before.get(field, 0.0) + sum(v for t, v in points if t < first)
+        self._start_minutes[since] = before
+        self.stability.observe(
+            f"start-minute:{since}", tuple(sorted(before.items())), now, self._slowest_window()
+        )
+        # A figure one of whose queries came back incomplete cannot be final.
+        missing = set(data.incomplete())
+        self._incomplete = {key.rsplit(":", 1)[1] for qid, *_, key in specs if qid in missing}
         self._metrics_cache = (since, now, totals)
         return totals
 
-    # -- logs ----------------------------------------------------------------------------
+    def start_minute(self, since: float) -> dict[str, Any]:
+        """What the start minute of a run from ``since`` held (left out of its figures: an
+        earlier run's tail, if anything), as last read, and whether that had settled."""
+        minute = since // self.params.period * self.params.period
+        out: dict[str, Any] = {"minute": _utc(minute).isoformat().replace("+00:00", "Z")}
+        if minute == self.counted_from(since):
+            return {**out, "excluded": {}, "settled": True, "note": "the run began on a minute"}
+        before = self._start_minutes.get(since)
+        if before is None:
+            return {**out, "excluded": {}, "settled": False, "note": "never read"}
+        settled = self.stability.observe(
+            f"start-minute:{since}",
+            tuple(sorted(before.items())),
+            self.now(),
+            self._slowest_window(),
+        )
+        return {**out, "excluded": {k: int(v) for k, v in before.items() if v}, "settled": settled}
 
-    def _read_logs(self, function: str, since: float, force: bool = False) -> _LogState:
-        slot = (function, since)
-        state = self._logs.get(slot)
-        if state is None:
-            state = self._logs[slot] = _LogState(since=since, read_until=since)
-        now = self.now()
-        last = self._logs_read_at.get(slot)
-        if not force and last is not None and now - last < self.params.log_refresh_seconds:
-            return state
-        self._logs_read_at[slot] = now
-        group = self.record.log_group(function)
-        # Events can be ingested a little after their timestamp: re-read an overlap, and
-        # keep each event once by its ID.
-        start = max(since, state.read_until - self.params.log_refresh_seconds * 2)
-        params: dict[str, Any] = {"logGroupName": group, "startTime": int(start * 1000)}
-        while True:
-            try:
-                page = self.calls("logs", "FilterLogEvents", group, **params)
-            except AwsCallError as exc:
-                if exc.code == "ResourceNotFoundException":  # no invocation has made it yet
-                    break
-                raise
-            for event in page.get("events", []):
-                key = (
-                    event.get("eventId")
-                    or f"{event['logStreamName']}:{event['timestamp']}:{event['message']}"
-                )
-                state.events[key] = (
-                    event["timestamp"] / 1000,
-                    event["logStreamName"],
-                    event["message"],
-                )
-            token = page.get("nextToken")  # pages can be empty while a token is still given
-            if not token:
-                break
-            params["nextToken"] = token
-        state.read_until = now
-        return state
+    def _slowest_window(self) -> float:
+        return max(self.params.metric_settle_for(ns) for ns in self.namespaces() | {_LAMBDA})
+
+    # -- logs (looplab/backends/aws/_logwatch.py) ------------------------------------------
 
     def log_events(self, since: float, until: float | None = None) -> list[FunctionLogEvent]:
         """Every function's log events in ``[since, until]`` (a fresh, paginated read), in
         time order, for the run's timeline."""
-        out: list[FunctionLogEvent] = []
-        for lid in self.record.functions:
-            group = self.record.log_group(lid)
-            params: dict[str, Any] = {"logGroupName": group, "startTime": int(since * 1000)}
-            if until is not None:
-                params["endTime"] = int(until * 1000) + 1
-            while True:
-                try:
-                    page = self.calls("logs", "FilterLogEvents", group, **params)
-                except AwsCallError as exc:
-                    if exc.code == "ResourceNotFoundException":
-                        break
-                    raise
-                out += [
-                    FunctionLogEvent(e["timestamp"] / 1000, e["logStreamName"], e["message"], lid)
-                    for e in page.get("events", [])
-                ]
-                token = page.get("nextToken")
-                if not token:
-                    break
-                params["nextToken"] = token
-        return sorted(out, key=lambda e: (e.timestamp, e.stream))
+        return self.logs.between(since, until)
 
-    def starts(self, since: float) -> int:
-        """Invocations counted from the logs' START lines (seconds late): the budget's view."""
+    def starts(self, since: float, final: bool = False) -> int:
+        """Invocations counted from the logs' START lines (seconds late): the budget's view.
+        ``final``: read from ``since`` (the count the journal keeps)."""
         total = 0
         for lid in self.record.functions:
-            state = self._read_logs(lid, since, force=True)
-            total += sum(1 for _, _, msg in state.events.values() if _START.match(msg))
+            events = self.logs.read(lid, since, force=True, full=final)
+            total += sum(1 for _, _, msg in events.values() if _START.match(msg))
         return total
+
+    def log_report(self) -> dict[str, Any]:
+        return self.logs.report()
 
     # -- the Backend's observations ------------------------------------------------------
 
     def observations(self, since: float) -> Observations:
         now = self.now()
         totals = self.metric_totals(since)
-        window = self.params.metric_settle_seconds
+        window = self.params.metric_settle_for(_LAMBDA)
         obs = Observations()
         for lid in self.record.functions:
             counts = FunctionCounts(
@@ -289,9 +264,12 @@ class Observer:
             obs.provenance[f] = Provenance(
                 f"cloudwatch:AWS/Lambda {metric} by FunctionName", settled
             )
-        for f, metric in TOPIC_METRICS.items():
+        # A stack without a topic has no SNS figure to wait for (none is read).
+        for f, metric in TOPIC_METRICS.items() if obs.by_topic else ():
             value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_topic.items()))
-            settled = self.stability.observe(f"metric:{f}:{since}", value, now, window)
+            settled = self.stability.observe(
+                f"metric:{f}:{since}", value, now, self.params.metric_settle_for(_SNS)
+            )
             obs.provenance[f] = Provenance(f"cloudwatch:AWS/SNS {metric} by TopicName", settled)
         for f, metric in SOURCE_METRICS.items():
             value = tuple(sorted((k, getattr(c, f)) for k, c in obs.by_source.items()))
@@ -299,13 +277,17 @@ class Observer:
             obs.provenance[f] = Provenance(
                 f"cloudwatch:AWS/Lambda {metric} by EventSourceMappingUUID", settled
             )
+        for f in self._incomplete & obs.provenance.keys():
+            obs.provenance[f] = replace(
+                obs.provenance[f], settled=False, note="CloudWatch answered PartialData"
+            )
         sent: list[tuple[float, int]] = []
         streams: set[str] = set()
         groups = []
         for lid in self.record.functions:
-            state = self._read_logs(lid, since)
+            events = self.logs.read(lid, since)
             groups.append(self.record.log_group(lid))
-            for t, stream, msg in state.events.values():
+            for t, stream, msg in events.values():
                 if t < since:
                     continue
                 streams.add(stream)
@@ -314,8 +296,9 @@ class Observer:
                     sent.append((t, counter))
         obs.counters_sent = [n for _, n in sorted(sent)]
         obs.log_streams = sorted(streams)
+        # Final only once it held as long as a late line can take to be found.
         logs_settled = self.stability.observe(
-            f"logs:{since}", (len(sent), len(streams)), now, self.params.log_refresh_seconds * 2
+            f"logs:{since}", (len(sent), len(streams)), now, self.logs.settle_window()
         )
         for name in ("counters_sent", "log_streams"):
             obs.provenance[name] = Provenance(
@@ -339,7 +322,7 @@ class Observer:
                     _query(qid, metric, "QueueName", name, "Maximum", self.params.period, "AWS/SQS")
                 )
         start, end = self._window(since, until)
-        data = self._get_metric_data(queries, start, end)
+        data = self._get_metric_data(queries, start, end).points
         points = []
         for qid, ns, metric, _dim, value, _ in specs:
             points += [MetricPoint(ns, metric, value, t, v) for t, v in data.get(qid, [])]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +67,13 @@ def open_backend(
     clock: Clock | None = None,
     params: AwsParams | None = None,
     record: StackRecord | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> AwsBackend:
     """The backend for ``stage``'s recorded stack; raises StackRecordError/GuardError (exit 2).
 
     ``stack`` is the compiled template (looplab.stack.Stack): it says which mapping joins
-    which queue to which function; the record gives their physical IDs.
+    which queue to which function; the record gives their physical IDs. ``say``: where a
+    wait's figures go (default: standard error, a line per CloudWatch refresh).
     """
     # A loop shape's stack is its own service with its own record (stack.service).
     record = record or StackRecord.load(project, stage, getattr(stack, "service", "looplab"))
@@ -84,4 +88,11 @@ def open_backend(
         budget=budget,
         params=params,
         endpoint_origin=origin,
+        say=say or _to_stderr,
     )
+
+
+def _to_stderr(line: str) -> None:
+    # sys.stderr looked up per line: a live progress display (rich) swaps in its own
+    # stream while it runs, and prints the line above itself.
+    print(line, file=sys.stderr, flush=True)
