@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from looplab.sim.async_invoke import AsyncQueue
-from looplab.sim.lambda_service import EventSink
 from looplab.sim.services import Call
+from looplab.sim.services.lambda_.async_queue import AsyncQueue
+from looplab.sim.services.lambda_.execution import EventSink
 from looplab.sim.services.s3 import Notifier, S3Api, S3Model
 from looplab.sim.services.sns import SnsApi, SnsModel
 

@@ -27,12 +27,9 @@ import boto3
 
 from looplab.sim import bridge
 from looplab.sim._experimenter import experimenter_session, stack_record
-from looplab.sim._sqs_signals import count_sqs_event, sample_queues
 from looplab.sim._wiring import attach_async_invoke, attach_s3, attach_sns
 from looplab.sim.clock import Clock
-from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.params import SimParams
-from looplab.sim.pollers import Poller
 from looplab.sim.refusals import check_stack
 from looplab.sim.services import (
     Call,
@@ -42,11 +39,15 @@ from looplab.sim.services import (
     success_status,
 )
 from looplab.sim.services.cloudwatch import CloudWatchApi
+from looplab.sim.services.cloudwatch.store import Metrics
 from looplab.sim.services.lambda_ import InvokeApi, LambdaApi, LambdaControl
+from looplab.sim.services.lambda_.execution import Function, LambdaService
+from looplab.sim.services.lambda_.pollers import Poller
 from looplab.sim.services.logs import LogsApi
+from looplab.sim.services.logs.store import LogEvent, Logs
 from looplab.sim.services.sqs import EXPERIMENTER_ID, Message, Queue, SqsApi, SqsModel
+from looplab.sim.services.sqs.metrics import count_sqs_event, sample_queues
 from looplab.sim.services.sts import StsApi
-from looplab.sim.signals import LogEvent, Logs, Metrics
 from looplab.stack import FunctionSpec, MappingSpec, QueueSpec, Stack, TopicSpec
 
 

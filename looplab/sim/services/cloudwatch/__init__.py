@@ -5,6 +5,6 @@ datapoints, with AWS's publication lateness and its datapoint rules; the api
 (:mod:`._api`) validates a call's parameters and pages the answer.
 """
 
-from looplab.sim.services.cloudwatch._api import CloudWatchApi
+from looplab.sim.services.cloudwatch.api import CloudWatchApi
 
 __all__ = ["CloudWatchApi"]

@@ -1,7 +1,7 @@
 """Lambda's control plane: the model (names and rules, ``model``) and the API (``api``).
 
-The data plane (execution environments, invocations, loop detection) is
-``looplab.sim.lambda_service``; event source mappings run in ``looplab.sim.pollers``.
+The data plane (execution environments, invocations, loop detection) is ``execution``;
+event source mappings run in ``pollers``.
 """
 
 from looplab.sim.services.lambda_.api import LambdaApi

@@ -5,6 +5,6 @@ AWS's ingestion lateness and its bounded, possibly empty pages; :mod:`._pattern`
 filter-pattern language; the api (:mod:`._api`) validates parameters and shapes replies.
 """
 
-from looplab.sim.services.logs._api import LogsApi
+from looplab.sim.services.logs.api import LogsApi
 
 __all__ = ["LogsApi"]
