@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from looplab.stack import FunctionSpec
 
 
 class ServiceError(Exception):
@@ -40,3 +45,16 @@ class Call:
 
     trace_header: str | None = None
     function: str | None = None  # logical ID
+
+
+EXPERIMENTER_ID = "AIDALOOPLABSEEDER"
+"""The unique ID of the experimenter (an IAM user's), who calls from outside any function."""
+
+
+def caller_id(call: Call, functions: Mapping[str, FunctionSpec]) -> str:
+    """Who makes ``call``, as AWS shows a caller's unique ID (SQS's SenderId, S3's
+    principalId after ``AWS:``): the experimenter's, else "<role id>:<session>" of the
+    function's execution role, Lambda's session being named after the function."""
+    if call.function is None:
+        return EXPERIMENTER_ID
+    return f"AROALOOPLAB:{functions[call.function].name}"

@@ -26,7 +26,7 @@ from looplab.sim.clock import Clock
 from looplab.sim.ids import jitter, uuid
 from looplab.sim.params import SimParams
 from looplab.sim.runtime import EnvironmentSpec, Invocation, ProcessRuntime, Result, Runtime, route
-from looplab.sim.services.cloudwatch.store import Metrics
+from looplab.sim.services.cloudwatch import Metrics
 from looplab.sim.services.lambda_.invocation_log import (
     error_value,
     iso,
@@ -34,7 +34,7 @@ from looplab.sim.services.lambda_.invocation_log import (
     runtime_exit_line,
     timeout_line,
 )
-from looplab.sim.services.logs.store import Logs
+from looplab.sim.services.logs import Logs
 from looplab.sim.trace import CHAIN_TAG, TraceHeader, function_tag
 from looplab.stack import FunctionSpec
 
