@@ -22,7 +22,7 @@ botocore's Stubber reads them: no per-protocol wire decoding.
 """
 
 from looplab.sim.services._descriptor import Api, EventSink, Kernel, Part, Refusal, Service
-from looplab.sim.services._errors import EXPERIMENTER_ID, Call, ServiceError, caller_id
+from looplab.sim.services._errors import EXPERIMENTER_ID, Call, ServiceError, caller_ids
 from looplab.sim.services._render import error_reply, not_modelled, success_status
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "Refusal",
     "Service",
     "ServiceError",
-    "caller_id",
+    "caller_ids",
     "error_reply",
     "not_modelled",
     "success_status",

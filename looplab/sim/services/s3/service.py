@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from looplab.sim.services._descriptor import Kernel, Part, Refusal, Service
-from looplab.sim.services._errors import Call, caller_id
+from looplab.sim.services._errors import Call, caller_ids
 from looplab.sim.services.lambda_ import LambdaPart
 from looplab.sim.services.s3.api import S3Api
 from looplab.sim.services.s3.model import S3Model
@@ -24,9 +24,9 @@ class S3Part(Part):
     def __init__(self, kernel: Kernel) -> None:
         stack = kernel.stack
         self.buckets = stack.buckets
-        functions = stack.functions
+        caller_id = caller_ids(stack.functions)
         # S3's userIdentity.principalId: "AWS:" and the caller's unique ID (SQS's SenderId).
-        self.principal = lambda call: f"AWS:{caller_id(call, functions)}"
+        self.principal = lambda call: f"AWS:{caller_id(call)}"
         queue = kernel.part(LambdaPart).async_invoke
         self.model = S3Model(kernel.clock, stack.buckets)
         self.model.on_event = Notifier(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from looplab.sim.services._descriptor import Kernel, Part, Refusal, Service
-from looplab.sim.services._errors import EXPERIMENTER_ID, caller_id
+from looplab.sim.services._errors import EXPERIMENTER_ID, caller_ids
 from looplab.sim.services.cloudwatch import CloudWatchPart
 from looplab.sim.services.sqs.api import SqsApi
 from looplab.sim.services.sqs.metrics import count_sqs_event, sample_queues
@@ -41,8 +41,7 @@ class SqsPart(Part):
         }
         self._event_sink = kernel.event_sink
         self.model.on_event = self._on_event
-        functions = stack.functions
-        self.sender_of = lambda call: caller_id(call, functions)
+        self.sender_of = caller_ids(stack.functions)
         self.api = SqsApi(self.model, self.sender_of)
 
     def handles(self) -> Mapping[str, Any]:
