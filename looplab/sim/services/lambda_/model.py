@@ -1,6 +1,6 @@
 """Lambda's control plane over the simulated functions and mappings: names, settings, rules.
 
-The functions and the mappings' pollers are the simulator's (``lambda_service``,
+The functions and the mappings' pollers are the data plane's (``execution``,
 ``pollers``); this module resolves the names callers use for them, as AWS does, and
 applies the rules AWS documents for changing them.
 """
