@@ -271,3 +271,16 @@ def test_a_handle_that_would_hide_the_kernels_own_is_refused(
     monkeypatch.setattr(registry, "SERVICES", (*registry.SERVICES, clash))
     with pytest.raises(TypeError, match="clock"):
         Simulator(repo_stack(), seed=0)
+
+
+def test_two_services_answering_one_experimenters_call_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Sender(Part):
+        def send(self, *args: Any) -> list[str]:
+            return []
+
+    second = Service("sender", lambda kernel: Sender(), calls=("send",))
+    monkeypatch.setattr(registry, "SERVICES", (*registry.SERVICES, second))
+    with pytest.raises(TypeError, match="'send'"):
+        Simulator(repo_stack(), seed=0)

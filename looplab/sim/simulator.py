@@ -35,6 +35,7 @@ from looplab.sim.services import (
     Call,
     EventSink,
     Part,
+    Service,
     ServiceError,
     error_reply,
     not_modelled,
@@ -107,7 +108,7 @@ class Simulator:
         self.closed = False
         bridge.opened(self)
 
-    def _join(self, services: tuple[Any, ...]) -> None:
+    def _join(self, services: tuple[Service, ...]) -> None:
         calls: dict[str, Callable[..., Any]] = {}
         for service in services:
             part = service.join(self)
@@ -122,6 +123,8 @@ class Simulator:
                     )
                 setattr(self, name, value)
             for name in service.calls:
+                if name in calls:
+                    raise TypeError(f"two services answer the experimenter's call {name!r}")
                 calls[name] = getattr(part, name)
         self._calls: Any = SimpleNamespace(**calls)
         # Only the parts that add something are asked: deliver(), the sampler and dispatch()
