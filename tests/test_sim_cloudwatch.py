@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from looplab.sim.clock import Clock
 from looplab.sim.params import SimParams
 from looplab.sim.services.cloudwatch import CloudWatchApi
-from looplab.sim.signals import Metrics
+from looplab.sim.services.cloudwatch.store import Metrics
 
 EPOCH = SimParams().epoch  # 2023-07-21 00:00 UTC: minute-aligned
 DELAY = SimParams().metric_publication_delay

@@ -115,7 +115,7 @@ def test_handler_errors_count_and_leave_the_message_for_retry(tmp_path: Path) ->
             "[ERROR] ValueError: told to fail",
             "Traceback (most recent call last):",
         )
-        assert "failing.py" in stack[0] and "lambda_service" not in errors[0]
+        assert "failing.py" in stack[0] and "looplab/sim" not in errors[0]  # no frame of ours
         assert stack[-1].strip() == 'raise ValueError("told to fail")'
 
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from looplab.sim.clock import Clock
 from looplab.sim.params import SimParams
 from looplab.sim.services.logs import LogsApi
-from looplab.sim.signals import Logs
+from looplab.sim.services.logs.store import Logs
 
 EPOCH = SimParams().epoch
 DELAY = SimParams().log_ingestion_delay

@@ -28,10 +28,10 @@ def backlog_sim(
 ) -> Simulator:
     handler = write_handler(tmp_path, "noop", NOOP)
     sim = Simulator(one_function_stack(tmp_path, handler, "scale", **stack), params=params)
-    sim.sqs.on_visible = lambda q: None  # seed without waking pollers message by message
-    for _ in range(messages):
+    wake, sim.sqs.on_visible = sim.sqs.on_visible, lambda q: None  # seed without waking
+    for _ in range(messages):  # pollers message by message
         sim.send("Q", json.dumps({"n": 0}))
-    sim.sqs.on_visible = sim._on_visible
+    sim.sqs.on_visible = wake
     sim.pollers["M"].wake()
     return sim
 

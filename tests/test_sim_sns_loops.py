@@ -26,7 +26,7 @@ from _simkit import (
 )
 
 from looplab.sim import Simulator
-from looplab.sim.async_invoke import AsyncQueue
+from looplab.sim.services.lambda_.async_queue import AsyncQueue
 from looplab.sim.trace import TraceHeader
 
 RELAY = """\

@@ -15,9 +15,8 @@ from looplab.sim.clock import ClockStalled
 from looplab.sim.params import SimParams
 from looplab.sim.refusals import Refusal, UnsupportedTemplate, check_stack, refusals
 from looplab.sim.services import ServiceError
-from looplab.sim.services.sqs import SqsError
-from looplab.sim.services.sqs.messages import system_attributes
-from looplab.sim.simulator import QueueCounts, Simulator
+from looplab.sim.services.sqs import QueueCounts, SqsError, system_attributes
+from looplab.sim.simulator import Simulator
 
 __all__ = [
     "ClockStalled",

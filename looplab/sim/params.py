@@ -7,11 +7,11 @@ Lineage carries) is a parameter here, so a result can always be traced to a choi
 
 Inferred choices that are fixed rather than parameters, because no shipped experiment
 depends on them (each is written where it is implemented):
-- a message moved to a DLQ keeps its receive count (``sqs.py``);
+- a message moved to a DLQ keeps its receive count (``services/sqs/model.py``);
 - botocore's URL-quoted trace header is stored as sent, and unquoted when read (``trace.py``);
 - the Lineage tag is the first 8 hex digits of SHA-256 of the function ARN (``trace.py``);
 - long polling inside a handler returns at once: a handler's call cannot span virtual
-  time (``sqs_api.py``).
+  time (``services/sqs/api.py``).
 """
 
 from __future__ import annotations

@@ -1,37 +1,29 @@
 """What the simulator refuses to run, by name and template path.
 
 DESIGN.md, "the stack reads, the simulator refuses": :mod:`looplab.stack` describes any
-template; this module decides what the simulator cannot model faithfully. Running such a
-stack anyway would give a plausible, wrong answer without a word: an SNS subscription or
-an S3 notification that triggers a function would simply never deliver, the run would
-complete, and the loop the user built (one AWS does detect) would never happen.
+template; the simulator decides what it cannot model faithfully. Running such a stack
+anyway would give a plausible, wrong answer without a word: an SNS subscription or an S3
+notification that triggers a function would simply never deliver, the run would complete,
+and the loop the user built (one AWS does detect) would never happen.
 
 So every resource or property that can deliver events to a function or carry a loop
-through a service the simulator does not model is refused, as are the SQS and Lambda
-features it does not model (FIFO queues, filters, batching windows, runtimes other than
-Python). All refusals of a stack are reported at once, each with its template path.
+through a service the simulator does not model is refused here, and each modelled service
+refuses what its own model does not cover (``Service.refuse``: FIFO queues, filters,
+batching windows, runtimes other than Python ...). All refusals of a stack are reported at
+once, each with its template path: the services' refusals across resources first, then
+resource by resource in template order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from looplab.sim.services.sqs.policy import unevaluable
-from looplab.stack import Stack, SubscriptionSpec, TemplateError, redrive_cycles
+from looplab.sim.services import Refusal, Service, registry
+from looplab.stack import Stack, TemplateError
 
 __all__ = ["Refusal", "UnsupportedTemplate", "check_stack", "refusals"]
 
 _UNTIL = "until the simulator models it, run this stack on AWS (--backend aws)"
-
-
-@dataclass(frozen=True)
-class Refusal:
-    path: str  # Resources.<id> or Resources.<id>.Properties.<name>
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 class UnsupportedTemplate(TemplateError):
@@ -70,29 +62,13 @@ _RESOURCES: dict[str, str] = {
 # (type, property) -> why; the property's presence is refused.
 _PROPERTIES: dict[tuple[str, str], str] = {
     ("AWS::Cognito::UserPool", "LambdaConfig"): "Cognito triggers invoke functions: not modelled",
-    ("AWS::Lambda::EventSourceMapping", "FilterCriteria"): "on AWS, messages that match no "
-    "filter are deleted unseen; ignoring the filter would run the function on them",
-    ("AWS::Lambda::EventSourceMapping", "DestinationConfig"): "an on-failure destination "
-    "receives failed batches: not modelled",
-}
-
-# ARN service -> what a mapping from it reads.
-_SOURCES: dict[str, str] = {
-    "dynamodb": "a DynamoDB stream",
-    "kinesis": "a Kinesis stream",
-    "kafka": "an Amazon MSK cluster",
-    "mq": "an Amazon MQ broker",
-    "rds": "a DocumentDB change stream",
-    "docdb": "a DocumentDB change stream",
-    "sqs": "an SQS queue of another stack",
 }
 
 
 def refusals(stack: Stack) -> list[Refusal]:
     """Every part of ``stack`` the simulator would run wrongly, in template order."""
-    # A Stack built without the reader (its dataclasses, in tests and tools) is checked
-    # too: a redrive cycle would move a message around it forever at one instant.
-    found = [Refusal(path, why) for path, why in redrive_cycles(stack.queues)]
+    services = registry.SERVICES
+    found = [r for s in services if s.refuse_stack is not None for r in s.refuse_stack(stack)]
     for logical_id, resource in stack.template.items():
         kind = str(resource.get("Type", ""))
         props: dict[str, Any] = resource.get("Properties") or {}
@@ -103,56 +79,29 @@ def refusals(stack: Stack) -> list[Refusal]:
             why = _PROPERTIES.get((kind, name))
             if why is not None and props[name]:
                 found.append(Refusal(f"{where}.Properties.{name}", why))
-        found.extend(_modelled(stack, logical_id, kind, where))
+        for service in services:
+            if service.refuse is not None:
+                found.extend(service.refuse(stack, logical_id, kind, props))
         if kind == "AWS::Lambda::Permission":
-            found.extend(_permission(props, where))
-        if kind == "AWS::SQS::QueuePolicy":
-            found.extend(_queue_policy(stack, logical_id))
+            found.extend(_permission(props, where, services))
     return found
 
 
-def _queue_policy(stack: Stack, logical_id: str) -> list[Refusal]:
-    """A queue policy is what lets SNS deliver (looplab.sim.services.sqs.policy): a part
-    of it the simulator cannot evaluate would decide a loop either way without a word."""
-    policy = stack.queue_policies.get(logical_id)
-    if policy is None:
-        return []
-    out = [Refusal(path, what) for path, what in unevaluable(policy.document, policy.path)]
-    for other in stack.queue_policies.values():
-        shared = set(other.queues) & set(policy.queues)
-        if other.logical_id != logical_id and shared and other.logical_id < logical_id:
-            out.append(
-                Refusal(
-                    f"Resources.{logical_id}",
-                    f"{other.logical_id} sets the policy of {', '.join(sorted(shared))} too: "
-                    "each AWS::SQS::QueuePolicy replaces the queue's whole policy, in an order "
-                    "CloudFormation does not promise",
-                )
-            )
-    return out
-
-
-# -- asynchronous invocation (issue 13) --
-_INVOKING_PRINCIPALS = ("sns.amazonaws.com", "s3.amazonaws.com")
-"""Principals whose AWS::Lambda::Permission lets a modelled service invoke a function
-(SNS subscriptions and S3 notifications, through the async queue)."""
-
-
-def _permission(props: dict[str, Any], where: str) -> list[Refusal]:
+def _permission(props: dict[str, Any], where: str, services: tuple[Service, ...]) -> list[Refusal]:
+    """A permission lets a service invoke a function: refused unless that service is one
+    the simulator runs and it invokes functions (``Service.principal``)."""
     principal = props.get("Principal")
-    if principal in _INVOKING_PRINCIPALS:
+    invoking = [s.principal for s in services if s.principal is not None]
+    if principal in invoking:
         return []
     return [
         Refusal(
             f"{where}.Properties.Principal",
             f"AWS::Lambda::Permission for principal {principal!r}: a permission lets that "
             "service invoke the function, a trigger the simulator does not model (modelled: "
-            f"{', '.join(_INVOKING_PRINCIPALS)})",
+            f"{', '.join(invoking)})",
         )
     ]
-
-
-# -- end asynchronous invocation --
 
 
 def check_stack(stack: Stack) -> None:
@@ -160,113 +109,3 @@ def check_stack(stack: Stack) -> None:
     found = refusals(stack)
     if found:
         raise UnsupportedTemplate(found)
-
-
-def _modelled(stack: Stack, logical_id: str, kind: str, where: str) -> list[Refusal]:
-    """What the SQS and Lambda models themselves do not cover."""
-    out: list[Refusal] = []
-    queue = stack.queues.get(logical_id)
-    if queue is not None and queue.fifo:
-        out.append(Refusal(where, "FIFO queues are not modelled (standard queues only)"))
-    # -- s3 (issue 13) --
-    bucket = stack.buckets.get(logical_id)
-    if bucket is not None:
-        for note in bucket.notifications:
-            if note.kind != "lambda":
-                out.append(
-                    Refusal(
-                        note.path,
-                        f"S3 {note.kind} notifications are not modelled (the simulator "
-                        "delivers S3 events to functions only: LambdaConfigurations)",
-                    )
-                )
-        out.extend(
-            Refusal(
-                path,
-                "S3 notifications other than LambdaConfigurations (EventBridge) are not modelled",
-            )
-            for path in bucket.other_notifications
-        )
-    # -- end s3 (issue 13) --
-    function = stack.functions.get(logical_id)
-    if function is not None and not function.runtime.startswith("python"):
-        out.append(
-            Refusal(
-                where,
-                f"runtime {function.runtime or '(none)'} cannot run in the local simulator, "
-                "which runs Python handlers",
-            )
-        )
-    # -- sns (issue 13) --
-    topic = stack.topics.get(logical_id)
-    if topic is not None and topic.fifo:
-        out.append(Refusal(where, "FIFO topics are not modelled (standard topics only)"))
-    for sub in stack.subscriptions.values():
-        if sub.path == where or sub.path.startswith(f"{where}.Properties.Subscription["):
-            out.extend(_subscription(sub))
-    # -- end sns (issue 13) --
-    other = stack.other_mappings.get(logical_id)
-    if other is not None:
-        service = other.event_source.split(":")[2] if other.event_source.count(":") >= 5 else ""
-        source = _SOURCES.get(service, f"the event source {other.event_source!r}")
-        out.append(
-            Refusal(
-                f"{where}.Properties.EventSourceArn",
-                f"an event source mapping from {source} ({other.event_source}) is not "
-                "modelled (SQS queues of this stack only)",
-            )
-        )
-    mapping = stack.mappings.get(logical_id)
-    if mapping is not None:
-        if mapping.batching_window:
-            out.append(
-                Refusal(
-                    f"{where}.Properties.MaximumBatchingWindowInSeconds",
-                    f"MaximumBatchingWindowInSeconds {mapping.batching_window} is not "
-                    "modelled (0 only: a batch is whatever one receive returns)",
-                )
-            )
-        if not 1 <= mapping.batch_size <= 10:
-            # Lambda allows up to 10,000 only with a batching window, which is not modelled.
-            out.append(
-                Refusal(
-                    f"{where}.Properties.BatchSize",
-                    f"BatchSize {mapping.batch_size} needs a batching window on AWS; the local "
-                    "simulator models 1..10",
-                )
-            )
-    return out
-
-
-# -- sns (issue 13) --
-def _subscription(sub: SubscriptionSpec) -> list[Refusal]:
-    """What an SNS subscription uses that the SNS model does not cover."""
-    out: list[Refusal] = []
-    where = sub.path
-    if sub.protocol not in ("lambda", "sqs"):
-        out.append(
-            Refusal(
-                where,
-                f"SNS protocol {sub.protocol!r} is not modelled (lambda and sqs subscriptions "
-                "only): its deliveries would silently never happen",
-            )
-        )
-    if sub.filter_policy:
-        out.append(
-            Refusal(
-                f"{where}.Properties.FilterPolicy",  # inline subscriptions cannot have one
-                "subscription filter policies are not modelled: on AWS a message matching no "
-                "filter is never delivered; ignoring the filter would deliver it",
-            )
-        )
-    if sub.redrive_target_arn:
-        out.append(
-            Refusal(
-                f"{where}.Properties.RedrivePolicy",
-                "a subscription's dead-letter queue (RedrivePolicy) is not modelled",
-            )
-        )
-    return out
-
-
-# -- end sns (issue 13) --

@@ -2,7 +2,8 @@
 
 tasks.py -> looplab.cli -> looplab.engine -> looplab.scenarios -> looplab.backends ->
 looplab.sim, never back up; the simulator imports nothing of the engine, scenarios or
-backends; a ``_private`` module is imported only from inside its own package.
+backends; a ``_private`` module is imported only from inside its own package; a simulator
+service imports another only through its package's names, and never the kernel.
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
         "results/__init__.py": "",
         "sim/__init__.py": "from looplab.engine import run\n",
         "sim/_fork.py": "",
+        "sim/_experimenter.py": "",
+        "sim/refusals.py": "",
+        "sim/simulator.py": "",
+        "sim/clock.py": "",
+        "sim/services/__init__.py": "",
+        "sim/services/registry.py": "",
+        # A service that wires itself to the kernel, and one that reaches into another
+        # service's module instead of its package's names.
+        "sim/services/sqs/__init__.py": "from looplab.sim.simulator import Simulator\n",
+        "sim/services/sqs/model.py": "from looplab.sim.clock import Clock\n",
+        "sim/services/sns/__init__.py": "from looplab.sim.services.sqs import model\n",
+        "sim/services/sns/service.py": "",
     }
     # The command line and the journal as they are, but for each one's bottom importing its
     # top: two circles.
@@ -79,6 +92,15 @@ def test_the_contracts_catch_a_simulator_that_imports_upward_and_a_private_impor
     assert "looplab.sim -> looplab.engine" in out
     assert "looplab.cli.common -> looplab.cli.commands" in out, out
     assert "looplab.journal._checks -> looplab.journal._read" in out, out
+    assert (
+        "looplab.sim.services.sns imports looplab.sim.services.sqs.model (line 1): a module "
+        "of another service" in " ".join(out.split())
+    ), out
+    assert (
+        "looplab.sim.services.sqs imports looplab.sim.simulator (line 1): not one of the "
+        "kernel's parts" in " ".join(out.split())
+    ), out
+    assert "looplab.sim.services.sqs -> looplab.sim.simulator" in out, out
 
 
 def test_tasks_py_is_only_the_cli_s_collection() -> None:

@@ -1,9 +1,10 @@
 """Spill files of the simulator's logs are gone on exit, also after a crash.
 
 Before the fix a killed run (SIGKILL, os._exit in a forked child) left
-``looplab-logs-*.bin`` in /tmp. The helper is looplab/sim/_spill.py; looplab/sim/signals.py
-(sim-observe's) has to create its file with it: until it does, the last test is an expected
-failure that turns into an error (strict) the moment it passes.
+``looplab-logs-*.bin`` in /tmp. The helper is looplab/sim/_spill.py;
+looplab/sim/services/logs/store.py (sim-observe's) has to create its file with it: until it
+does, the last test is an expected failure that turns into an error (strict) the moment it
+passes.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def test_a_crash_leaves_no_spill_file(tmp_path: Path) -> None:
 
 def test_a_crashed_simulator_leaves_no_log_spill(tmp_path: Path) -> None:
     setup = (
-        "from looplab.sim.signals import Logs\n"
+        "from looplab.sim.services.logs.store import Logs\n"
         "logs = Logs()\nlogs.put_many('g', 's', [(1.0, 'x')] * 10000)\n"
         "list(logs.events())\n"
     )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from looplab.stack import FunctionSpec
 
 
 class ServiceError(Exception):
@@ -40,3 +45,21 @@ class Call:
 
     trace_header: str | None = None
     function: str | None = None  # logical ID
+
+
+EXPERIMENTER_ID = "AIDALOOPLABSEEDER"
+"""The unique ID of the experimenter (an IAM user's), who calls from outside any function."""
+
+
+def caller_ids(functions: Mapping[str, FunctionSpec]) -> Callable[[Call], str]:
+    """``caller_id(call)``: who makes a call, as AWS shows a caller's unique ID (SQS's
+    SenderId, S3's principalId after ``AWS:``): the experimenter's, else "<role id>:<session>"
+    of the function's execution role, Lambda's session being named after the function
+    (``functions`` by logical ID). One call per SDK call: SQS asks it for every send."""
+
+    def caller_id(call: Call) -> str:
+        if call.function is None:
+            return EXPERIMENTER_ID
+        return f"AROALOOPLAB:{functions[call.function].name}"
+
+    return caller_id

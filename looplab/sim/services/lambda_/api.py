@@ -18,13 +18,13 @@ from typing import Any
 from botocore.utils import parse_timestamp
 
 from looplab._files import CODE, sha256_file
-from looplab.sim.lambda_service import Function
-from looplab.sim.pollers import Poller
 from looplab.sim.services._errors import Call
 from looplab.sim.services._render import not_modelled
 from looplab.sim.services.lambda_ import errors
+from looplab.sim.services.lambda_.execution import Function
 from looplab.sim.services.lambda_.invoke import InvokeApi
 from looplab.sim.services.lambda_.model import LambdaControl
+from looplab.sim.services.lambda_.pollers import Poller
 
 __all__ = ["LambdaApi"]
 

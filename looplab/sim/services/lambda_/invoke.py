@@ -1,7 +1,7 @@
 """Lambda's Invoke and its asynchronous configuration (issue 13).
 
 ``Invoke`` with InvocationType ``Event`` queues the event on Lambda's internal queue
-(``looplab.sim.async_invoke``) with the caller's trace header and answers 202;
+(``looplab.sim.services.lambda_.async_queue``) with the caller's trace header and answers 202;
 ``RequestResponse`` runs the function while the caller waits (200, the handler's return
 value as Payload, ``FunctionError: Unhandled`` for a handler error); ``DryRun`` checks
 the call and answers 204. A synchronous invocation that loop detection stops fails with
@@ -20,11 +20,11 @@ from typing import Any
 from botocore.response import StreamingBody
 from botocore.utils import parse_timestamp
 
-from looplab.sim.async_invoke import AsyncQueue
 from looplab.sim.clock import Clock
-from looplab.sim.lambda_service import Function, LambdaService
 from looplab.sim.services._errors import Call, ServiceError
 from looplab.sim.services.lambda_ import errors
+from looplab.sim.services.lambda_.async_queue import AsyncQueue
+from looplab.sim.services.lambda_.execution import Function, LambdaService
 from looplab.sim.services.lambda_.model import LambdaControl
 from looplab.stack import EventInvokeSpec
 

@@ -1,6 +1,6 @@
 """Lambda's control plane over the simulated functions and mappings: names, settings, rules.
 
-The functions and the mappings' pollers are the simulator's (``lambda_service``,
+The functions and the mappings' pollers are the data plane's (``execution``,
 ``pollers``); this module resolves the names callers use for them, as AWS does, and
 applies the rules AWS documents for changing them.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from looplab.sim.lambda_service import Function
-from looplab.sim.pollers import TRANSITIONAL, Poller
 from looplab.sim.services._errors import ServiceError
 from looplab.sim.services.lambda_ import errors
+from looplab.sim.services.lambda_.execution import Function
+from looplab.sim.services.lambda_.pollers import TRANSITIONAL, Poller
 
 RECURSIVE_LOOP_VALUES = ("Allow", "Terminate")
 

@@ -19,7 +19,7 @@ from urllib.parse import quote_plus, unquote
 
 from botocore.response import StreamingBody
 
-from looplab.sim.services._errors import Call, ServiceError
+from looplab.sim.services._errors import EXPERIMENTER_ID, Call, ServiceError
 from looplab.sim.services._render import not_modelled
 from looplab.sim.services.s3.errors import invalid_argument
 from looplab.sim.services.s3.model import S3Model, StoredObject
@@ -35,7 +35,7 @@ class S3Api:
 
     def __init__(self, model: S3Model, principal_of: Callable[[Call], str] | None = None) -> None:
         self.model = model
-        self.principal_of = principal_of or (lambda call: "AWS:AIDALOOPLABSEEDER")
+        self.principal_of = principal_of or (lambda call: f"AWS:{EXPERIMENTER_ID}")
         self._ops: dict[str, Callable[[dict[str, Any], Call], dict[str, Any]]] = {
             "PutObject": self.put_object,
             "GetObject": self.get_object,

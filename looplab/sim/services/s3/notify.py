@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from looplab.sim.clock import Clock
+from looplab.sim.services._errors import EXPERIMENTER_ID
 from looplab.sim.services.s3.model import Bucket, StoredObject
 from looplab.stack import NotificationSpec
 
@@ -134,7 +135,7 @@ class Notifier:
                 note,
                 region=self.region,
                 when=self.clock.now,
-                principal=principal or "AWS:AIDALOOPLABSEEDER",
+                principal=principal or f"AWS:{EXPERIMENTER_ID}",
                 request_id=request_id,
             )
             self.log("s3-notify", f"{bucket.spec.logical_id} {event} {obj.key} -> {note.target}")

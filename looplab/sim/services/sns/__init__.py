@@ -10,12 +10,15 @@ from looplab.sim.services.sns.model import (
     lambda_event,
     sqs_envelope,
 )
+from looplab.sim.services.sns.service import SERVICE, SnsPart
 
 __all__ = [
+    "SERVICE",
     "Notification",
     "SnsApi",
     "SnsError",
     "SnsModel",
+    "SnsPart",
     "Subscription",
     "Topic",
     "lambda_event",

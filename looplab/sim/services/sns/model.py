@@ -27,10 +27,9 @@ from typing import Any
 
 from looplab.sim.clock import Clock
 from looplab.sim.ids import uuid
+from looplab.sim.services.cloudwatch import Metrics
 from looplab.sim.services.sns.errors import SnsError, invalid_parameter, not_found
-from looplab.sim.services.sqs.errors import SqsError
-from looplab.sim.services.sqs.policy import sns_may_send
-from looplab.sim.signals import Metrics
+from looplab.sim.services.sqs import SqsError, sns_may_send
 from looplab.stack import SubscriptionSpec, TopicSpec
 
 __all__ = [

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from looplab.sim.services._errors import Call
+from looplab.sim.services._errors import EXPERIMENTER_ID, Call
 from looplab.sim.services.sqs.model import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
@@ -61,10 +61,6 @@ _QUEUE_ATTRIBUTES = (
     "RedrivePolicy",
     "RedriveAllowPolicy",
 )
-
-
-EXPERIMENTER_ID = "AIDALOOPLABSEEDER"
-"""SQS's SenderId for calls made outside any function (an IAM user's unique ID)."""
 
 
 class SqsApi:

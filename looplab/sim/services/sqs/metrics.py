@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from looplab.sim.services.sqs import Queue
-from looplab.sim.signals import Metrics
+from looplab.sim.services.cloudwatch import Metrics
+from looplab.sim.services.sqs.model import Queue
 
 __all__ = ["count_sqs_event", "sample_queues"]
 

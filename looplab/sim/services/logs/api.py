@@ -22,10 +22,10 @@ from typing import Any
 from looplab.sim.clock import Clock
 from looplab.sim.params import SimParams
 from looplab.sim.services import Call
-from looplab.sim.services.logs._errors import invalid_parameter, no_such_group, not_modelled
-from looplab.sim.services.logs._model import event_id, search, stream_view
-from looplab.sim.services.logs._pattern import compile_pattern
-from looplab.sim.signals import Logs
+from looplab.sim.services.logs.errors import invalid_parameter, no_such_group, not_modelled
+from looplab.sim.services.logs.model import event_id, search, stream_view
+from looplab.sim.services.logs.pattern import compile_pattern
+from looplab.sim.services.logs.store import Logs
 
 MAX_EVENTS = 10_000
 MAX_STREAMS = 50

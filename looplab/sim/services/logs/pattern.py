@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from looplab.sim.services.logs._errors import invalid_parameter, not_modelled
+from looplab.sim.services.logs.errors import invalid_parameter, not_modelled
 
 Matcher = Callable[[str], bool]
 

@@ -1,6 +1,6 @@
 """Searching the spilled log store the way FilterLogEvents pages: bounded, in time order.
 
-One call reads whole chunks of the store (:class:`looplab.sim.signals.Chunk`) in order of
+One call reads whole chunks of the store (:class:`.store.Chunk`) in order of
 their earliest event, until it has read ``scan`` events. Chunks overlap a little in time
 (an invocation's lines are written when it runs, stamped from its start to its end), so
 of what a call read it returns only the events older than the earliest unread chunk: those
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from looplab.sim.services.logs._pattern import Matcher
-from looplab.sim.signals import Logs, StreamInfo
+from looplab.sim.services.logs.pattern import Matcher
+from looplab.sim.services.logs.store import Logs, StreamInfo
 
 PAGE_BYTES = 1_048_576  # "up to 1 MB (up to 10,000 log events)" a FilterLogEvents page
 EVENT_OVERHEAD = 26  # bytes CloudWatch Logs counts per event on top of its message

@@ -28,13 +28,13 @@ from botocore.utils import parse_timestamp, parse_to_aware_datetime
 from looplab.sim.clock import Clock
 from looplab.sim.params import SimParams
 from looplab.sim.services import Call
-from looplab.sim.services.cloudwatch._errors import (
+from looplab.sim.services.cloudwatch.errors import (
     invalid_next_token,
     not_modelled,
     validation,
 )
-from looplab.sim.services.cloudwatch._model import STATS, MetricStat, Stat, datapoints
-from looplab.sim.signals import Metrics
+from looplab.sim.services.cloudwatch.model import STATS, MetricStat, Stat, datapoints
+from looplab.sim.services.cloudwatch.store import Metrics
 
 MAX_QUERIES = 500
 MAX_DATAPOINTS = 100_800

@@ -34,8 +34,8 @@ import base64
 from typing import Any, Literal
 
 from looplab.sim.ids import jitter
-from looplab.sim.lambda_service import Function, LambdaService
-from looplab.sim.services.sqs.model import Queue, Received, SqsModel, system_attributes
+from looplab.sim.services.lambda_.execution import Function, LambdaService
+from looplab.sim.services.sqs import Queue, Received, SqsModel, system_attributes
 from looplab.sim.trace import TraceHeader
 from looplab.stack import MappingSpec
 

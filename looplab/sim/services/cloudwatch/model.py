@@ -1,6 +1,6 @@
 """Which metrics exist, under which dimensions, and what a MetricStat query sees of them.
 
-The store (:class:`looplab.sim.signals.Metrics`) keeps one statistic set (sum, sample
+The store (:class:`.store.Metrics`) keeps one statistic set (sum, sample
 count, min, max) per resource per minute. This module adds what CloudWatch adds on top:
 the dimension a metric is published under, its unit, the publication delay, the zeros an
 active SQS queue publishes, and the aggregation of minutes into a query's period.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from looplab.sim.signals import Metrics, StatisticSet
+from looplab.sim.services.cloudwatch.store import Metrics, StatisticSet
 
 Stat = Literal["Sum", "SampleCount", "Average", "Minimum", "Maximum"]
 STATS: tuple[Stat, ...] = ("Sum", "SampleCount", "Average", "Minimum", "Maximum")

@@ -32,8 +32,8 @@ from typing import Any
 
 from looplab.sim.clock import Clock
 from looplab.sim.ids import uuid
-from looplab.sim.lambda_service import EventSink, Function, LambdaService
 from looplab.sim.params import SimParams
+from looplab.sim.services.lambda_.execution import EventSink, Function, LambdaService
 from looplab.stack import EventInvokeSpec
 
 __all__ = ["AsyncQueue", "Deliver"]

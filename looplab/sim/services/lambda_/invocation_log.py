@@ -2,7 +2,7 @@
 
 START, the handler's lines, END and REPORT (durations, billed duration, memory, init), the
 lines Lambda adds when the runtime dies (out of memory, an exit) or the function times
-out, and the error payload the Python runtime returns. Kept apart from lambda_service.py,
+out, and the error payload the Python runtime returns. Kept apart from execution.py,
 which decides what happens to an invocation; this module only says how Lambda writes it,
 so a format checked against CloudWatch's is changed in one place.
 """

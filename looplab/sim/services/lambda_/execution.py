@@ -21,19 +21,20 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from looplab.sim._invocation_log import (
+from looplab.sim.bridge import Router
+from looplab.sim.clock import Clock
+from looplab.sim.ids import jitter, uuid
+from looplab.sim.params import SimParams
+from looplab.sim.runtime import EnvironmentSpec, Invocation, ProcessRuntime, Result, Runtime, route
+from looplab.sim.services.cloudwatch import Metrics
+from looplab.sim.services.lambda_.invocation_log import (
     error_value,
     iso,
     log_events,
     runtime_exit_line,
     timeout_line,
 )
-from looplab.sim.bridge import Router
-from looplab.sim.clock import Clock
-from looplab.sim.ids import jitter, uuid
-from looplab.sim.params import SimParams
-from looplab.sim.runtime import EnvironmentSpec, Invocation, ProcessRuntime, Result, Runtime, route
-from looplab.sim.signals import Logs, Metrics
+from looplab.sim.services.logs import Logs
 from looplab.sim.trace import CHAIN_TAG, TraceHeader, function_tag
 from looplab.stack import FunctionSpec
 
