@@ -53,9 +53,11 @@ class _Environment:
         "__weakref__",
         "alive",
         "calls",
+        "channels",
         "control",
         "cpu",
         "frozen",
+        "hung_up",
         "inited",
         "log",
         "offset",
@@ -77,7 +79,9 @@ class _Environment:
         self.alive = True
         self.cpu = NOWHERE  # the processor it was last moved to (_affinity.py)
         self.frozen = False
+        self.hung_up = False  # it exited or closed a channel: nothing more will come
         self.inited = False
+        self.channels = {control.sock.fileno(): control, calls.sock.fileno(): calls}
         self.partial = b""
         self.poll = select.poll()
         # Its pidfd too: a process it forked may hold the sockets open after it exits,
@@ -212,34 +216,37 @@ class ProcessRuntime:
         # does (a busy loop, signals ignored, a half-sent message).
         limit = started + (budget if env.inited else min(INIT_TIMEOUT / scale, self.wall_limit))
         dispatched = 0.0  # wall seconds looplab spent answering SDK calls: not the handler's
-        control_fd, calls_fd = env.control.sock.fileno(), env.calls.sock.fileno()
         try:
             while True:
-                for fd in self._wait(env, limit, calls_fd, control_fd):
-                    if fd == calls_fd:
-                        call = call_of(env.calls.recv(limit))
-                        began = time.monotonic()
-                        reply = dispatch(*call)
-                        spent = time.monotonic() - began
-                        dispatched += spent
-                        limit += spent
+                # One message at a time, then readiness again: what poll said before a
+                # message was handled is stale after it (the process may have exited).
+                if self._next(env, limit) is env.calls:
+                    call = call_of(env.calls.recv(limit))
+                    began = time.monotonic()
+                    reply = dispatch(*call)
+                    spent = time.monotonic() - began
+                    dispatched += spent
+                    limit += spent
+                    try:
                         # The spent time goes back: the child's remaining time skips it too.
                         env.calls.send((reply, spent), limit)
-                    else:
-                        message = control_of(env.control.recv(limit))
-                        now = time.monotonic()
-                        if message[0] == "inited":  # the handler's own time starts now
-                            if env.inited:
-                                # Only the runtime's init says so, once: a handler sending
-                                # it again would restart its own deadline.
-                                raise ProtocolError("'inited' after the init phase")
-                            result.init_wall = now - started - dispatched
-                            env.inited = True
-                            started, dispatched, limit = now, 0.0, now + budget
-                            continue
-                        result.wall = now - started - dispatched
-                        self._done(env, message, result)
-                        return result
+                    except OSError as exc:  # it exited while looplab answered
+                        raise EOFError(str(exc)) from exc
+                    continue
+                message = control_of(env.control.recv(limit))
+                now = time.monotonic()
+                if message[0] == "inited":  # the handler's own time starts now
+                    if env.inited:
+                        # Only the runtime's init says so, once: a handler sending it
+                        # again would restart its own deadline.
+                        raise ProtocolError("'inited' after the init phase")
+                    result.init_wall = now - started - dispatched
+                    env.inited = True
+                    started, dispatched, limit = now, 0.0, now + budget
+                    continue
+                result.wall = now - started - dispatched
+                self._done(env, message, result)
+                return result
         except WireTimeout:
             result.outcome = "timeout"
         except (pickle.UnpicklingError, ProtocolError) as exc:
@@ -265,23 +272,34 @@ class ProcessRuntime:
         return result
 
     @staticmethod
-    def _wait(env: _Environment, limit: float, calls_fd: int, control_fd: int) -> list[int]:
-        """The channels with something to read; WireTimeout past ``limit``."""
-        if env.calls.ready():
-            return [calls_fd]
-        if env.control.ready():
-            return [control_fd]
+    def _next(env: _Environment, limit: float) -> Channel:
+        """The channel that holds the next whole message: an SDK call first, then a
+        control message; WireTimeout past ``limit``, EOFError once the environment is
+        gone and has nothing more to say.
+
+        Once its process exited (or it hung up a channel), only a control message it
+        sent before that still counts: its last one ("done" out of memory, a failed
+        init) says how it ended, which its exit status would not; a call of a process
+        that is gone has nobody to answer. Everything it sent before it exited is in
+        the socket by then, so a non-blocking read finds it, whatever poll reported
+        with the exit (the pidfd alone, or all three at once).
+        """
         while True:
+            if env.hung_up:
+                env.control.fill()
+                if env.control.ready():
+                    return env.control
+                raise EOFError("the environment's process exited")
+            if env.calls.ready():
+                return env.calls
+            if env.control.ready():
+                return env.control
             wait = limit - time.monotonic()
             if wait <= 0:
                 raise WireTimeout
-            events = env.poll.poll(int(wait * 1000) + 1)
-            if events:
-                # What it sent before it exited is read first; then its exit is the end.
-                sockets = [fd for fd, _ in events if fd != env.pidfd]
-                if sockets:
-                    return sockets
-                raise EOFError("the environment's process exited")
+            for fd, _ in env.poll.poll(int(wait * 1000) + 1):
+                if fd == env.pidfd or not env.channels[fd].fill():
+                    env.hung_up = True
 
     def _done(self, env: _Environment, message: tuple[Any, ...], result: Result) -> None:
         _, outcome, payload, keep = message

@@ -78,25 +78,44 @@ class Channel:
                 select.select([], [self.sock], [], left)
 
     def ready(self) -> bool:
-        """A whole message is already buffered (poll would not say so)."""
+        """A whole message is already buffered (poll would not say so); ProtocolError
+        when its header claims more than ``limit``."""
         buf = self.buf
-        return len(buf) >= 4 and len(buf) >= 4 + _HEADER.unpack_from(buf)[0]
+        if len(buf) < 4:
+            return False
+        (size,) = _HEADER.unpack_from(buf)
+        if size > self.limit:
+            raise ProtocolError(
+                f"a message of {size:,} bytes claimed (looplab takes {self.limit:,})"
+            )
+        return len(buf) >= 4 + size
+
+    def fill(self) -> bool:
+        """Take what has arrived, without waiting, until a whole message is buffered;
+        False when the child's end is closed (nothing more will come)."""
+        buf = self.buf
+        while not self.ready():
+            try:
+                chunk = self.sock.recv(65536)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            buf += chunk
+        return True
 
     def recv(self, deadline: float) -> Any:
         """The next message; EOFError when the child is gone, WireTimeout past
         ``deadline`` (time.monotonic())."""
         buf = self.buf
         while True:
-            if len(buf) >= 4:
+            if self.ready():
                 (size,) = _HEADER.unpack_from(buf)
-                if size > self.limit:
-                    raise ProtocolError(
-                        f"a message of {size:,} bytes claimed (looplab takes {self.limit:,})"
-                    )
-                if len(buf) >= 4 + size:
-                    data = bytes(buf[4 : 4 + size])
-                    del buf[: 4 + size]
-                    return loads(data)
+                data = bytes(buf[4 : 4 + size])
+                del buf[: 4 + size]
+                return loads(data)
             try:
                 chunk = self.sock.recv(65536)
             except BlockingIOError:
