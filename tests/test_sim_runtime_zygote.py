@@ -42,3 +42,30 @@ def test_a_timed_out_zygote_is_broken_and_replaced(monkeypatch: pytest.MonkeyPat
         if slow.process.poll() is None:
             os.kill(slow.process.pid, signal.SIGCONT)
         slow.close()
+
+
+def _ignored_signals(pid: int) -> int:
+    """The process's mask of ignored signals (SigIgn in /proc/<pid>/status)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigIgn:"):
+                return int(line.split()[1], 16)
+    raise AssertionError("no SigIgn line")
+
+
+def test_environments_do_not_inherit_an_ignored_sigint() -> None:
+    """looplab started in the background (``&``) has SIGINT and SIGQUIT ignored, and an
+    exec keeps what is ignored: the zygote, and every environment forked from it, would
+    ignore them too, which no process on Lambda does."""
+    before = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGQUIT)}
+    try:
+        zygote = Zygote()
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+    try:
+        ignored = _ignored_signals(zygote.process.pid)
+        assert not ignored & (1 << (signal.SIGINT - 1)), hex(ignored)
+        assert not ignored & (1 << (signal.SIGQUIT - 1)), hex(ignored)
+    finally:
+        zygote.close()

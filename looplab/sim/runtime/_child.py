@@ -162,6 +162,11 @@ def zygote(fd: int) -> None:
     # ends, which is not looplab ending. The socket's EOF is: the kernel closes looplab's
     # end however it dies, and then the zygote kills its children and exits (below).
     control = socket.socket(fileno=fd)
+    # What a process on Lambda starts with, whatever looplab inherited: started in the
+    # background (``&``), looplab ignores SIGINT and SIGQUIT, an exec keeps that, and
+    # Python then leaves SIGINT ignored rather than raising KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     _adopt_orphans()
     _preload()
     _split_import_paths()
