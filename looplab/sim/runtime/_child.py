@@ -476,6 +476,9 @@ def _environment(fds: list[int], spec: dict[str, Any]) -> None:
 
 def _serve(control: Channel, spec: dict[str, Any]) -> None:
     handler = None
+    # Lambda's response quota; looplab takes no larger control message (an error event
+    # is cut to it: looplab would refuse the message whole).
+    limit = spec["response_limit"]
     while True:
         invocation = control.recv()
         trace = invocation["trace"]
@@ -490,12 +493,17 @@ def _serve(control: Channel, spec: dict[str, Any]) -> None:
                 control.send(("inited",))
             result = handler(invocation["event"], LambdaContext(spec["context"], invocation))
             try:
-                reply: tuple[Any, ...] = ("done", "success", _to_json(result))
+                payload = _to_json(result)  # ASCII (ensure_ascii): its length is its size
+                reply: tuple[Any, ...] = (
+                    ("done", "success", payload)
+                    if len(payload) <= limit
+                    else ("done", "error", spec["too_large"])
+                )
             except (TypeError, ValueError) as exc:
                 reply = (
                     "done",
                     "error",
-                    f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}",
+                    _cut(f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}", limit),
                 )
         except MemoryError:
             sys.stdout.flush()
@@ -504,17 +512,11 @@ def _serve(control: Channel, spec: dict[str, Any]) -> None:
         except _RuntimeError as exc:
             # A failed init: Lambda resets the environment, the next invoke inits anew.
             sys.stdout.flush()
-            control.send(
-                (
-                    "done",
-                    "error",
-                    f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):",
-                    False,
-                )
-            )
+            event = f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):"
+            control.send(("done", "error", _cut(event, limit), False))
             os._exit(1)
         except Exception as exc:
-            reply = ("done", "error", _error_event(exc))
+            reply = ("done", "error", _cut(_error_event(exc), limit))
         sys.stdout.flush()
         control.send((*reply, True))
 
@@ -544,6 +546,14 @@ def _load(handler: str) -> Any:
         raise _RuntimeError(
             "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_path}'"
         ) from exc
+
+
+def _cut(event: str, limit: int) -> str:
+    """``event`` in at most ``limit`` bytes of UTF-8."""
+    if len(event) * 4 <= limit:
+        return event
+    data = event.encode("utf-8", "surrogatepass")
+    return event if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
 def _error_event(exc: BaseException) -> str:

@@ -22,9 +22,12 @@ import weakref
 from typing import Any
 
 from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
+from looplab.sim.runtime._bounds import RESPONSE_LIMIT, TOO_LARGE, decoded, value_problem
+from looplab.sim.runtime._sdk import refuse
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
 from looplab.sim.runtime._wire import Channel, ProtocolError, WireTimeout, call_of, control_of
 from looplab.sim.runtime._zygote import RuntimeUnavailable, current_zygote, the_zygote
+from looplab.sim.services import ServiceError
 
 __all__ = ["ProcessRuntime", "RuntimeUnavailable"]
 
@@ -33,6 +36,9 @@ INIT_TIMEOUT = 10.0
 seconds"); past it, init is retried within the invoke and its timeout: this runtime ends
 the invocation as timed out, which is where a hanging import ends on AWS too."""
 
+# A control message: the runtime's response or error event (each at most RESPONSE_LIMIT)
+# and the few bytes of the tuple around it.
+_CONTROL_LIMIT = RESPONSE_LIMIT + (1 << 16)
 _LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
 _EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
 
@@ -153,6 +159,8 @@ class ProcessRuntime:
                     "handler": spec.handler,
                     "memory_mb": spec.memory_mb,
                     "context": spec.context,
+                    "response_limit": RESPONSE_LIMIT,
+                    "too_large": TOO_LARGE,
                 },
                 [control_theirs.fileno(), calls_theirs.fileno(), log],
             )
@@ -164,9 +172,10 @@ class ProcessRuntime:
         finally:
             control_theirs.close()
             calls_theirs.close()
-        # No message can be larger than what the function's memory could hold.
+        # No call can be larger than what the function's memory could hold, and no
+        # control message than a response (the runtime sends no more, see _child.py).
         limit = max(spec.memory_mb, 16) << 20
-        env = _Environment(pid, Channel(control, limit), Channel(calls, limit), log)
+        env = _Environment(pid, Channel(control, _CONTROL_LIMIT), Channel(calls, limit), log)
         self._live.add(env)
         return env
 
@@ -223,7 +232,8 @@ class ProcessRuntime:
                 if self._next(env, limit) is env.calls:
                     call = call_of(env.calls.recv(limit))
                     began = time.monotonic()
-                    reply = dispatch(*call)
+                    problem = value_problem(call, env.calls.limit)
+                    reply = dispatch(*call) if problem is None else _refused(call, problem)
                     spent = time.monotonic() - began
                     dispatched += spent
                     limit += spent
@@ -305,13 +315,11 @@ class ProcessRuntime:
         _, outcome, payload, keep = message
         result.outcome = outcome
         if outcome == "success":
-            try:
-                result.value = _json_loads(payload)
-            except (TypeError, ValueError) as exc:
+            result.value, result.error_event = decoded(payload)
+            if result.error_event is not None:
                 result.outcome = "error"
-                result.error_event = f"[ERROR] Runtime.MarshalError: Unable to marshal: {exc}"
         elif outcome == "error":
-            result.error_event = str(payload)
+            result.error_event = payload
         env.flush(result.lines)
         if not keep:
             self.stop(env)  # it exits by itself; reaped here
@@ -398,10 +406,12 @@ def _punch(fd: int, end: int) -> int:
     return end
 
 
-def _json_loads(payload: Any) -> Any:
-    import json  # looplab's own json: the handler's process has its own
-
-    return json.loads(payload)
+def _refused(call: tuple[str, str, dict[str, Any], str | None], problem: str) -> Any:
+    """The answer to a call whose values looplab does not take (``value_problem``), as
+    a service answers a request body it cannot read."""
+    service, operation = call[0], call[1]
+    message = f"looplab refuses the parameters of {service}:{operation}: {problem}"
+    return refuse(service, operation, ServiceError("SerializationException", message, 400))
 
 
 def _describe(status: int) -> str:

@@ -13,6 +13,7 @@ import datetime
 import decimal
 import io
 import pickle
+import reprlib
 import select
 import socket
 import struct
@@ -137,8 +138,12 @@ class ProtocolError(Exception):
     """An environment sent a message that is not one the runtime's protocol has."""
 
 
+_NAME = 128  # characters of a service or operation name (botocore's are under 64)
+
+
 def call_of(message: Any) -> tuple[str, str, dict[str, Any], str | None]:
-    """``("call", (service, operation, params, trace))`` checked before it is dispatched."""
+    """``("call", (service, operation, params, trace))`` checked before it is dispatched
+    (its values' depth and size are checked by the runtime, which knows its limits)."""
     if (
         isinstance(message, tuple)
         and len(message) == 2
@@ -150,6 +155,8 @@ def call_of(message: Any) -> tuple[str, str, dict[str, Any], str | None]:
         if (
             isinstance(service, str)
             and isinstance(operation, str)
+            and len(service) <= _NAME
+            and len(operation) <= _NAME
             and isinstance(params, dict)
             and (trace is None or isinstance(trace, str))
         ):
@@ -158,20 +165,29 @@ def call_of(message: Any) -> tuple[str, str, dict[str, Any], str | None]:
 
 
 def control_of(message: Any) -> tuple[Any, ...]:
-    """``("inited",)`` or ``("done", outcome, payload, keep)``, checked."""
+    """``("inited",)`` or ``("done", outcome, payload, keep)``, checked: a success's
+    payload is its JSON text, an error's its one log event."""
     if isinstance(message, tuple) and message[:1] == ("inited",):
         return message
     if (
         isinstance(message, tuple)
         and len(message) == 4
         and message[0] == "done"
-        and message[1] in ("success", "error", "oom")
+        and (
+            (message[1] in ("success", "error") and isinstance(message[2], str))
+            or message[1] == "oom"
+        )
         and isinstance(message[3], bool)
     ):
         return message
     raise ProtocolError(f"not a runtime message: {_short(message)}")
 
 
+_repr = reprlib.Repr()
+_repr.maxlevel = 3  # reprlib stops at this depth: a handler's value may nest 100,000 deep
+_repr.maxstring = _repr.maxother = 60
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = _repr.repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
