@@ -23,6 +23,7 @@ from typing import Any
 
 from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
 from looplab.sim.runtime._bounds import RESPONSE_LIMIT, TOO_LARGE, decoded, value_problem
+from looplab.sim.runtime._output import Output
 from looplab.sim.runtime._sdk import refuse
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
 from looplab.sim.runtime._wire import Channel, ProtocolError, WireTimeout, call_of, control_of
@@ -40,6 +41,10 @@ the invocation as timed out, which is where a hanging import ends on AWS too."""
 # and the few bytes of the tuple around it.
 _CONTROL_LIMIT = RESPONSE_LIMIT + (1 << 16)
 _LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
+_CHUNK = 1 << 20  # bytes of output read at a time: all looplab holds of it besides the kept
+# Wall seconds between two reads of the output while a handler runs and sends nothing: how
+# much of it the memory file holds is what a handler prints in this long, not in all.
+_OUTPUT_TICK = 0.1
 _EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
 
 _SIGNAL_WORDS = {
@@ -67,7 +72,6 @@ class _Environment:
         "inited",
         "log",
         "offset",
-        "partial",
         "pid",
         "pidfd",
         "poll",
@@ -88,7 +92,6 @@ class _Environment:
         self.hung_up = False  # it exited or closed a channel: nothing more will come
         self.inited = False
         self.channels = {control.sock.fileno(): control, calls.sock.fileno(): calls}
-        self.partial = b""
         self.poll = select.poll()
         # Its pidfd too: a process it forked may hold the sockets open after it exits,
         # so their EOF alone would not say that it ended.
@@ -98,25 +101,21 @@ class _Environment:
     def signal(self, signum: int) -> None:
         signal.pidfd_send_signal(self.pidfd, signum)
 
-    def drain(self, lines: list[str]) -> None:
-        """Whatever the environment wrote so far, as whole lines."""
-        chunks = [self.partial]
-        while True:
-            chunk = os.pread(self.log, 1 << 16, self.offset)
-            chunks.append(chunk)
-            self.offset += len(chunk)
-            if len(chunk) < 1 << 16:
+    def read(self, output: Output) -> None:
+        """Feed ``output`` what the environment wrote since the last read, a chunk at a
+        time, up to where the file ended when the read began (a thread still writing
+        cannot keep looplab here); what was read gives its pages back."""
+        end = os.fstat(self.log).st_size
+        while self.offset < end:
+            chunk = os.pread(self.log, min(_CHUNK, end - self.offset), self.offset)
+            if not chunk:
                 break
-        data = b"".join(chunks)
-        head, sep, self.partial = data.rpartition(b"\n")
-        if sep:
-            lines.extend(head.decode("utf-8", "replace").split("\n"))
-
-    def flush(self, lines: list[str]) -> None:
-        self.drain(lines)
-        if self.partial:
-            lines.append(self.partial.decode("utf-8", "replace"))
-            self.partial = b""
+            output.feed(chunk)
+            self.offset += len(chunk)
+        if self.offset - self.punched > _LOG_COMPACT:
+            # The environment may still write (a thread, or the handler between two
+            # reads), so the file cannot start over: its read part is freed instead.
+            self.punched = _punch(self.log, self.offset)
 
 
 class ProcessRuntime:
@@ -201,8 +200,8 @@ class ProcessRuntime:
             env.signal(signal.SIGCONT)
             env.frozen = False
         scale = self.time_scale
-        lines: list[str] = []
-        result = Result("error", lines=lines)
+        result = Result("error")
+        output = Output(result.lines)
         try:
             env.control.send(
                 {
@@ -216,9 +215,9 @@ class ProcessRuntime:
                 time.monotonic() + self.wall_limit,
             )
         except OSError:  # it died before its invocation (at start, or while frozen)
-            return self._dead(env, result, "exited")
+            return self._dead(env, result, output, "exited")
         except WireTimeout:  # it stopped reading: as good as hung
-            return self._dead(env, result, "timeout")
+            return self._dead(env, result, output, "timeout")
         budget = min((invocation.deadline - invocation.now) / scale, self.wall_limit)
         started = time.monotonic()
         # The wall-clock watchdog: past ``limit`` the environment is killed, whatever it
@@ -229,7 +228,7 @@ class ProcessRuntime:
             while True:
                 # One message at a time, then readiness again: what poll said before a
                 # message was handled is stale after it (the process may have exited).
-                if self._next(env, limit) is env.calls:
+                if self._next(env, limit, output) is env.calls:
                     call = call_of(env.calls.recv(limit))
                     began = time.monotonic()
                     problem = value_problem(call, env.calls.limit)
@@ -255,7 +254,7 @@ class ProcessRuntime:
                     started, dispatched, limit = now, 0.0, now + budget
                     continue
                 result.wall = now - started - dispatched
-                self._done(env, message, result)
+                self._done(env, message, result, output)
                 return result
         except WireTimeout:
             result.outcome = "timeout"
@@ -270,11 +269,11 @@ class ProcessRuntime:
             # (a child that closed them and lives on is killed after the grace).
             select.select([env.pidfd], [], [], _EXIT_GRACE)
         result.wall = time.monotonic() - started - dispatched
-        return self._dead(env, result, result.outcome)
+        return self._dead(env, result, output, result.outcome)
 
-    def _dead(self, env: _Environment, result: Result, outcome: Outcome) -> Result:
+    def _dead(self, env: _Environment, result: Result, output: Output, outcome: Outcome) -> Result:
         status = self._end(env)
-        env.flush(result.lines)  # the pipe's last bytes: the writer is dead, so this ends
+        _collect(env, output, result)  # its last bytes: the writer is dead, so this ends
         self.stop(env)
         result.outcome, result.ended = outcome, True
         if outcome == "exited":
@@ -282,7 +281,7 @@ class ProcessRuntime:
         return result
 
     @staticmethod
-    def _next(env: _Environment, limit: float) -> Channel:
+    def _next(env: _Environment, limit: float, output: Output) -> Channel:
         """The channel that holds the next whole message: an SDK call first, then a
         control message; WireTimeout past ``limit``, EOFError once the environment is
         gone and has nothing more to say.
@@ -293,6 +292,8 @@ class ProcessRuntime:
         that is gone has nobody to answer. Everything it sent before it exited is in
         the socket by then, so a non-blocking read finds it, whatever poll reported
         with the exit (the pidfd alone, or all three at once).
+
+        While it runs and sends nothing, its output is read every _OUTPUT_TICK.
         """
         while True:
             if env.hung_up:
@@ -307,11 +308,16 @@ class ProcessRuntime:
             wait = limit - time.monotonic()
             if wait <= 0:
                 raise WireTimeout
-            for fd, _ in env.poll.poll(int(wait * 1000) + 1):
+            events = env.poll.poll(int(min(wait, _OUTPUT_TICK) * 1000) + 1)
+            if not events:
+                env.read(output)
+            for fd, _ in events:
                 if fd == env.pidfd or not env.channels[fd].fill():
                     env.hung_up = True
 
-    def _done(self, env: _Environment, message: tuple[Any, ...], result: Result) -> None:
+    def _done(
+        self, env: _Environment, message: tuple[Any, ...], result: Result, output: Output
+    ) -> None:
         _, outcome, payload, keep = message
         result.outcome = outcome
         if outcome == "success":
@@ -320,7 +326,7 @@ class ProcessRuntime:
                 result.outcome = "error"
         elif outcome == "error":
             result.error_event = payload
-        env.flush(result.lines)
+        _collect(env, output, result)
         if not keep:
             self.stop(env)  # it exits by itself; reaped here
             result.ended = True
@@ -337,13 +343,9 @@ class ProcessRuntime:
             except OSError:
                 threads = 2  # no procfs: freeze regardless
             if threads > 1:
-                env.signal(signal.SIGSTOP)
+                env.signal(signal.SIGSTOP)  # its file's read part was freed as it was read
                 env.frozen = True
-                if env.offset - env.punched > _LOG_COMPACT:
-                    # A thread may still write (SIGSTOP lands when it lands), so the file
-                    # cannot start over: its read part gives its pages back instead.
-                    env.punched = _punch(env.log, env.offset)
-            elif env.offset > _LOG_COMPACT and not env.partial:
+            elif env.offset > _LOG_COMPACT:
                 # Read to the end, and nothing else of it can write now: start the memory
                 # file over (its offset is shared with the environment's fd 1 and 2).
                 os.lseek(env.log, 0, os.SEEK_SET)
@@ -387,6 +389,13 @@ class ProcessRuntime:
 _FALLOC_FL_KEEP_SIZE = 0x01
 _FALLOC_FL_PUNCH_HOLE = 0x02
 _fallocate: Any = None
+
+
+def _collect(env: _Environment, output: Output, result: Result) -> None:
+    """The rest of the invocation's output, and what was not kept of it, into ``result``."""
+    env.read(output)
+    output.end()
+    result.dropped_bytes, result.dropped_lines = output.dropped_bytes, output.dropped_lines
 
 
 def _punch(fd: int, end: int) -> int:
