@@ -84,8 +84,10 @@ class Channel:
 
 def _adopt_orphans() -> None:
     """Make this process the subreaper of everything forked below it (Linux only): a
-    process a handler forks and detaches is re-parented here when its environment dies,
-    instead of to init, so the zygote can end it (on AWS the whole sandbox goes)."""
+    process that loses its parent is re-parented here instead of to init. Each
+    environment is one, so what its handler forks and detaches stays in its subtree
+    while it lives; the zygote is one, so those processes come to it when their
+    environment dies, and it ends them (on AWS the whole sandbox goes)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -95,7 +97,8 @@ def _adopt_orphans() -> None:
 
 def _end_orphans(children: set[int]) -> None:
     """SIGKILL and reap every child of this zygote that is not an environment: the
-    processes that handlers left behind when their environments ended."""
+    processes that handlers left behind when their environments ended (a live
+    environment's stay its own: it is their subreaper)."""
     me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in children:
@@ -441,6 +444,7 @@ def _environment(fds: list[int], spec: dict[str, Any]) -> None:
     """A forked child: become the execution environment ``spec`` describes, then serve
     invocations until looplab kills it."""
     _die_with_parent()
+    _adopt_orphans()  # not inherited through fork
     control_fd, calls_fd, log_fd = fds
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
