@@ -1,6 +1,6 @@
 """The execution environments' side of the process runtime: a zygote and the Lambda runtime.
 
-looplab runs this file as a script (``python -I _child.py FD``), never imports it: a
+looplab runs this file as a script (``python -I -B _child.py FD``), never imports it: a
 handler's process must hold nothing of looplab's, so this module uses only the standard
 library and, in the zygote, botocore. The zygote imports boto3/botocore once and warms
 botocore's SQS model, then forks one child per execution environment on request, so a

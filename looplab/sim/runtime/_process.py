@@ -23,6 +23,7 @@ from typing import Any
 
 from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
 from looplab.sim.runtime._bounds import RESPONSE_LIMIT, TOO_LARGE, decoded, value_problem
+from looplab.sim.runtime._code import CodeViews
 from looplab.sim.runtime._output import Output
 from looplab.sim.runtime._sdk import refuse
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
@@ -133,6 +134,7 @@ class ProcessRuntime:
         self.wall_limit = wall_limit
         self._live: weakref.WeakSet[_Environment] = weakref.WeakSet()
         self._home: str | None = None
+        self._code = CodeViews()  # the read-only copies of the code the handlers run
 
     def _home_dir(self) -> str:
         """An empty, read-only HOME: Lambda sets none, and without one Python would find
@@ -150,11 +152,15 @@ class ProcessRuntime:
         # handler and never wakes looplab (a pipe woke it for every printed line);
         # looplab reads it when the invocation ends.
         log = os.memfd_create("looplab-environment-log", os.MFD_CLOEXEC)
+        code_dir = str(self._code.view(spec.code_dir))
+        variables = {**spec.variables, "HOME": self._home_dir()}
+        if "LAMBDA_TASK_ROOT" in variables:
+            variables["LAMBDA_TASK_ROOT"] = code_dir
         try:
             pid = zygote.fork(
                 {
-                    "variables": {**spec.variables, "HOME": self._home_dir()},
-                    "code_dir": str(spec.code_dir),
+                    "variables": variables,
+                    "code_dir": code_dir,
                     "handler": spec.handler,
                     "memory_mb": spec.memory_mb,
                     "context": spec.context,
@@ -379,6 +385,7 @@ class ProcessRuntime:
     def close(self) -> None:
         for env in list(self._live):
             self.stop(env)
+        self._code.close()
         if self._home is not None:
             os.chmod(self._home, stat.S_IRWXU)
             with contextlib.suppress(OSError):
