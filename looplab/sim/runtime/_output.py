@@ -10,7 +10,10 @@ much, however much it prints.
 
 from __future__ import annotations
 
-__all__ = ["EVENT_LIMIT", "OUTPUT_LIMIT", "Output"]
+import os
+from typing import Any
+
+__all__ = ["EVENT_LIMIT", "OUTPUT_LIMIT", "Output", "punch"]
 
 EVENT_OVERHEAD = 26
 """Bytes CloudWatch Logs counts for each event besides its message (PutLogEvents' batch
@@ -99,3 +102,25 @@ class Output:
             self.dropped_bytes += len(data)
             self.dropped_lines += data.count(b"\n")
             self.tail = data[-1:] != b"\n"
+
+
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+_fallocate: Any = None
+
+
+def punch(fd: int, end: int) -> int:
+    """Free the memory file's pages below ``end`` (whole pages) without moving its size or
+    offset, so appends go on where they were; how far it freed (0 without fallocate)."""
+    global _fallocate
+    if _fallocate is None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _fallocate = getattr(libc, "fallocate", False)
+        if _fallocate:
+            _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    end -= end % os.sysconf("SC_PAGE_SIZE")
+    if not _fallocate or _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, 0, end):
+        return 0
+    return end

@@ -1,10 +1,14 @@
 """Execution environments as child processes of the zygote (``_zygote.py``).
 
-An environment's three channels (invocations, SDK calls, the stdout/stderr pipe) are
-socketpairs and a pipe made here and handed to the zygote with SCM_RIGHTS; looplab
+An environment's three channels (invocations, SDK calls, its stdout/stderr) are two
+socketpairs and a memory file made here and handed to the zygote with SCM_RIGHTS; looplab
 signals environments through pidfds (no PID reuse races) and asks the zygote, their
 parent, for exit statuses. An invocation is a strict hand-off: looplab waits, with a
 wall-clock deadline, while the handler runs, and answers its SDK calls meanwhile.
+
+Just over 400 lines: the environment's handle and the invocation loop share its state;
+what can stand alone is apart (the wire ``_wire.py``, bounds ``_bounds.py``, output
+``_output.py``, the code copies ``_code.py``).
 """
 
 from __future__ import annotations
@@ -24,12 +28,11 @@ from typing import Any
 from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
 from looplab.sim.runtime._bounds import RESPONSE_LIMIT, TOO_LARGE, decoded, value_problem
 from looplab.sim.runtime._code import CodeViews
-from looplab.sim.runtime._output import Output
-from looplab.sim.runtime._sdk import refuse
+from looplab.sim.runtime._output import Output, punch
+from looplab.sim.runtime._sdk import refuse_values
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
 from looplab.sim.runtime._wire import Channel, ProtocolError, WireTimeout, call_of, control_of
 from looplab.sim.runtime._zygote import RuntimeUnavailable, current_zygote, the_zygote
-from looplab.sim.services import ServiceError
 
 __all__ = ["ProcessRuntime", "RuntimeUnavailable"]
 
@@ -86,7 +89,7 @@ class _Environment:
         self.calls = calls
         self.log = log  # a memfd the environment's fd 1 and 2 append to
         self.offset = 0  # how far looplab has read it
-        self.punched = 0  # the read bytes below this no longer hold memory (_punch)
+        self.punched = 0  # the read bytes below this no longer hold memory (_output.punch)
         self.alive = True
         self.cpu = NOWHERE  # the processor it was last moved to (_affinity.py)
         self.frozen = False
@@ -116,7 +119,7 @@ class _Environment:
         if self.offset - self.punched > _LOG_COMPACT:
             # The environment may still write (a thread, or the handler between two
             # reads), so the file cannot start over: its read part is freed instead.
-            self.punched = _punch(self.log, self.offset)
+            self.punched = punch(self.log, self.offset)
 
 
 class ProcessRuntime:
@@ -237,8 +240,10 @@ class ProcessRuntime:
                 if self._next(env, limit, output) is env.calls:
                     call = call_of(env.calls.recv(limit))
                     began = time.monotonic()
-                    problem = value_problem(call, env.calls.limit)
-                    reply = dispatch(*call) if problem is None else _refused(call, problem)
+                    if (problem := value_problem(call, env.calls.limit)) is None:
+                        reply = dispatch(*call)
+                    else:  # answered as a service answers a body it cannot read
+                        reply = refuse_values(call[0], call[1], problem)
                     spent = time.monotonic() - began
                     dispatched += spent
                     limit += spent
@@ -393,41 +398,11 @@ class ProcessRuntime:
             self._home = None
 
 
-_FALLOC_FL_KEEP_SIZE = 0x01
-_FALLOC_FL_PUNCH_HOLE = 0x02
-_fallocate: Any = None
-
-
 def _collect(env: _Environment, output: Output, result: Result) -> None:
     """The rest of the invocation's output, and what was not kept of it, into ``result``."""
     env.read(output)
     output.end()
     result.dropped_bytes, result.dropped_lines = output.dropped_bytes, output.dropped_lines
-
-
-def _punch(fd: int, end: int) -> int:
-    """Free the memory file's pages below ``end`` (whole pages) without moving its size or
-    offset, so appends go on where they were; how far it freed (0 without fallocate)."""
-    global _fallocate
-    if _fallocate is None:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        _fallocate = getattr(libc, "fallocate", False)
-        if _fallocate:
-            _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    end -= end % os.sysconf("SC_PAGE_SIZE")
-    if not _fallocate or _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, 0, end):
-        return 0
-    return end
-
-
-def _refused(call: tuple[str, str, dict[str, Any], str | None], problem: str) -> Any:
-    """The answer to a call whose values looplab does not take (``value_problem``), as
-    a service answers a request body it cannot read."""
-    service, operation = call[0], call[1]
-    message = f"looplab refuses the parameters of {service}:{operation}: {problem}"
-    return refuse(service, operation, ServiceError("SerializationException", message, 400))
 
 
 def _describe(status: int) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from looplab.sim.bridge import Router, with_metadata
 from looplab.sim.services import ServiceError, error_reply
 
-__all__ = ["refuse", "route"]
+__all__ = ["refuse", "refuse_values", "route"]
 
 _NO_REQUEST = "00000000-0000-0000-0000-000000000000"
 
@@ -48,3 +48,10 @@ def refuse(service: str, operation: str, failure: ServiceError) -> tuple[int, di
     except Exception:  # not even a known service: botocore's generic error shape
         parsed = {"Error": {"Code": failure.code, "Message": failure.message}}
     return failure.status, with_metadata(failure.status, parsed)
+
+
+def refuse_values(service: str, operation: str, problem: str) -> tuple[int, dict[str, Any]]:
+    """The answer to a call whose values looplab does not take (``_bounds.value_problem``),
+    as a service answers a request body it cannot read; nothing is dispatched."""
+    message = f"looplab refuses the parameters of {service}:{operation}: {problem}"
+    return refuse(service, operation, ServiceError("SerializationException", message, 400))
