@@ -47,7 +47,6 @@ _INNERMOST = re.compile(r"\[\]|\{\}")
 # Past this many digits Python refuses to turn an int into text (sys.int_info), which
 # json.dumps of a journal would then raise: 4,300 digits is ~14,284 bits.
 _INT_BITS = 14_000
-_END = object()
 
 
 def json_too_deep(text: str, depth: int = VALUE_DEPTH) -> bool:
@@ -68,31 +67,35 @@ def json_too_deep(text: str, depth: int = VALUE_DEPTH) -> bool:
 
 
 def value_problem(value: Any, size: int, depth: int = VALUE_DEPTH) -> str | None:
-    """What is wrong with ``value`` (a handler's, decoded from its pickle), or None: nested
-    more than ``depth`` levels, or larger than ``size`` written out (a pickle can repeat
-    one object by reference: a few bytes on the wire that are terabytes as JSON), or an
-    integer too long to write out. Iterative, and it stops at the first excess."""
+    """What is wrong with ``value`` (a handler's, as looplab's unpickler makes it: builtin
+    types, datetimes and Decimals, never a subclass), or None: nested more than ``depth``
+    levels, or larger than ``size`` written out (a pickle can repeat one object by
+    reference: a few bytes on the wire that are terabytes as JSON), or an integer too long
+    to write out. Iterative, and it stops at the first excess; ~2 us for an SDK call."""
     total = 0
     # One iterator per open container (memory grows with the depth, never the width).
     stack: list[Iterator[Any]] = [iter((value,))]
     while stack:
-        item = next(stack[-1], _END)
-        if item is _END:
-            stack.pop()
-            continue
-        if isinstance(item, (str, bytes, bytearray)):
-            total += len(item) + 1
-        elif isinstance(item, (dict, list, tuple, set, frozenset)):
-            if len(stack) > depth:
-                return f"nested more than {depth} levels deep"
-            total += len(item) + 1
-            stack.append(
-                chain.from_iterable(item.items()) if isinstance(item, dict) else iter(item)
-            )
-        elif isinstance(item, int) and item.bit_length() > _INT_BITS:
-            return f"an integer of {item.bit_length():,} bits"
+        for item in stack[-1]:
+            kind = type(item)
+            if kind is str or kind is bytes or kind is bytearray:
+                total += len(item) + 1
+            elif kind is dict or kind is list or kind is tuple or kind is set or kind is frozenset:
+                if len(stack) > depth:
+                    return f"nested more than {depth} levels deep"
+                total += len(item) + 1
+                if total > size:
+                    break
+                stack.append(chain.from_iterable(item.items()) if kind is dict else iter(item))
+                break  # into it
+            elif kind is int and item.bit_length() > _INT_BITS:
+                return f"an integer of {item.bit_length():,} bits"
+            else:
+                total += 1
+            if total > size:
+                break
         else:
-            total += 1
+            stack.pop()
         if total > size:
             return f"larger than {size:,} bytes written out"
     return None
