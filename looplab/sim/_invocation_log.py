@@ -79,7 +79,12 @@ def log_events(
         report += f"\tInit Duration: {init * 1000:.2f} ms"
     return [
         (started, f"START RequestId: {request_id} Version: $LATEST"),
-        *[(now, event) for line in lines for event in _events(line)],
+        *[
+            (now, event)
+            for line in lines
+            # No longer than an event even in UTF-8: most lines, without a call.
+            for event in ((line,) if len(line) * 4 <= EVENT_LIMIT else _events(line))
+        ],
         (end, f"END RequestId: {request_id}"),
         (end, report),
     ]
@@ -89,8 +94,6 @@ def _events(line: str) -> list[str]:
     """``line`` as Lambda sends it to CloudWatch Logs: one event, or several of at most
     EVENT_LIMIT bytes (the handler's output is split so already; an error event, as
     long as the response quota, is split here)."""
-    if len(line) * 4 <= EVENT_LIMIT:  # cannot be longer in UTF-8: most lines stop here
-        return [line]
     data = line.encode("utf-8", "surrogatepass")
     if len(data) <= EVENT_LIMIT:
         return [line]

@@ -51,15 +51,18 @@ class Output:
         if self.full:
             self._drop(data)
             return
-        buf, start = self.partial + data, 0
+        *ended, rest = (self.partial + data).split(b"\n")
         self.partial = b""
-        while (end := buf.find(b"\n", start)) >= 0:
-            self._line(buf[start:end])
-            start = end + 1
-            if self.full:
-                self._drop(buf[end:])  # this line's newline, and everything after it
+        for n, line in enumerate(ended):
+            size = len(line) + EVENT_OVERHEAD
+            if size <= EVENT_LIMIT + EVENT_OVERHEAD and self.kept + size <= OUTPUT_LIMIT:
+                self.lines.append(line.decode("utf-8", "replace"))  # most lines, at once
+                self.kept += size
+                continue
+            self._line(line)  # longer than an event, or the first that does not fit
+            if self.full:  # its newline and everything after it: counted
+                self._drop(b"\n".join([b"", *ended[n + 1 :], rest]))
                 return
-        rest = buf[start:]
         # An unended line longer than an event: its events so far (a line of exactly an
         # event waits for its newline, or it would end with an empty one).
         while len(rest) > EVENT_LIMIT and self._event(rest[:EVENT_LIMIT]):

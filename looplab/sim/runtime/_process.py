@@ -45,7 +45,7 @@ the invocation as timed out, which is where a hanging import ends on AWS too."""
 # and the few bytes of the tuple around it.
 _CONTROL_LIMIT = RESPONSE_LIMIT + (1 << 16)
 _LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
-_CHUNK = 1 << 20  # bytes of output read at a time: all looplab holds of it besides the kept
+_CHUNK = 1 << 16  # bytes of output read at a time: all looplab holds of it besides the kept
 # Wall seconds between two reads of the output while a handler runs and sends nothing: how
 # much of it the memory file holds is what a handler prints in this long, not in all.
 _OUTPUT_TICK = 0.1
@@ -107,15 +107,21 @@ class _Environment:
 
     def read(self, output: Output) -> None:
         """Feed ``output`` what the environment wrote since the last read, a chunk at a
-        time, up to where the file ended when the read began (a thread still writing
-        cannot keep looplab here); what was read gives its pages back."""
-        end = os.fstat(self.log).st_size
-        while self.offset < end:
-            chunk = os.pread(self.log, min(_CHUNK, end - self.offset), self.offset)
-            if not chunk:
+        time (one read, mostly), up to where the file ended when it was found to hold
+        more than a chunk (a thread still writing cannot keep looplab here); what was
+        read gives its pages back."""
+        end = -1
+        while True:
+            chunk = os.pread(self.log, _CHUNK, self.offset)
+            if chunk:
+                output.feed(chunk)
+                self.offset += len(chunk)
+            if len(chunk) < _CHUNK:
                 break
-            output.feed(chunk)
-            self.offset += len(chunk)
+            if end < 0:
+                end = os.fstat(self.log).st_size
+            if self.offset >= end:
+                break
         if self.offset - self.punched > _LOG_COMPACT:
             # The environment may still write (a thread, or the handler between two
             # reads), so the file cannot start over: its read part is freed instead.
@@ -238,7 +244,7 @@ class ProcessRuntime:
                 # One message at a time, then readiness again: what poll said before a
                 # message was handled is stale after it (the process may have exited).
                 if self._next(env, limit, output) is env.calls:
-                    call = call_of(env.calls.recv(limit))
+                    call = call_of(env.calls.take())
                     began = time.monotonic()
                     if (problem := value_problem(call, env.calls.limit)) is None:
                         reply = dispatch(*call)
@@ -253,7 +259,7 @@ class ProcessRuntime:
                     except OSError as exc:  # it exited while looplab answered
                         raise EOFError(str(exc)) from exc
                     continue
-                message = control_of(env.control.recv(limit))
+                message = control_of(env.control.take())
                 now = time.monotonic()
                 if message[0] == "inited":  # the handler's own time starts now
                     if env.inited:

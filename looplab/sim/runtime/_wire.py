@@ -3,8 +3,9 @@ and the check of each message against the runtime's protocol.
 
 A child is handler code: what it sends is data, never instructions. The unpickler refuses
 every global but the few value types botocore parameters hold (timestamps, decimals), so
-a hostile pickle cannot run code in looplab. Reads have a deadline, so a child that sends
-half a message and stops cannot hang looplab.
+a hostile pickle cannot run code in looplab. Reads never wait (the runtime polls, with a
+deadline, and reads what arrived), so a child that sends half a message and stops cannot
+hang looplab.
 """
 
 from __future__ import annotations
@@ -50,19 +51,17 @@ class WireTimeout(Exception):
 
 
 class Channel:
-    __slots__ = ("buf", "limit", "poll", "sock")
+    __slots__ = ("buf", "limit", "sock")
 
     def __init__(self, sock: socket.socket, limit: int = 1 << 30) -> None:
-        # Non-blocking, with our own poll for the deadline: a socket timeout would poll
-        # before every recv, though looplab reads only after poll said there is data.
+        # Non-blocking: the runtime polls (with its deadline) and reads only what arrived;
+        # a socket timeout would poll again before every recv.
         sock.setblocking(False)
         self.sock = sock
         # The largest message looplab takes: a header may claim 4 GB, and looplab would
         # hold whatever arrived of it (ProtocolError past it, read at the header).
         self.limit = limit
         self.buf = bytearray()
-        self.poll = select.poll()
-        self.poll.register(sock, select.POLLIN)
 
     def send(self, obj: Any, deadline: float) -> None:
         """Send one message; WireTimeout when the child has not taken it by ``deadline``
@@ -92,10 +91,10 @@ class Channel:
         return len(buf) >= 4 + size
 
     def fill(self) -> bool:
-        """Take what has arrived, without waiting, until a whole message is buffered;
-        False when the child's end is closed (nothing more will come)."""
-        buf = self.buf
-        while not self.ready():
+        """Take what has arrived, without waiting, until a whole message is buffered
+        (at most a chunk past one); False when the child's end is closed (nothing more
+        will come)."""
+        while True:
             try:
                 chunk = self.sock.recv(65536)
             except BlockingIOError:
@@ -104,31 +103,17 @@ class Channel:
                 return False
             if not chunk:
                 return False
-            buf += chunk
-        return True
-
-    def recv(self, deadline: float) -> Any:
-        """The next message; EOFError when the child is gone, WireTimeout past
-        ``deadline`` (time.monotonic())."""
-        buf = self.buf
-        while True:
+            self.buf += chunk
             if self.ready():
-                (size,) = _HEADER.unpack_from(buf)
-                data = bytes(buf[4 : 4 + size])
-                del buf[: 4 + size]
-                return loads(data)
-            try:
-                chunk = self.sock.recv(65536)
-            except BlockingIOError:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self.poll.poll(int(left * 1000) + 1):
-                    raise WireTimeout from None
-                continue
-            except OSError as exc:
-                raise EOFError(str(exc)) from exc
-            if not chunk:
-                raise EOFError("the environment closed its end")
-            buf += chunk
+                return True
+
+    def take(self) -> Any:
+        """The whole message ``ready()`` found buffered."""
+        buf = self.buf
+        (size,) = _HEADER.unpack_from(buf)
+        data = bytes(buf[4 : 4 + size])
+        del buf[: 4 + size]
+        return loads(data)
 
     def close(self) -> None:
         self.sock.close()
