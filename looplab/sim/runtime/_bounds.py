@@ -3,23 +3,24 @@
 A handler's process is not looplab's: whatever it sends, looplab's own code (json, repr,
 copy, the services, the journal) must be able to walk without a RecursionError and hold
 without growing past what the message could carry. These checks run where the values
-enter (``_process.py``), iteratively, so the depth they check is never looplab's stack.
+enter (``_process.py``), iteratively (a JSON text's depth by ``looplab._files.json_depth``,
+before it is decoded), so the depth they check is never looplab's stack.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from itertools import chain
 from typing import Any
+
+from looplab._files import json_depth
 
 __all__ = [
     "RESPONSE_LIMIT",
     "TOO_LARGE",
     "VALUE_DEPTH",
     "decoded",
-    "json_too_deep",
     "value_problem",
 ]
 
@@ -41,29 +42,9 @@ parameters). Lambda sets none for a reply; this is looplab's own, so its code ca
 any value it keeps, with room to spare under Python's recursion limit (json, copy and
 rich take one to four frames a level). No API the simulator models nests deeper than 10."""
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes and all
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
 # Past this many digits Python refuses to turn an int into text (sys.int_info), which
 # json.dumps of a journal would then raise: 4,300 digits is ~14,284 bits.
 _INT_BITS = 14_000
-
-
-def json_too_deep(text: str, depth: int = VALUE_DEPTH) -> bool:
-    """Whether JSON ``text`` nests more than ``depth`` levels of arrays and objects, found
-    without decoding it (the C decoder recurses once per level: a deep enough text would
-    raise RecursionError in looplab). Text too broken to tell counts as too deep."""
-    if text.count("[") + text.count("{") <= depth:
-        return False  # cannot nest deeper than it has brackets (most replies stop here)
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    # Each pass removes every innermost pair: what nests n deep is gone after n passes.
-    for _ in range(depth):
-        if not brackets:
-            return False
-        brackets, removed = _INNERMOST.subn("", brackets)
-        if not removed:
-            return True  # mismatched brackets: not JSON the decoder would take
-    return bool(brackets)
 
 
 def value_problem(value: Any, size: int, depth: int = VALUE_DEPTH) -> str | None:
@@ -108,7 +89,7 @@ def decoded(payload: str) -> tuple[Any, str | None]:
     JSON at all."""
     if len(payload) > RESPONSE_LIMIT // 4 and len(_utf8(payload)) > RESPONSE_LIMIT:
         return None, TOO_LARGE
-    if json_too_deep(payload):
+    if json_depth(payload, VALUE_DEPTH) > VALUE_DEPTH:
         return None, (
             "[ERROR] Runtime.MarshalError: Unable to marshal response: nested more than "
             f"{VALUE_DEPTH} levels deep (looplab's limit; Lambda would return it)"
