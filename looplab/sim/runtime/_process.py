@@ -46,8 +46,8 @@ the invocation as timed out, which is where a hanging import ends on AWS too."""
 _CONTROL_LIMIT = RESPONSE_LIMIT + (1 << 16)
 _LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
 _CHUNK = 1 << 16  # bytes of output read at a time: all looplab holds of it besides the kept
-# Wall seconds between two reads of the output while a handler runs and sends nothing: how
-# much of it the memory file holds is what a handler prints in this long, not in all.
+# Wall seconds between two reads of the output while a handler runs: how much of it the
+# memory file holds is what a handler prints in this long, not in all.
 _OUTPUT_TICK = 0.1
 _EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
 
@@ -80,6 +80,7 @@ class _Environment:
         "pidfd",
         "poll",
         "punched",
+        "read_due",
     )
 
     def __init__(self, pid: int, control: Channel, calls: Channel, log: int) -> None:
@@ -89,6 +90,7 @@ class _Environment:
         self.calls = calls
         self.log = log  # a memfd the environment's fd 1 and 2 append to
         self.offset = 0  # how far looplab has read it
+        self.read_due = 0.0  # when its output is read next, while an invocation runs
         self.punched = 0  # the read bytes below this no longer hold memory (_output.punch)
         self.alive = True
         self.cpu = NOWHERE  # the processor it was last moved to (_affinity.py)
@@ -235,6 +237,7 @@ class ProcessRuntime:
             return self._dead(env, result, output, "timeout")
         budget = min((invocation.deadline - invocation.now) / scale, self.wall_limit)
         started = time.monotonic()
+        env.read_due = started + _OUTPUT_TICK
         # The wall-clock watchdog: past ``limit`` the environment is killed, whatever it
         # does (a busy loop, signals ignored, a half-sent message).
         limit = started + (budget if env.inited else min(INIT_TIMEOUT / scale, self.wall_limit))
@@ -310,7 +313,7 @@ class ProcessRuntime:
         the socket by then, so a non-blocking read finds it, whatever poll reported
         with the exit (the pidfd alone, or all three at once).
 
-        While it runs and sends nothing, its output is read every _OUTPUT_TICK.
+        While it runs, its output is read every _OUTPUT_TICK.
         """
         while True:
             if env.hung_up:
@@ -322,12 +325,14 @@ class ProcessRuntime:
                 return env.calls
             if env.control.ready():
                 return env.control
-            wait = limit - time.monotonic()
+            now = time.monotonic()
+            if now >= env.read_due:  # every tick while it runs, SDK calls or none
+                env.read(output)
+                env.read_due = now + _OUTPUT_TICK
+            wait = limit - now
             if wait <= 0:
                 raise WireTimeout
-            events = env.poll.poll(int(min(wait, _OUTPUT_TICK) * 1000) + 1)
-            if not events:
-                env.read(output)
+            events = env.poll.poll(int(min(wait, env.read_due - now) * 1000) + 1)
             for fd, _ in events:
                 if fd == env.pidfd or not env.channels[fd].fill():
                     env.hung_up = True
