@@ -5,7 +5,9 @@ lines, run in a child process so this script's own allocations do not count. Pri
 looplab's resident memory before, its peak during the run (VmHWM, reset just before the
 invocation through /proc/self/clear_refs), the growth and its ratio to the target
 (< 100 MB for 400 MB printed; looplab kept every line before, ~2 GB), with what the
-invocation kept and counted of the output and the wall time.
+invocation kept and counted of the output and the wall time; and the most memory the
+environment's output file held meanwhile (its pages, sampled every 10 ms: the file is
+no process's RSS, but the host's memory all the same).
 
 Usage: python benchmarks/sim_output.py [--megabytes N]
 """
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,16 +71,31 @@ def child(megabytes: int) -> None:
     stack = Stack.from_template(template, code_dir=code, stage="bench")
     with Simulator(stack, seed=0) as sim:
         sim.invoke("F", {"megabytes": 1}, "RequestResponse")  # the zygote and imports
+        (env,) = sim.functions["F"].environments  # the warm one the next invocation takes
+        held, done = [0], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.01):
+                held[0] = max(held[0], os.fstat(env.process.log).st_blocks * 512)
+
+        sampler = threading.Thread(target=sample, daemon=True)
         before = _status_kb("VmRSS")
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM starts again from VmRSS
+        sampler.start()
         started = time.perf_counter()
         reply = sim.invoke("F", {"megabytes": megabytes}, "RequestResponse")
         wall = time.perf_counter() - started
         peak = _status_kb("VmHWM")
+        done.set()
+        sampler.join()
         assert reply.get("Payload") == "printed", reply
         messages = [e.message for e in sim.logs.events()]
         note = next((m for m in messages if m.startswith("[looplab] output not kept")), "")
-    print(json.dumps({"before_kb": before, "peak_kb": peak, "wall": wall, "note": note}))
+    print(
+        json.dumps(
+            {"before_kb": before, "peak_kb": peak, "wall": wall, "note": note, "file": held[0]}
+        )
+    )
 
 
 def main() -> None:
@@ -103,6 +122,7 @@ def main() -> None:
         f"(< {target:.0f} MB: {'met' if grown_mb < target else 'MISSED'}); "
         f"{result['wall']:.2f} s wall"
     )
+    print(f"the environment's output file held at most {result['file'] / 2**20:.1f} MiB")
     print(f"the log says: {result['note'] or '(nothing: every line was kept)'}")
 
 
