@@ -10,7 +10,11 @@ LAMBDA_TASK_ROOT are the copy's.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from _simkit import one_function_stack, write_handler
@@ -111,3 +115,30 @@ def test_what_is_neither_file_nor_folder_is_left_out_of_the_copy(tmp_path: Path)
     os.mkfifo(code / "a-fifo")  # a test's, or a tool's, left in the code directory
     with Simulator(one_function_stack(code, handler, "fifo"), seed=0) as sim:
         assert sim.invoke("F", {}, "RequestResponse")["Payload"] == "ran"
+
+
+def test_what_a_killed_looplab_left_in_the_temporary_folder_is_removed(tmp_path: Path) -> None:
+    """kill -9 runs no cleanup: the next runtime removes the copies and HOMEs of looplab
+    processes that are gone, and leaves a live process's alone."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its pid names a process that no longer exists
+    base = Path(tempfile.gettempdir())
+    left = [base / f"looplab-{kind}-{gone.pid}-test" for kind in ("task", "home")]
+    live = base / f"looplab-task-{os.getpid()}-test"
+    for folder in [*left, live]:
+        (folder / "fns").mkdir(parents=True)
+        (folder / "fns" / "h.py").write_text("")
+        os.chmod(folder / "fns", 0o555)  # read-only, as the copies are
+    try:
+        code = tmp_path / "code"
+        code.mkdir()
+        handler = write_handler(code, "plain", "def handler(event, context):\n    return 1\n")
+        with Simulator(one_function_stack(code, handler, "sweep"), seed=0) as sim:
+            assert sim.invoke("F", {}, "RequestResponse")["Payload"] == 1
+        assert not [folder for folder in left if folder.exists()]
+        assert live.exists()
+    finally:
+        for folder in [*left, live]:
+            if folder.exists():
+                os.chmod(folder / "fns", 0o755)
+                shutil.rmtree(folder)

@@ -6,7 +6,8 @@ and ``LAMBDA_TASK_ROOT``, a handler could rewrite its own module there and the n
 cache hit, would run the change. On Lambda the code is read-only at /var/task.
 
 So each runtime copies a code directory once, the first time an environment needs it,
-into a private temporary folder, and removes it when the runtime closes:
+into a private temporary folder (``_tempdirs.py``), removed when the runtime closes or is
+collected:
 
 - the handler's module, working directory and LAMBDA_TASK_ROOT are the copy: no path the
   handler is given leads into the cache;
@@ -24,12 +25,13 @@ it costs about a millisecond per run.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import stat
-import tempfile
+import weakref
 from pathlib import Path
+
+from looplab.sim.runtime import _tempdirs
 
 __all__ = ["CodeViews"]
 
@@ -42,6 +44,7 @@ class CodeViews:
     def __init__(self) -> None:
         self._root: str | None = None
         self._views: dict[Path, Path] = {}
+        self._remove: weakref.finalize | None = None
 
     def view(self, code_dir: Path) -> Path:
         """The copy of ``code_dir`` an environment runs (``code_dir`` itself when it is
@@ -53,7 +56,9 @@ class CodeViews:
         if not code_dir.is_dir():
             return code_dir
         if self._root is None:
-            self._root = tempfile.mkdtemp(prefix="looplab-task-")
+            self._root = _tempdirs.make("task")
+            # Removed at close, or when the runtime is collected, or at exit.
+            self._remove = weakref.finalize(self, _tempdirs.remove, self._root)
         view = Path(self._root, str(len(self._views)))
         shutil.copytree(code_dir, view, symlinks=True, ignore=_not_code)
         _read_only(view)
@@ -61,15 +66,10 @@ class CodeViews:
         return view
 
     def close(self) -> None:
-        """Remove every copy (their folders made writable again, which rmtree needs)."""
-        if self._root is None:
-            return
-        for base, dirs, _ in os.walk(self._root):
-            for name in dirs:
-                with contextlib.suppress(OSError):
-                    os.chmod(os.path.join(base, name), stat.S_IRWXU)
-        shutil.rmtree(self._root, ignore_errors=True)
-        self._root = None
+        """Remove every copy."""
+        if self._remove is not None:
+            self._remove()
+        self._root = self._remove = None
         self._views.clear()
 
 

@@ -20,11 +20,11 @@ import select
 import signal
 import socket
 import stat
-import tempfile
 import time
 import weakref
 from typing import Any
 
+from looplab.sim.runtime import _tempdirs
 from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
 from looplab.sim.runtime._bounds import RESPONSE_LIMIT, TOO_LARGE, decoded, value_problem
 from looplab.sim.runtime._code import CodeViews
@@ -152,7 +152,7 @@ class ProcessRuntime:
         """An empty, read-only HOME: Lambda sets none, and without one Python would find
         the host's home (and its ~/.aws) through the password database."""
         if self._home is None:
-            self._home = tempfile.mkdtemp(prefix="looplab-home-")
+            self._home = _tempdirs.make("home")
             os.chmod(self._home, stat.S_IRUSR | stat.S_IXUSR)
         return self._home
 
@@ -404,9 +404,7 @@ class ProcessRuntime:
             self.stop(env)
         self._code.close()
         if self._home is not None:
-            os.chmod(self._home, stat.S_IRWXU)
-            with contextlib.suppress(OSError):
-                os.rmdir(self._home)
+            _tempdirs.remove(self._home)
             self._home = None
 
 
