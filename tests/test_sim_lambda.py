@@ -8,7 +8,6 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -300,17 +299,6 @@ def test_a_keyboard_interrupt_raised_by_a_handler_ends_only_its_environment(
         assert any("Runtime.ExitError" in e.message for e in sim.logs.events())
 
 
-@pytest.fixture
-def sigint_raises() -> Iterator[None]:
-    """SIGINT as Python sets it up (KeyboardInterrupt): a test run started in the
-    background (``pytest &``) inherits SIGINT ignored, and Python then leaves it so."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
 def _interrupt_once_running(fifo: Path) -> threading.Thread:
     """A thread that sends this process SIGINT when the handler says, through ``fifo``,
     that it runs: not after a guessed delay, which a loaded machine can outlast before
@@ -337,7 +325,7 @@ def _interrupt_once_running(fifo: Path) -> threading.Thread:
     return thread
 
 
-@pytest.mark.usefixtures("sigint_raises")
+@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_while_a_handler_runs_propagates_after_the_bookkeeping(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "exiting", EXITING)
     fifo = tmp_path / "running"
