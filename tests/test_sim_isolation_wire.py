@@ -39,6 +39,15 @@ def handler(event, context):
     return {{"ok": True}}
 """
 
+# A list nested 5,000 deep (the handler's process raises its own recursion limit to pickle
+# it), and one that is a few kilobytes pickled (one row shared by reference) and 300 MB
+# written out, past the 128 MB a call of a 128 MB function can carry.
+_DEEP = (
+    "(__import__('sys').setrecursionlimit(50_000),"
+    " __import__('functools').reduce(lambda a, _: [a], range(5000), []))[1]"
+)
+_WIDE = "[['x' * 1000] * 1000] * 300"
+
 # (payload, whether it breaks the runtime's protocol: then the invocation is an error)
 FORGED = [
     pytest.param("('call', os.system)", True, id="forbidden-global"),
@@ -46,6 +55,20 @@ FORGED = [
     pytest.param("('done', 'success')", True, id="short-done"),
     pytest.param("['not', 'a', 'tuple']", True, id="wrong-type"),
     pytest.param("('call', ('lambda', 'GetFunction', {}, None))", False, id="call-no-params"),
+    # Values deeper than looplab's code can walk (repr, json, the services): refused where
+    # they enter, not met later as a RecursionError in looplab.
+    pytest.param(f"('done', 'error', {_DEEP}, True)", True, id="deep-error"),
+    pytest.param(f"('done', 'success', {_DEEP}, True)", True, id="deep-reply"),
+    pytest.param(f"('call', {_DEEP})", True, id="deep-call"),
+    pytest.param(
+        f"('call', ('sqs', 'SendMessage', {{'QueueUrl': {_DEEP}}}, None))", False, id="deep-params"
+    ),
+    # A value small on the wire, huge written out (answered as a call it cannot read).
+    pytest.param(
+        f"('call', ('sqs', 'SendMessage', {{'QueueUrl': {_WIDE}}}, None))", False, id="wide-params"
+    ),
+    # More than any control message can be (a response is at most 6 MB).
+    pytest.param("('done', 'error', 'x' * (20 << 20), True)", True, id="huge-error"),
 ]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -256,7 +258,7 @@ def test_what_the_simulator_cannot_model_is_refused_with_the_place(tmp_path: Pat
 
 
 EXITING = """\
-import sys, time
+import os, sys, time
 def handler(event, context):
     body = event["Records"][0]["body"]
     if body == "exit":
@@ -264,6 +266,8 @@ def handler(event, context):
     if body == "interrupt":
         raise KeyboardInterrupt
     if body == "sleep":
+        with open(os.environ["RUNNING_FIFO"], "w") as running:
+            running.write("running")  # the test interrupts looplab once it reads this
         time.sleep(30)
 """
 
@@ -295,20 +299,51 @@ def test_a_keyboard_interrupt_raised_by_a_handler_ends_only_its_environment(
         assert any("Runtime.ExitError" in e.message for e in sim.logs.events())
 
 
+def _interrupt_once_running(fifo: Path) -> threading.Thread:
+    """A thread that sends this process SIGINT when the handler says, through ``fifo``,
+    that it runs: not after a guessed delay, which a loaded machine can outlast before
+    the handler even started (the zygote's start alone takes ~0.3 s)."""
+    os.mkfifo(fifo)
+    # Opened before the handler runs, without blocking, so its open for writing does
+    # not wait for this thread.
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+
+    def wait_then_interrupt() -> None:
+        try:
+            # Generous: this bounds only a broken run; the handler starts in a second.
+            deadline = time.monotonic() + 120
+            while (left := deadline - time.monotonic()) > 0:
+                select.select([fd], [], [], left)
+                if os.read(fd, 64):
+                    os.kill(os.getpid(), signal.SIGINT)
+                    return
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=wait_then_interrupt, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_while_a_handler_runs_propagates_after_the_bookkeeping(tmp_path: Path) -> None:
     handler = write_handler(tmp_path, "exiting", EXITING)
-    stack = one_function_stack(tmp_path, handler, "int", queue=dict(VisibilityTimeout=10))
+    fifo = tmp_path / "running"
+    stack = one_function_stack(
+        tmp_path,
+        handler,
+        "int",
+        queue=dict(VisibilityTimeout=10),
+        function={"Environment": {"Variables": {"RUNNING_FIFO": str(fifo)}}},
+    )
     before = dict(os.environ)
     with Simulator(stack, seed=0) as sim:
         sim.send("Q", "sleep")
         # Ctrl-C reaches looplab (the environments run in their own session).
-        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                sim.advance(1)
-        finally:
-            timer.cancel()
+        interrupter = _interrupt_once_running(fifo)
+        with pytest.raises(KeyboardInterrupt):
+            sim.advance(1)
+        interrupter.join()
         assert dict(os.environ) == before
         sim.purge("Q")
         sim.advance(5)  # the interrupted invocation still finishes on the clock

@@ -6,6 +6,8 @@ talks to a :class:`Runtime` through four calls, ``start / invoke / freeze / stop
 imported. See docs/simulator.md, "Execution environments are processes".
 """
 
+from looplab.sim.runtime._bounds import RESPONSE_LIMIT, VALUE_DEPTH
+from looplab.sim.runtime._output import EVENT_LIMIT, OUTPUT_LIMIT
 from looplab.sim.runtime._process import ProcessRuntime
 from looplab.sim.runtime._sdk import route
 from looplab.sim.runtime._seam import (
@@ -19,6 +21,10 @@ from looplab.sim.runtime._seam import (
 from looplab.sim.runtime._zygote import RuntimeUnavailable
 
 __all__ = [
+    "EVENT_LIMIT",
+    "OUTPUT_LIMIT",
+    "RESPONSE_LIMIT",
+    "VALUE_DEPTH",
     "Dispatch",
     "EnvironmentSpec",
     "Invocation",

@@ -1,6 +1,6 @@
 """The execution environments' side of the process runtime: a zygote and the Lambda runtime.
 
-looplab runs this file as a script (``python -I _child.py FD``), never imports it: a
+looplab runs this file as a script (``python -I -B _child.py FD``), never imports it: a
 handler's process must hold nothing of looplab's, so this module uses only the standard
 library and, in the zygote, botocore. The zygote imports boto3/botocore once and warms
 botocore's SQS model, then forks one child per execution environment on request, so a
@@ -84,8 +84,10 @@ class Channel:
 
 def _adopt_orphans() -> None:
     """Make this process the subreaper of everything forked below it (Linux only): a
-    process a handler forks and detaches is re-parented here when its environment dies,
-    instead of to init, so the zygote can end it (on AWS the whole sandbox goes)."""
+    process that loses its parent is re-parented here instead of to init. Each
+    environment is one, so what its handler forks and detaches stays in its subtree
+    while it lives; the zygote is one, so those processes come to it when their
+    environment dies, and it ends them (on AWS the whole sandbox goes)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -95,7 +97,8 @@ def _adopt_orphans() -> None:
 
 def _end_orphans(children: set[int]) -> None:
     """SIGKILL and reap every child of this zygote that is not an environment: the
-    processes that handlers left behind when their environments ended."""
+    processes that handlers left behind when their environments ended (a live
+    environment's stay its own: it is their subreaper)."""
     me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in children:
@@ -162,6 +165,11 @@ def zygote(fd: int) -> None:
     # ends, which is not looplab ending. The socket's EOF is: the kernel closes looplab's
     # end however it dies, and then the zygote kills its children and exits (below).
     control = socket.socket(fileno=fd)
+    # What a process on Lambda starts with, whatever looplab inherited: started in the
+    # background (``&``), looplab ignores SIGINT and SIGQUIT, an exec keeps that, and
+    # Python then leaves SIGINT ignored rather than raising KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     _adopt_orphans()
     _preload()
     _split_import_paths()
@@ -436,6 +444,7 @@ def _environment(fds: list[int], spec: dict[str, Any]) -> None:
     """A forked child: become the execution environment ``spec`` describes, then serve
     invocations until looplab kills it."""
     _die_with_parent()
+    _adopt_orphans()  # not inherited through fork
     control_fd, calls_fd, log_fd = fds
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
@@ -471,6 +480,9 @@ def _environment(fds: list[int], spec: dict[str, Any]) -> None:
 
 def _serve(control: Channel, spec: dict[str, Any]) -> None:
     handler = None
+    # Lambda's response quota; looplab takes no larger control message (an error event
+    # is cut to it: looplab would refuse the message whole).
+    limit = spec["response_limit"]
     while True:
         invocation = control.recv()
         trace = invocation["trace"]
@@ -485,12 +497,17 @@ def _serve(control: Channel, spec: dict[str, Any]) -> None:
                 control.send(("inited",))
             result = handler(invocation["event"], LambdaContext(spec["context"], invocation))
             try:
-                reply: tuple[Any, ...] = ("done", "success", _to_json(result))
+                payload = _to_json(result)  # ASCII (ensure_ascii): its length is its size
+                reply: tuple[Any, ...] = (
+                    ("done", "success", payload)
+                    if len(payload) <= limit
+                    else ("done", "error", spec["too_large"])
+                )
             except (TypeError, ValueError) as exc:
                 reply = (
                     "done",
                     "error",
-                    f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}",
+                    _cut(f"[ERROR] Runtime.MarshalError: Unable to marshal response: {exc}", limit),
                 )
         except MemoryError:
             sys.stdout.flush()
@@ -499,17 +516,11 @@ def _serve(control: Channel, spec: dict[str, Any]) -> None:
         except _RuntimeError as exc:
             # A failed init: Lambda resets the environment, the next invoke inits anew.
             sys.stdout.flush()
-            control.send(
-                (
-                    "done",
-                    "error",
-                    f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):",
-                    False,
-                )
-            )
+            event = f"[ERROR] {exc.error_type}: {exc}\nTraceback (most recent call last):"
+            control.send(("done", "error", _cut(event, limit), False))
             os._exit(1)
         except Exception as exc:
-            reply = ("done", "error", _error_event(exc))
+            reply = ("done", "error", _cut(_error_event(exc), limit))
         sys.stdout.flush()
         control.send((*reply, True))
 
@@ -539,6 +550,14 @@ def _load(handler: str) -> Any:
         raise _RuntimeError(
             "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{module_path}'"
         ) from exc
+
+
+def _cut(event: str, limit: int) -> str:
+    """``event`` in at most ``limit`` bytes of UTF-8."""
+    if len(event) * 4 <= limit:
+        return event
+    data = event.encode("utf-8", "surrogatepass")
+    return event if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
 def _error_event(exc: BaseException) -> str:

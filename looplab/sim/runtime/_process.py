@@ -1,10 +1,14 @@
 """Execution environments as child processes of the zygote (``_zygote.py``).
 
-An environment's three channels (invocations, SDK calls, the stdout/stderr pipe) are
-socketpairs and a pipe made here and handed to the zygote with SCM_RIGHTS; looplab
+An environment's three channels (invocations, SDK calls, its stdout/stderr) are two
+socketpairs and a memory file made here and handed to the zygote with SCM_RIGHTS; looplab
 signals environments through pidfds (no PID reuse races) and asks the zygote, their
 parent, for exit statuses. An invocation is a strict hand-off: looplab waits, with a
 wall-clock deadline, while the handler runs, and answers its SDK calls meanwhile.
+
+Just over 400 lines: the environment's handle and the invocation loop share its state;
+what can stand alone is apart (the wire ``_wire.py``, bounds ``_bounds.py``, output
+``_output.py``, the code copies ``_code.py``).
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ import select
 import signal
 import socket
 import stat
-import tempfile
 import time
 import weakref
 from typing import Any
 
+from looplab.sim.runtime import _tempdirs
 from looplab.sim.runtime._affinity import NOWHERE, pin, unpin
+from looplab.sim.runtime._bounds import RESPONSE_LIMIT, TOO_LARGE, decoded, value_problem
+from looplab.sim.runtime._code import CodeViews
+from looplab.sim.runtime._output import Output, punch
+from looplab.sim.runtime._sdk import refuse_values
 from looplab.sim.runtime._seam import Dispatch, EnvironmentSpec, Invocation, Outcome, Result
 from looplab.sim.runtime._wire import Channel, ProtocolError, WireTimeout, call_of, control_of
 from looplab.sim.runtime._zygote import RuntimeUnavailable, current_zygote, the_zygote
@@ -33,7 +41,16 @@ INIT_TIMEOUT = 10.0
 seconds"); past it, init is retried within the invoke and its timeout: this runtime ends
 the invocation as timed out, which is where a hanging import ends on AWS too."""
 
+# A control message: the runtime's response or error event (each at most RESPONSE_LIMIT)
+# and the few bytes of the tuple around it.
+_CONTROL_LIMIT = RESPONSE_LIMIT + (1 << 16)
 _LOG_COMPACT = 1 << 20  # bytes of read output after which an environment's log restarts
+_CHUNK = 1 << 16  # bytes of output read first (all of it, mostly): kept off the mmap path
+_BULK = 1 << 20  # bytes read at a time past that: all looplab holds of it besides the kept
+# Wall seconds between two reads of the output while a handler runs: how much of it the
+# memory file holds is what a handler prints in this long (and while looplab reads), not
+# in all. A wake-up every 50 ms of a long handler costs looplab ~0.3 % of a processor.
+_OUTPUT_TICK = 0.05
 _EXIT_GRACE = 1.0  # wall seconds an environment that closed its channels has to exit
 
 _SIGNAL_WORDS = {
@@ -53,17 +70,19 @@ class _Environment:
         "__weakref__",
         "alive",
         "calls",
+        "channels",
         "control",
         "cpu",
         "frozen",
+        "hung_up",
         "inited",
         "log",
         "offset",
-        "partial",
         "pid",
         "pidfd",
         "poll",
         "punched",
+        "read_due",
     )
 
     def __init__(self, pid: int, control: Channel, calls: Channel, log: int) -> None:
@@ -73,12 +92,14 @@ class _Environment:
         self.calls = calls
         self.log = log  # a memfd the environment's fd 1 and 2 append to
         self.offset = 0  # how far looplab has read it
-        self.punched = 0  # the read bytes below this no longer hold memory (_punch)
+        self.read_due = 0.0  # when its output is read next, while an invocation runs
+        self.punched = 0  # the read bytes below this no longer hold memory (_output.punch)
         self.alive = True
         self.cpu = NOWHERE  # the processor it was last moved to (_affinity.py)
         self.frozen = False
+        self.hung_up = False  # it exited or closed a channel: nothing more will come
         self.inited = False
-        self.partial = b""
+        self.channels = {control.sock.fileno(): control, calls.sock.fileno(): calls}
         self.poll = select.poll()
         # Its pidfd too: a process it forked may hold the sockets open after it exits,
         # so their EOF alone would not say that it ended.
@@ -88,25 +109,26 @@ class _Environment:
     def signal(self, signum: int) -> None:
         signal.pidfd_send_signal(self.pidfd, signum)
 
-    def drain(self, lines: list[str]) -> None:
-        """Whatever the environment wrote so far, as whole lines."""
-        chunks = [self.partial]
+    def read(self, output: Output) -> None:
+        """Feed ``output`` what the environment wrote since the last read: one small
+        read, mostly; else in larger chunks up to where the file ended when it was found
+        to hold more (a thread still writing cannot keep looplab here), freeing the
+        pages of what was read as it goes (the environment may still write, so the file
+        cannot start over: its read part is punched out)."""
+        size, end = _CHUNK, -1
         while True:
-            chunk = os.pread(self.log, 1 << 16, self.offset)
-            chunks.append(chunk)
-            self.offset += len(chunk)
-            if len(chunk) < 1 << 16:
-                break
-        data = b"".join(chunks)
-        head, sep, self.partial = data.rpartition(b"\n")
-        if sep:
-            lines.extend(head.decode("utf-8", "replace").split("\n"))
-
-    def flush(self, lines: list[str]) -> None:
-        self.drain(lines)
-        if self.partial:
-            lines.append(self.partial.decode("utf-8", "replace"))
-            self.partial = b""
+            chunk = os.pread(self.log, size, self.offset)
+            if chunk:
+                output.feed(chunk)
+                self.offset += len(chunk)
+            if self.offset - self.punched > _LOG_COMPACT:
+                self.punched = punch(self.log, self.offset)
+            if len(chunk) < size:
+                return
+            if end < 0:
+                end, size = os.fstat(self.log).st_size, _BULK
+            if self.offset >= end:
+                return
 
 
 class ProcessRuntime:
@@ -124,12 +146,13 @@ class ProcessRuntime:
         self.wall_limit = wall_limit
         self._live: weakref.WeakSet[_Environment] = weakref.WeakSet()
         self._home: str | None = None
+        self._code = CodeViews()  # the read-only copies of the code the handlers run
 
     def _home_dir(self) -> str:
         """An empty, read-only HOME: Lambda sets none, and without one Python would find
         the host's home (and its ~/.aws) through the password database."""
         if self._home is None:
-            self._home = tempfile.mkdtemp(prefix="looplab-home-")
+            self._home = _tempdirs.make("home")
             os.chmod(self._home, stat.S_IRUSR | stat.S_IXUSR)
         return self._home
 
@@ -141,14 +164,20 @@ class ProcessRuntime:
         # handler and never wakes looplab (a pipe woke it for every printed line);
         # looplab reads it when the invocation ends.
         log = os.memfd_create("looplab-environment-log", os.MFD_CLOEXEC)
+        code_dir = str(self._code.view(spec.code_dir))
+        variables = {**spec.variables, "HOME": self._home_dir()}
+        if "LAMBDA_TASK_ROOT" in variables:
+            variables["LAMBDA_TASK_ROOT"] = code_dir
         try:
             pid = zygote.fork(
                 {
-                    "variables": {**spec.variables, "HOME": self._home_dir()},
-                    "code_dir": str(spec.code_dir),
+                    "variables": variables,
+                    "code_dir": code_dir,
                     "handler": spec.handler,
                     "memory_mb": spec.memory_mb,
                     "context": spec.context,
+                    "response_limit": RESPONSE_LIMIT,
+                    "too_large": TOO_LARGE,
                 },
                 [control_theirs.fileno(), calls_theirs.fileno(), log],
             )
@@ -160,9 +189,10 @@ class ProcessRuntime:
         finally:
             control_theirs.close()
             calls_theirs.close()
-        # No message can be larger than what the function's memory could hold.
+        # No call can be larger than what the function's memory could hold, and no
+        # control message than a response (the runtime sends no more, see _child.py).
         limit = max(spec.memory_mb, 16) << 20
-        env = _Environment(pid, Channel(control, limit), Channel(calls, limit), log)
+        env = _Environment(pid, Channel(control, _CONTROL_LIMIT), Channel(calls, limit), log)
         self._live.add(env)
         return env
 
@@ -188,8 +218,8 @@ class ProcessRuntime:
             env.signal(signal.SIGCONT)
             env.frozen = False
         scale = self.time_scale
-        lines: list[str] = []
-        result = Result("error", lines=lines)
+        result = Result("error")
+        output = Output(result.lines)
         try:
             env.control.send(
                 {
@@ -203,43 +233,50 @@ class ProcessRuntime:
                 time.monotonic() + self.wall_limit,
             )
         except OSError:  # it died before its invocation (at start, or while frozen)
-            return self._dead(env, result, "exited")
+            return self._dead(env, result, output, "exited")
         except WireTimeout:  # it stopped reading: as good as hung
-            return self._dead(env, result, "timeout")
+            return self._dead(env, result, output, "timeout")
         budget = min((invocation.deadline - invocation.now) / scale, self.wall_limit)
         started = time.monotonic()
+        env.read_due = started + _OUTPUT_TICK
         # The wall-clock watchdog: past ``limit`` the environment is killed, whatever it
         # does (a busy loop, signals ignored, a half-sent message).
         limit = started + (budget if env.inited else min(INIT_TIMEOUT / scale, self.wall_limit))
         dispatched = 0.0  # wall seconds looplab spent answering SDK calls: not the handler's
-        control_fd, calls_fd = env.control.sock.fileno(), env.calls.sock.fileno()
         try:
             while True:
-                for fd in self._wait(env, limit, calls_fd, control_fd):
-                    if fd == calls_fd:
-                        call = call_of(env.calls.recv(limit))
-                        began = time.monotonic()
+                # One message at a time, then readiness again: what poll said before a
+                # message was handled is stale after it (the process may have exited).
+                if self._next(env, limit, output) is env.calls:
+                    call = call_of(env.calls.take())
+                    began = time.monotonic()
+                    if (problem := value_problem(call, env.calls.limit)) is None:
                         reply = dispatch(*call)
-                        spent = time.monotonic() - began
-                        dispatched += spent
-                        limit += spent
+                    else:  # answered as a service answers a body it cannot read
+                        reply = refuse_values(call[0], call[1], problem)
+                    spent = time.monotonic() - began
+                    dispatched += spent
+                    limit += spent
+                    try:
                         # The spent time goes back: the child's remaining time skips it too.
                         env.calls.send((reply, spent), limit)
-                    else:
-                        message = control_of(env.control.recv(limit))
-                        now = time.monotonic()
-                        if message[0] == "inited":  # the handler's own time starts now
-                            if env.inited:
-                                # Only the runtime's init says so, once: a handler sending
-                                # it again would restart its own deadline.
-                                raise ProtocolError("'inited' after the init phase")
-                            result.init_wall = now - started - dispatched
-                            env.inited = True
-                            started, dispatched, limit = now, 0.0, now + budget
-                            continue
-                        result.wall = now - started - dispatched
-                        self._done(env, message, result)
-                        return result
+                    except OSError as exc:  # it exited while looplab answered
+                        raise EOFError(str(exc)) from exc
+                    continue
+                message = control_of(env.control.take())
+                now = time.monotonic()
+                if message[0] == "inited":  # the handler's own time starts now
+                    if env.inited:
+                        # Only the runtime's init says so, once: a handler sending it
+                        # again would restart its own deadline.
+                        raise ProtocolError("'inited' after the init phase")
+                    result.init_wall = now - started - dispatched
+                    env.inited = True
+                    started, dispatched, limit = now, 0.0, now + budget
+                    continue
+                result.wall = now - started - dispatched
+                self._done(env, message, result, output)
+                return result
         except WireTimeout:
             result.outcome = "timeout"
         except (pickle.UnpicklingError, ProtocolError) as exc:
@@ -253,11 +290,11 @@ class ProcessRuntime:
             # (a child that closed them and lives on is killed after the grace).
             select.select([env.pidfd], [], [], _EXIT_GRACE)
         result.wall = time.monotonic() - started - dispatched
-        return self._dead(env, result, result.outcome)
+        return self._dead(env, result, output, result.outcome)
 
-    def _dead(self, env: _Environment, result: Result, outcome: Outcome) -> Result:
+    def _dead(self, env: _Environment, result: Result, output: Output, outcome: Outcome) -> Result:
         status = self._end(env)
-        env.flush(result.lines)  # the pipe's last bytes: the writer is dead, so this ends
+        _collect(env, output, result)  # its last bytes: the writer is dead, so this ends
         self.stop(env)
         result.outcome, result.ended = outcome, True
         if outcome == "exited":
@@ -265,36 +302,54 @@ class ProcessRuntime:
         return result
 
     @staticmethod
-    def _wait(env: _Environment, limit: float, calls_fd: int, control_fd: int) -> list[int]:
-        """The channels with something to read; WireTimeout past ``limit``."""
-        if env.calls.ready():
-            return [calls_fd]
-        if env.control.ready():
-            return [control_fd]
+    def _next(env: _Environment, limit: float, output: Output) -> Channel:
+        """The channel that holds the next whole message: an SDK call first, then a
+        control message; WireTimeout past ``limit``, EOFError once the environment is
+        gone and has nothing more to say.
+
+        Once its process exited (or it hung up a channel), only a control message it
+        sent before that still counts: its last one ("done" out of memory, a failed
+        init) says how it ended, which its exit status would not; a call of a process
+        that is gone has nobody to answer. Everything it sent before it exited is in
+        the socket by then, so a non-blocking read finds it, whatever poll reported
+        with the exit (the pidfd alone, or all three at once).
+
+        While it runs, its output is read every _OUTPUT_TICK.
+        """
         while True:
-            wait = limit - time.monotonic()
+            if env.hung_up:
+                env.control.fill()
+                if env.control.ready():
+                    return env.control
+                raise EOFError("the environment's process exited")
+            if env.calls.ready():
+                return env.calls
+            if env.control.ready():
+                return env.control
+            now = time.monotonic()
+            if now >= env.read_due:  # every tick while it runs, SDK calls or none
+                env.read(output)
+                env.read_due = now + _OUTPUT_TICK
+            wait = limit - now
             if wait <= 0:
                 raise WireTimeout
-            events = env.poll.poll(int(wait * 1000) + 1)
-            if events:
-                # What it sent before it exited is read first; then its exit is the end.
-                sockets = [fd for fd, _ in events if fd != env.pidfd]
-                if sockets:
-                    return sockets
-                raise EOFError("the environment's process exited")
+            events = env.poll.poll(int(min(wait, env.read_due - now) * 1000) + 1)
+            for fd, _ in events:
+                if fd == env.pidfd or not env.channels[fd].fill():
+                    env.hung_up = True
 
-    def _done(self, env: _Environment, message: tuple[Any, ...], result: Result) -> None:
+    def _done(
+        self, env: _Environment, message: tuple[Any, ...], result: Result, output: Output
+    ) -> None:
         _, outcome, payload, keep = message
         result.outcome = outcome
         if outcome == "success":
-            try:
-                result.value = _json_loads(payload)
-            except (TypeError, ValueError) as exc:
+            result.value, result.error_event = decoded(payload)
+            if result.error_event is not None:
                 result.outcome = "error"
-                result.error_event = f"[ERROR] Runtime.MarshalError: Unable to marshal: {exc}"
         elif outcome == "error":
-            result.error_event = str(payload)
-        env.flush(result.lines)
+            result.error_event = payload
+        _collect(env, output, result)
         if not keep:
             self.stop(env)  # it exits by itself; reaped here
             result.ended = True
@@ -311,13 +366,9 @@ class ProcessRuntime:
             except OSError:
                 threads = 2  # no procfs: freeze regardless
             if threads > 1:
-                env.signal(signal.SIGSTOP)
+                env.signal(signal.SIGSTOP)  # its file's read part was freed as it was read
                 env.frozen = True
-                if env.offset - env.punched > _LOG_COMPACT:
-                    # A thread may still write (SIGSTOP lands when it lands), so the file
-                    # cannot start over: its read part gives its pages back instead.
-                    env.punched = _punch(env.log, env.offset)
-            elif env.offset > _LOG_COMPACT and not env.partial:
+            elif env.offset > _LOG_COMPACT:
                 # Read to the end, and nothing else of it can write now: start the memory
                 # file over (its offset is shared with the environment's fd 1 and 2).
                 os.lseek(env.log, 0, os.SEEK_SET)
@@ -351,39 +402,17 @@ class ProcessRuntime:
     def close(self) -> None:
         for env in list(self._live):
             self.stop(env)
+        self._code.close()
         if self._home is not None:
-            os.chmod(self._home, stat.S_IRWXU)
-            with contextlib.suppress(OSError):
-                os.rmdir(self._home)
+            _tempdirs.remove(self._home)
             self._home = None
 
 
-_FALLOC_FL_KEEP_SIZE = 0x01
-_FALLOC_FL_PUNCH_HOLE = 0x02
-_fallocate: Any = None
-
-
-def _punch(fd: int, end: int) -> int:
-    """Free the memory file's pages below ``end`` (whole pages) without moving its size or
-    offset, so appends go on where they were; how far it freed (0 without fallocate)."""
-    global _fallocate
-    if _fallocate is None:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        _fallocate = getattr(libc, "fallocate", False)
-        if _fallocate:
-            _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    end -= end % os.sysconf("SC_PAGE_SIZE")
-    if not _fallocate or _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, 0, end):
-        return 0
-    return end
-
-
-def _json_loads(payload: Any) -> Any:
-    import json  # looplab's own json: the handler's process has its own
-
-    return json.loads(payload)
+def _collect(env: _Environment, output: Output, result: Result) -> None:
+    """The rest of the invocation's output, and what was not kept of it, into ``result``."""
+    env.read(output)
+    output.end()
+    result.dropped_bytes, result.dropped_lines = output.dropped_bytes, output.dropped_lines
 
 
 def _describe(status: int) -> str:

@@ -49,7 +49,9 @@ class Result:
     outcome: Outcome
     value: Any = None  # the handler's return value, through JSON as on AWS
     error_event: str | None = None  # the one log event an error writes
-    lines: list[str] = field(default_factory=list)  # stdout/stderr, line by line
+    lines: list[str] = field(default_factory=list)  # stdout/stderr, event by event
+    dropped_bytes: int = 0  # output past what is kept of an invocation's (OUTPUT_LIMIT)
+    dropped_lines: int = 0  # the lines those bytes made (or rests of one)
     wall: float = 0.0  # the handler's wall seconds (its SDK calls' dispatch not counted)
     init_wall: float = 0.0  # wall seconds of the init phase (cold start only)
     exit_status: str | None = None  # "exit status 3", "signal: killed" (outcome exited)

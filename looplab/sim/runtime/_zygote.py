@@ -1,6 +1,6 @@
 """The zygote: one process per looplab process that forks every execution environment.
 
-``_child.py`` run as a script (``python -I``, an empty environment, its own session so a
+``_child.py`` run as a script (``python -I -B``, an empty environment, its own session so a
 terminal's Ctrl-C reaches looplab only), started at the first environment. It imports
 boto3/botocore once, so a cold start costs a fork instead of ~350 ms of imports.
 
@@ -47,7 +47,8 @@ class Zygote:
         self.lock = threading.Lock()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", str(_CHILD), str(theirs.fileno())],
+                # -B: an environment writes no bytecode (its code is read-only, _code.py).
+                [sys.executable, "-I", "-B", str(_CHILD), str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 env={},  # nothing of the host's environment, even before a fork
                 stdin=subprocess.DEVNULL,

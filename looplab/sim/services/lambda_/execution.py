@@ -31,6 +31,7 @@ from looplab.sim.services.lambda_.invocation_log import (
     error_value,
     iso,
     log_events,
+    output_note,
     runtime_exit_line,
     timeout_line,
 )
@@ -220,6 +221,8 @@ class LambdaService:
             env.process = None  # dead: the next invocation gets a new environment
         outcome = "success" if result.outcome == "success" else "error"
         lines = result.lines
+        if (note := output_note(result)) is not None:
+            lines.append(note)  # after what was kept, before how it ended
         timed_out = result.outcome == "timeout"
         if result.error_event is not None:
             lines.append(result.error_event)  # one event, newlines and all, as awslambdaric

@@ -13,9 +13,16 @@ import math
 import time
 from typing import Any
 
-from looplab.sim.runtime import Result
+from looplab.sim.runtime import EVENT_LIMIT, OUTPUT_LIMIT, Result
 
-__all__ = ["error_value", "iso", "log_events", "runtime_exit_line", "timeout_line"]
+__all__ = [
+    "error_value",
+    "iso",
+    "log_events",
+    "output_note",
+    "runtime_exit_line",
+    "timeout_line",
+]
 
 
 def runtime_exit_line(result: Result, request_id: str) -> str | None:
@@ -31,6 +38,18 @@ def runtime_exit_line(result: Result, request_id: str) -> str | None:
             f"{result.exit_status}\nRuntime.ExitError"
         )
     return None
+
+
+def output_note(result: Result) -> str | None:
+    """The line that says what of the handler's output looplab did not keep (its own
+    bound, not Lambda's: ``looplab.sim.runtime.OUTPUT_LIMIT``), else None."""
+    if not result.dropped_bytes:
+        return None
+    return (
+        f"[looplab] output not kept: {result.dropped_bytes:,} bytes in "
+        f"{result.dropped_lines:,} lines past the first {OUTPUT_LIMIT:,} bytes of this "
+        "invocation"
+    )
 
 
 def timeout_line(end: float, request_id: str, timeout: float) -> str:
@@ -60,9 +79,27 @@ def log_events(
         report += f"\tInit Duration: {init * 1000:.2f} ms"
     return [
         (started, f"START RequestId: {request_id} Version: $LATEST"),
-        *[(now, line) for line in lines],
+        *[
+            (now, event)
+            for line in lines
+            # No longer than an event even in UTF-8: most lines, without a call.
+            for event in ((line,) if len(line) * 4 <= EVENT_LIMIT else _events(line))
+        ],
         (end, f"END RequestId: {request_id}"),
         (end, report),
+    ]
+
+
+def _events(line: str) -> list[str]:
+    """``line`` as Lambda sends it to CloudWatch Logs: one event, or several of at most
+    EVENT_LIMIT bytes (the handler's output is split so already; an error event, as
+    long as the response quota, is split here)."""
+    data = line.encode("utf-8", "surrogatepass")
+    if len(data) <= EVENT_LIMIT:
+        return [line]
+    return [
+        data[at : at + EVENT_LIMIT].decode("utf-8", "replace")
+        for at in range(0, len(data), EVENT_LIMIT)
     ]
 
 
