@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli
@@ -128,7 +128,7 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
             sys.executable,
-            str(TESTS / "_slow_cli.py"),
+            str(TESTS / "_support" / "slow_cli.py"),
             "scenario",
             "--name",
             "too-hopefull",

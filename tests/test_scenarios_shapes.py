@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _fakes import fake_kind, fake_stack
+from _support.fakes import fake_kind, fake_stack
 
 from looplab.scenarios import (
     SHAPES,
@@ -199,7 +199,7 @@ def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str,
     )
 
     def factory(stack: object, seed: int, **_: object) -> object:
-        from _fakes import FakeBackend
+        from _support.fakes import FakeBackend
 
         built.append(("backend", stack))
         return FakeBackend()

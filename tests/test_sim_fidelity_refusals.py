@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import function_resource, mapping_resource, queue_resource
+from _support.simkit import function_resource, mapping_resource, queue_resource
 from rich.console import Console
 
 from looplab import cli
@@ -237,7 +237,7 @@ def test_every_refusal_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_the_shipped_stack_is_not_refused() -> None:
-    from _simkit import repo_stack
+    from _support.simkit import repo_stack
 
     assert refusals(repo_stack()) == []
 

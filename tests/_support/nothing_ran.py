@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
 
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from looplab import cli
 from looplab.cli import commands
 

@@ -1,7 +1,8 @@
-"""``python tests/_slow_cli.py scenario ...``: the real CLI (``python -m looplab``'s) with the
-tests' fake stack and a ``slow`` backend whose simulated seconds cost real time (SLOW_REALTIME
-wall s per s), so a signal can land mid-run. The scenario file and the results folder come
-from the configuration, as for ``invoke``: INVOKE_LOOPLAB_SCENARIOS, INVOKE_LOOPLAB_RESULTS.
+"""``python tests/_support/slow_cli.py scenario ...``: the real CLI (``python -m looplab``'s)
+with the tests' fake stack and a ``slow`` backend whose simulated seconds cost real time
+(SLOW_REALTIME wall s per s), so a signal can land mid-run. The scenario file and the
+results folder come from the configuration, as for ``invoke``: INVOKE_LOOPLAB_SCENARIOS,
+INVOKE_LOOPLAB_RESULTS.
 Used by test_engine_signals.py and test_cli_run.py."""
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _fakes import FakeBackend, fake_kind, fake_stack
-
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from looplab import cli
 from looplab.cli import commands
 
