@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, the folder that holds _support
 
 from _support.fakes import FakeBackend, fake_kind, fake_stack
 from looplab import cli
