@@ -118,7 +118,7 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Resources.RedriveSub.Properties.RedrivePolicy",
         "RedrivePolicy",
     ),
-    # -- s3 (issue 13): lambda notifications are modelled; queue and EventBridge are not --
+    # S3: notifications to Lambda are modelled; to a queue or EventBridge they are not.
     "s3-queue-notification": (
         {
             "QBucket": {
@@ -149,7 +149,6 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Resources.EBucket.Properties.NotificationConfiguration.EventBridgeConfiguration",
         "(EventBridge)",
     ),
-    # -- end s3 (issue 13) --
     "events-permission": (
         {
             "Allow": {
