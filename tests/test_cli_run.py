@@ -361,3 +361,14 @@ def test_scenarios_lists_one_line_a_scenario_and_long_the_rest() -> None:
 def test_both_surfaces_take_scenarios_long(capfd: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["scenarios", "--long"]) == 0
     assert "counter=5" in capfd.readouterr().out
+
+
+def test_the_simulators_refusals_are_checked_on_any_stack_it_is_given() -> None:
+    # check_simulable once skipped whatever was not a looplab.stack.Stack (so that the
+    # tests' fake stacks passed): a stack of another type reached the simulator unchecked.
+    stack = fake_stack()
+    stack.template = {"Url": {"Type": "AWS::Lambda::Url", "Properties": {}}}
+    stack.other_mappings, stack.subscriptions, stack.queue_policies = {}, {}, {}
+    with pytest.raises(commands.BadInput, match="function URL"):
+        commands.check_simulable(stack)
+    commands.check_simulable(fake_stack())  # the fake stack is simulable: nothing refused
