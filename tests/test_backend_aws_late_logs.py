@@ -4,7 +4,7 @@ and counted once (issue 21, "Late data read as final").
 FilterLogEvents selects by an event's timestamp, while an event becomes visible only once
 ingested; AWS documents no bound on the gap (each event says when it was ingested:
 ``ingestionTime``). Two views of it here: a log group answered the way AWS answers
-FilterLogEvents (tests/_aws_live.py: botocore builds and validates every request; the
+FilterLogEvents (tests/_support/aws_live.py: botocore builds and validates every request; the
 reply holds the events ingested by the clock's time whose timestamps are in the asked
 range), and the simulator's
 own Logs API with a 60 s ingestion delay under a whole scenario.
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _aws_live import answer
-from _aws_stubs import Aws
-from _simkit import repo_stack
+from _support.aws_live import answer
+from _support.aws_stubs import Aws
+from _support.simkit import repo_stack
 
 from looplab.backends.aws import AwsBackend, AwsParams, Calls, SimulatorClock, StackRecord
 from looplab.engine import run_scenario

@@ -23,7 +23,7 @@ from typing import Any
 
 import boto3
 import pytest
-from _fakes import ManualClock
+from _support.fakes import ManualClock
 from _support.moto import MotoServer, start_clean
 from _support.policy import assert_scoped_to_the_stack
 from _support.sls import REGION, TEMPLATE_NAME, VALID_SCENARIOS, SlsProject, make_project

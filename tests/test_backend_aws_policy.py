@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _aws_stubs import FN_NAME, Aws
-from _fakes import ACCOUNT, DLQ_UUID, MAIN_UUID, REGION, STAGE, fake_record
+from _support.aws_stubs import FN_NAME, Aws
+from _support.fakes import ACCOUNT, DLQ_UUID, MAIN_UUID, REGION, STAGE, fake_record
 from _support.policy import assert_scoped_to_the_stack
 
 from looplab.backends.aws import Calls, StackRecord, kill_switch, operator_policy

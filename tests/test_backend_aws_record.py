@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import ACCOUNT, DLQ, FUNCTION, QUEUE, REGION, STAGE, fake_record
+from _support.fakes import ACCOUNT, DLQ, FUNCTION, QUEUE, REGION, STAGE, fake_record
 
 from looplab import cli
 from looplab.backends.aws import StackRecord, StackRecordError

@@ -6,16 +6,16 @@ settles them. SNS's topic metrics were documented as pushed "every five minutes"
 developer guide before 2021; that page is still served) and since as "at 1-minute
 intervals": until a real run measures it, an SNS figure that held 180 s can still change
 when a five-minute push lands, so it settles only after longer. The replies here come from
-a CloudWatch that publishes by the clock (tests/_aws_live.py).
+a CloudWatch that publishes by the clock (tests/_support/aws_live.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from _aws_live import answer
-from _aws_stubs import Aws
-from _fakes import fake_record
+from _support.aws_live import answer
+from _support.aws_stubs import Aws
+from _support.fakes import fake_record
 
 from looplab.backends.aws import AwsParams
 

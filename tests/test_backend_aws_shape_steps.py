@@ -8,7 +8,7 @@ import json
 
 import boto3
 import pytest
-from _fakes import ACCOUNT, FUNCTION, REGION, fake_record
+from _support.fakes import ACCOUNT, FUNCTION, REGION, fake_record
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 

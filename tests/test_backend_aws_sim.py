@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import repo_stack
+from _support.simkit import repo_stack
 
 from looplab import cli
 from looplab.backends.aws import AwsBackend, Calls, SimulatorClock, StackRecord

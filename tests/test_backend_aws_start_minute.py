@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _aws_live import answer
-from _aws_stubs import QUEUE_URL, Aws
-from _fakes import QUEUE
-from _simkit import repo_stack
+from _support.aws_live import answer
+from _support.aws_stubs import QUEUE_URL, Aws
+from _support.fakes import QUEUE
+from _support.simkit import repo_stack
 
 from looplab.backends.aws import AwsBackend, Calls, SimulatorClock, StackRecord
 from looplab.backends.local import LocalBackend

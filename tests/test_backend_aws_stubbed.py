@@ -3,7 +3,7 @@ and loop-protection guards, credentials, endpoints and what the journal says abo
 
 The other stubbed tests: test_backend_aws_stubbed_steps.py (mappings, recursion, purge, the
 kill switch), _observe.py (metrics and logs) and _budget.py (the invocation budget); their
-scripted replies are tests/_aws_stubs.py.
+scripted replies are tests/_support/aws_stubs.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import boto3
 import pytest
-from _aws_stubs import FN_NAME, Aws, no_aws_config
-from _fakes import (
+from _support.aws_stubs import FN_NAME, Aws, no_aws_config
+from _support.fakes import (
     ACCOUNT,
     FUNCTION,
     MAIN_UUID,

@@ -2,7 +2,7 @@
 
 The trip counted from the logs, the brake (cap at 0, mappings off) and its release after
 finally: what is restored, what is left as the scenario asked, what is kept when a queue is
-not empty, and a brake cut short. The scripted replies: tests/_aws_stubs.py.
+not empty, and a brake cut short. The scripted replies: tests/_support/aws_stubs.py.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _aws_stubs import DLQ_URL, FN_NAME, QUIET, Aws, starts
-from _fakes import DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, STAGE
+from _support.aws_stubs import DLQ_URL, FN_NAME, QUIET, Aws, starts
+from _support.fakes import DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, STAGE
 
 from looplab.backends.aws import BudgetSpent, Busy
 from looplab.backends.aws._budget import InvocationBudget

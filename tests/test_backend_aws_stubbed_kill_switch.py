@@ -4,7 +4,7 @@ before anything is done, and every mapping of the stack's functions is turned of
 The record is a file. It used to be trusted as it was: a record naming a queue outside the
 stack (same account and region) had that queue purged. Now CloudFormation's own list of the
 stack's resources must agree with every resource the record names, or nothing is done.
-The scripted replies: tests/_aws_stubs.py.
+The scripted replies: tests/_support/aws_stubs.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from _aws_stubs import FN_NAME, Aws
-from _fakes import ACCOUNT, DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, QUEUE, REGION, STAGE
+from _support.aws_stubs import FN_NAME, Aws
+from _support.fakes import ACCOUNT, DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, QUEUE, REGION, STAGE
 
 from looplab.backends.aws import AwsCallError, AwsParams, Busy, GuardError, kill_switch
 

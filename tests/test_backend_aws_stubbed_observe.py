@@ -2,7 +2,7 @@
 
 moto publishes no metrics: here GetMetricData answers as scripted (one call for every
 metric, late datapoints, the series for results) and FilterLogEvents pages through empty
-pages with a nextToken. The scripted replies: tests/_aws_stubs.py.
+pages with a nextToken. The scripted replies: tests/_support/aws_stubs.py.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _aws_stubs import FN_NAME, Aws, metric_reply, starts
-from _fakes import DLQ, MAIN_UUID, QUEUE, STAGE
+from _support.aws_stubs import FN_NAME, Aws, metric_reply, starts
+from _support.fakes import DLQ, MAIN_UUID, QUEUE, STAGE
 
 from looplab.backends.aws import AwsParams
 

@@ -2,14 +2,14 @@
 
 A mapping stuck in Updating or busy with another update, the recursion config confirmed and
 restored, PurgeQueueInProgress, throttling, and the kill switch (AccessDenied on one action,
-conflicts waited out, never giving up silently). The scripted replies: tests/_aws_stubs.py.
+conflicts waited out, never giving up silently). The scripted replies: tests/_support/aws_stubs.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from _aws_stubs import QUEUE_URL, Aws
-from _fakes import DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, QUEUE, STAGE
+from _support.aws_stubs import QUEUE_URL, Aws
+from _support.fakes import DLQ, DLQ_UUID, FUNCTION, MAIN_UUID, QUEUE, STAGE
 
 from looplab.backends.aws import (
     AwsCallError,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _simkit import repo_stack
+from _support.simkit import repo_stack
 
 from looplab.backends.aws import AwsBackend, AwsParams, Calls, SimulatorClock, StackRecord
 from looplab.engine import run_scenario

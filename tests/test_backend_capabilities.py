@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend
+from _support.fakes import FakeBackend
 
 from looplab.backends.base import (
     Brakeable,
@@ -100,7 +100,7 @@ def test_a_declared_capability_the_backend_lacks_is_an_error_when_it_is_built() 
 
 
 def test_both_brakes_return_the_same_type() -> None:
-    from _simkit import repo_stack
+    from _support.simkit import repo_stack
 
     from looplab.backends.aws import AwsBackend, Calls, SimulatorClock, StackRecord
     from looplab.backends.local import LocalBackend

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _simkit import repo_stack
+from _support.simkit import repo_stack
 
 from looplab.backends import Backend, BackendError
 from looplab.backends.local import LocalBackend

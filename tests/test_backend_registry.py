@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _support.fakes import FakeBackend, fake_stack
 
 from looplab import cli
 from looplab.backends import registry

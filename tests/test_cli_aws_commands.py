@@ -14,9 +14,9 @@ from typing import Any
 
 import boto3
 import pytest
-from _aws_stubs import Aws, no_aws_config
-from _fakes import DLQ_UUID, FUNCTION, MAIN_UUID, REGION, STAGE, fake_record
-from _simkit import repo_stack
+from _support.aws_stubs import Aws, no_aws_config
+from _support.fakes import DLQ_UUID, FUNCTION, MAIN_UUID, REGION, STAGE, fake_record
+from _support.simkit import repo_stack
 from rich.console import Console
 
 from looplab import cli

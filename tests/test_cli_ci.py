@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli

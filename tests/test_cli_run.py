@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from rich.console import Console
 
 from looplab import cli
@@ -128,7 +128,7 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
             sys.executable,
-            str(TESTS / "_slow_cli.py"),
+            str(TESTS / "_support" / "slow_cli.py"),
             "scenario",
             "--name",
             "too-hopefull",
@@ -361,3 +361,14 @@ def test_scenarios_lists_one_line_a_scenario_and_long_the_rest() -> None:
 def test_both_surfaces_take_scenarios_long(capfd: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["scenarios", "--long"]) == 0
     assert "counter=5" in capfd.readouterr().out
+
+
+def test_the_simulators_refusals_are_checked_on_any_stack_it_is_given() -> None:
+    # check_simulable once skipped whatever was not a looplab.stack.Stack (so that the
+    # tests' fake stacks passed): a stack of another type reached the simulator unchecked.
+    stack = fake_stack()
+    stack.template = {"Url": {"Type": "AWS::Lambda::Url", "Properties": {}}}
+    stack.other_mappings, stack.subscriptions, stack.queue_policies = {}, {}, {}
+    with pytest.raises(commands.BadInput, match="function URL"):
+        commands.check_simulable(stack)
+    commands.check_simulable(fake_stack())  # the fake stack is simulable: nothing refused

@@ -14,7 +14,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from _nothing_ran import ROOT, Witness, watch
+from _support.nothing_ran import ROOT, Witness, watch
 
 from looplab import cli
 from looplab.sim import SimParams

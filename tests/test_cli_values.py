@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _nothing_ran import ROOT, Witness, watch
+from _support.nothing_ran import ROOT, Witness, watch
 
 from looplab import cli
 

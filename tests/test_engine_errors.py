@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import DLQ, QUEUE, FakeBackend, fake_stack
+from _support.fakes import DLQ, QUEUE, FakeBackend, fake_stack
 
 from looplab.backends.base import BackendError, Observations
 from looplab.engine import RunSetupError, run_scenario

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _fakes import BUCKET, FUNCTION, TOPIC, FakeBackend, fake_stack
+from _support.fakes import BUCKET, FUNCTION, TOPIC, FakeBackend, fake_stack
 
 from looplab.backends.base import BackendError
 from looplab.engine import run_scenario

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _support.fakes import FakeBackend, fake_stack
 from _support.waiting import wait_for
 
 from looplab.engine import run_scenario
@@ -44,7 +44,7 @@ def _start(results: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
-            str(TESTS / "_slow_cli.py"),
+            str(TESTS / "_support" / "slow_cli.py"),
             "scenario",
             "--name",
             "slow",

@@ -7,7 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _simkit import build_stack, function_resource, mapping_resource, queue_resource, write_handler
+from _support.simkit import (
+    build_stack,
+    function_resource,
+    mapping_resource,
+    queue_resource,
+    write_handler,
+)
 
 from looplab.backends._timeline import FunctionLogEvent, invocations
 from looplab.backends.local import LocalBackend

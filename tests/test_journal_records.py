@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import DLQ, QUEUE, FakeBackend, fake_stack
-from _runs import run_shipped
+from _support.fakes import DLQ, QUEUE, FakeBackend, fake_stack
+from _support.runs import run_shipped
 from test_journal import LoggingBackend
 
 from looplab.engine import _journal as journal_module

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _runs import run_shipped
+from _support.runs import run_shipped
 
 from looplab.backends import local
 from looplab.journal import read_journal

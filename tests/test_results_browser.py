@@ -1,5 +1,5 @@
 """report.html opened in a real browser: headless Chromium (Debian's ``chromium``, which
-.ci/run installs), driven over the DevTools protocol (tests/_chromium.py).
+.ci/run installs), driven over the DevTools protocol (tests/_support/chromium.py).
 
 At 800 px wide: the page loads with no console error, requests nothing but itself and its
 ``data:`` images, every image decodes, the headline is the first table, and no table box
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chromium import chromium_path, open_page
-from _runs import run_shipped
+from _support.chromium import chromium_path, open_page
+from _support.runs import run_shipped
 
 from looplab.results import collect
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _runs import run_shipped
+from _support.runs import run_shipped
 
 from looplab.journal import JournalError, read_journal
 from looplab.results import _collect as collect_module

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
-from _runs import run_shipped
+from _support.runs import run_shipped
 
 from looplab.journal import RunRecord, read_journal
 from looplab.results import append_step_summary, junit_xml, step_summary, write_junit

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _runs import run_shipped
+from _support.runs import run_shipped
 
 from looplab.journal import read_journal
 from looplab.results import RUNS_CSV_COLUMNS, collect

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack, queue_resource
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import build_stack, queue_resource
 from botocore.exceptions import ClientError
 
 from looplab.sim import Simulator

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 
 from looplab import cli
 from looplab.cli import commands

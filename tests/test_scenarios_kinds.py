@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_stack
+from _support.fakes import FakeBackend, fake_stack
 
 from looplab.backends.registry import BACKENDS, SHIPPED
 from looplab.engine._probe import Probe
@@ -55,7 +55,7 @@ def test_a_backend_without_a_member_is_named_with_the_kinds_it_cannot_run() -> N
     assert missing_members(NoPublish) == {"publish": ("publish",)}
 
 
-# One example of each kind, on the fake stack (tests/_fakes.py). A new kind needs one here.
+# One example of each kind, on the fake stack (tests/_support/fakes.py). A new kind needs one here.
 EXAMPLES = {
     "purge": ["{queues: [queue, dlq]}"],
     "seed": ["{queue: queue, body: {counter: 5}}"],

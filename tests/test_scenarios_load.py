@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _fakes import fake_stack
+from _support.fakes import fake_stack
 
 from looplab.scenarios import (
     Expect,

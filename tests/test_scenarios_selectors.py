@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _fakes import fake_stack
+from _support.fakes import fake_stack
 
 from looplab.scenarios import ScenarioError, build_scenario, validate_file
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from _simkit import build_stack, function_resource, queue_resource, write_handler
+from _support.simkit import build_stack, function_resource, queue_resource, write_handler
 
 from looplab.sim import SimParams, Simulator
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import botocore.exceptions
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack, function_resource, queue_resource, write_handler
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import build_stack, function_resource, queue_resource, write_handler
 
 from looplab.sim import Simulator
 

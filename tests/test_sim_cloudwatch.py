@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from _apiclient import api_client
+from _support.apiclient import api_client
 from botocore.exceptions import ClientError
 
 from looplab.sim.clock import Clock

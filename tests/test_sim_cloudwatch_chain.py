@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from _simkit import repo_stack
+from _support.simkit import repo_stack
 
 from looplab.sim import Simulator
 

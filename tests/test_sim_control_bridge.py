@@ -9,8 +9,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from _sim_shapes import check_reply, replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import (
+from _support.sim_shapes import check_reply, replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import (
     build_stack,
     function_resource,
     mapping_resource,

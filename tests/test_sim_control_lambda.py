@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import (
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import (
     FORWARDER,
     build_stack,
     function_resource,

@@ -7,8 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack, function_resource, mapping_resource, queue_resource, write_handler
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import (
+    build_stack,
+    function_resource,
+    mapping_resource,
+    queue_resource,
+    write_handler,
+)
 from botocore.exceptions import ClientError
 
 from looplab.sim import SimParams, Simulator

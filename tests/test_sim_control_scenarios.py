@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
 
 from looplab.backends import local
 from looplab.engine import run_scenario

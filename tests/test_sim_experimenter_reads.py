@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from _simkit import repo_stack
+from _support.simkit import repo_stack
 
 from looplab.sim import QueueCounts, Simulator
 

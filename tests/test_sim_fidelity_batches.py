@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import one_function_stack, repo_stack, write_handler
+from _support.simkit import one_function_stack, repo_stack, write_handler
 
 from looplab.backends.local import LocalBackend
 from looplab.engine import run_scenario

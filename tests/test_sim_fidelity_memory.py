@@ -11,7 +11,7 @@ import gc
 import json
 from pathlib import Path
 
-from _simkit import FORWARDER, one_function_stack, write_handler
+from _support.simkit import FORWARDER, one_function_stack, write_handler
 
 from looplab.sim import Simulator
 from looplab.sim.services.sqs import Message

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import function_resource, mapping_resource, queue_resource
+from _support.simkit import function_resource, mapping_resource, queue_resource
 from rich.console import Console
 
 from looplab import cli
@@ -118,7 +118,7 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Resources.RedriveSub.Properties.RedrivePolicy",
         "RedrivePolicy",
     ),
-    # -- s3 (issue 13): lambda notifications are modelled; queue and EventBridge are not --
+    # S3: notifications to Lambda are modelled; to a queue or EventBridge they are not.
     "s3-queue-notification": (
         {
             "QBucket": {
@@ -149,7 +149,6 @@ LOOPS: dict[str, tuple[dict[str, Any], str, str]] = {
         "Resources.EBucket.Properties.NotificationConfiguration.EventBridgeConfiguration",
         "(EventBridge)",
     ),
-    # -- end s3 (issue 13) --
     "events-permission": (
         {
             "Allow": {
@@ -237,7 +236,7 @@ def test_every_refusal_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_the_shipped_stack_is_not_refused() -> None:
-    from _simkit import repo_stack
+    from _support.simkit import repo_stack
 
     assert refusals(repo_stack()) == []
 

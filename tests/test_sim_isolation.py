@@ -16,7 +16,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from _simkit import one_function_stack, write_handler
+from _support.simkit import one_function_stack, write_handler
 
 from looplab.sim import SimParams, Simulator
 

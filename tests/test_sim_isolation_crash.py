@@ -9,13 +9,13 @@ import textwrap
 import time
 from pathlib import Path
 
-from _simkit import ROOT
+from _support.simkit import ROOT
 
 SCRIPT = """\
 import json, os, signal, sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
-from _simkit import one_function_stack, write_handler
+from _support.simkit import one_function_stack, write_handler
 from looplab.sim import Simulator
 from looplab.sim.runtime import _zygote
 

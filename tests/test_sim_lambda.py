@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _simkit import (
+from _support.simkit import (
     FORWARDER,
     build_stack,
     function_resource,

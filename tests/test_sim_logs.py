@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _apiclient import api_client
+from _support.apiclient import api_client
 from botocore.exceptions import ClientError
 
 from looplab.sim.clock import Clock

@@ -6,8 +6,8 @@ import io
 import json
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import repo_stack
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import repo_stack
 
 from looplab.sim import Simulator
 from looplab.sim.trace import TraceHeader

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _simkit import (
+from _support.simkit import (
     build_stack,
     function_resource,
     mapping_resource,

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _simkit import one_function_stack, write_handler
+from _support.simkit import one_function_stack, write_handler
 
 from looplab.sim import Simulator
 

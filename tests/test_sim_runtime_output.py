@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import one_function_stack, write_handler
+from _support.simkit import one_function_stack, write_handler
 
 from looplab.sim import Simulator
 from looplab.sim.runtime import (

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import one_function_stack, write_handler
+from _support.simkit import one_function_stack, write_handler
 
 from looplab.sim import Simulator
 from looplab.sim.runtime import RESPONSE_LIMIT, VALUE_DEPTH

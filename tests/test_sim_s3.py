@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import build_stack
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import build_stack
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 

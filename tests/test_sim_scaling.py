@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _simkit import one_function_stack, write_handler
+from _support.simkit import one_function_stack, write_handler
 
 from looplab.sim import Simulator
 from looplab.sim.params import SimParams

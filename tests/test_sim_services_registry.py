@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import repo_stack
+from _support.simkit import repo_stack
 
 from looplab.sim import SimParams, Simulator
 from looplab.sim.params import field_kinds

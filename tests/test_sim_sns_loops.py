@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
-from _simkit import (
+from _support.sim_shapes import replies_match_botocore  # noqa: F401 (fixture)
+from _support.simkit import (
     build_stack,
     function_resource,
     mapping_resource,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import build_stack, queue_resource, sqs_subscription
+from _support.simkit import build_stack, queue_resource, sqs_subscription
 
 from looplab.sim import Simulator
 from looplab.sim.refusals import UnsupportedTemplate

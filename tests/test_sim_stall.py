@@ -9,7 +9,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from _simkit import function_resource, mapping_resource, queue_resource, write_handler
+from _support.simkit import function_resource, mapping_resource, queue_resource, write_handler
 
 from looplab.sim import ClockStalled, SimParams, Simulator
 from looplab.sim import clock as clock_module

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _simkit import build_stack, queue_resource
+from _support.simkit import build_stack, queue_resource
 
 from looplab.sim import Simulator
 from looplab.sim.trace import TraceHeader, parse_lineage

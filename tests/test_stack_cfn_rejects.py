@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import function_resource, mapping_resource, queue_resource
+from _support.simkit import function_resource, mapping_resource, queue_resource
 
 from looplab.stack import Stack, TemplateError
 from looplab.stack._checks import check_dependencies

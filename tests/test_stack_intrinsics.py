@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _simkit import function_resource, queue_resource
+from _support.simkit import function_resource, queue_resource
 
 from looplab.stack import Stack, TemplateError, _package, load_stack
 from looplab.stack import _load as stack_load

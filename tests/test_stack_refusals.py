@@ -1,12 +1,12 @@
 """The simulator refuses, by name and place, mapping settings it would otherwise run wrongly
-(``tests/_simkit.build_stack`` runs ``looplab.sim.check_stack``)."""
+(``tests/_support/simkit.build_stack`` runs ``looplab.sim.check_stack``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from _simkit import build_stack, function_resource, mapping_resource, queue_resource
+from _support.simkit import build_stack, function_resource, mapping_resource, queue_resource
 
 from looplab.stack import TemplateError
 

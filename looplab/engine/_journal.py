@@ -16,11 +16,12 @@ run by at most a few times one write), and every forced write (the run's start, 
 a status change) always happens. Small journals (the shipped scenarios) are written after
 every step.
 
-Every write lands, whatever the document holds (issue 18): a value that JSON cannot hold
-(nested deeper than :data:`VALUE_DEPTH`, containing itself, an integer too long to print,
-an object of no JSON type) is written as a string saying so, in its place; the rest of the
-document, its status and its ``finally`` steps, is written as ever. A run's last write is
-never lost to its content (a handler's reply nested 900 deep left journals ``running``).
+Every write lands, whatever the document holds (a run's record is its only evidence): a
+value that JSON cannot hold (nested deeper than :data:`VALUE_DEPTH`, containing itself, an
+integer too long to print, an object of no JSON type) is written as a string saying so, in
+its place; the rest of the document, its status and its ``finally`` steps, is written as
+ever. A run's last write is never lost to its content (a handler's reply nested 900 deep
+left journals ``running``).
 
 The document is the schema's :class:`looplab.journal.RunDocument`, the record the reader
 reads back: its members are written in the schema's order, and each record in it (a step,

@@ -172,7 +172,7 @@ def check_formats(formats: tuple[str, ...] | list[str] | None) -> tuple[str, ...
 
 def _nothing_ran(record: RunRecord) -> bool:
     """An aborted run that saw no invocation and no stop: CloudWatch has nothing of it to
-    settle, and "still pending" would be noise (issue 22: an aborted 0.13 s run)."""
+    settle, and "still pending" would be noise (an aborted 0.13 s run showed it)."""
     if record.status != "aborted":
         return False
     obs = record.observations

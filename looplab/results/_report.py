@@ -1,11 +1,11 @@
 """report.md and report.html from the run summaries, through Jinja2 templates.
 
-The report tells the story first (issue 22): the post's four runs in the post's order,
-one line each (:mod:`looplab.results._headline`), then one section per scenario in the
-same order (the post beside the runs, the scenario's picture), then the loop shapes, then
-what AWS does not document (when that section exists), then every run, tabled. Every table
-has a status column; only completed runs without overrides enter a comparison, and a
-scenario's picture is its newest such run.
+The report tells the story first, as a reader new to it needs it: the post's four runs in
+the post's order, one line each (:mod:`looplab.results._headline`), then one section per
+scenario in the same order (the post beside the runs, the scenario's picture), then the loop
+shapes, then what AWS does not document (when that section exists), then every run, tabled.
+Every table has a status column; only completed runs without overrides enter a comparison,
+and a scenario's picture is its newest such run.
 
 The templates are package data (``looplab/results/templates/``). Text from journals is
 made printable (no terminal escapes) for both, HTML-escaped in report.html (Jinja2's
@@ -246,8 +246,8 @@ def report_context(
         ],
         "shape_columns": SHAPE_COLUMNS,
         "shapes": shapes,
-        # "What AWS does not document, measured" (issue 21 item 2) goes here when it
-        # exists: a list of {"question", "rows": [...]}; empty: the section is left out.
+        # "What AWS does not document, measured" goes here once a measurement feeds it:
+        # a list of {"question", "rows": [...]}; empty: the section is left out.
         "undocumented": [],
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "count": len(runs),

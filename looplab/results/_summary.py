@@ -43,7 +43,7 @@ class RunSummary:
     pending: str  # "no", "yes" (CloudWatch had not settled), "collected" (collected.json)
     reason: str
     journal: str  # path of the journal, relative to the results folder
-    # The loop shapes (issue 13): where each chain stopped and where the stopped event went.
+    # The loop shapes: where each chain stopped and where the stopped event went.
     stack: str = DEFAULT_STACK  # the loop shape the run ran on
     per_function: str = ""  # "<function> <invocations> ran, <drops> dropped", "; "-joined
     reached: str = ""  # "<queue>: <n> (counter <c>)" per queue drained or holding messages
@@ -52,7 +52,7 @@ class RunSummary:
     overrides: str = ""
     # Messages the DLQ held at the end: drained ones, else those still in it (visible, in
     # flight or delayed); None when the run knows neither. "DLQ held" is blank no more for
-    # a run that did not drain (issue 22: the Loop shapes table said "1 held").
+    # a run that did not drain (the Loop shapes table once said "1 held" for one that did).
     dlq_held: int | None = None
 
     def row(self) -> dict[str, Any]:

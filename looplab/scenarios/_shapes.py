@@ -1,6 +1,6 @@
 """The loop shapes a scenario can run on (``stack: sns``), each an osls config of its own.
 
-Each shape's logical IDs are the contract of issue 13 (stacks/README.md defines them): a
+Each shape's logical IDs are a contract (stacks/README.md defines them): a
 scenario on a shape whose stack is not compiled yet is still checked against them, so a
 typo in ``LoopTopic`` is found before anything compiles. When the compiled stack is at
 hand, its own names are used instead.

@@ -172,7 +172,7 @@ class SimParams:
     fewer events than the limit, even none, while a nextToken is still returned. Inferred:
     eight of the store's 8,192-event chunks, which also bounds a call's memory."""
 
-    # -- execution environments as processes (issue 10, looplab/sim/runtime/) -------------
+    # -- execution environments as processes (looplab/sim/runtime/) -----------------------
 
     handler_time_scale: Annotated[float, Number(_TICK, 1000)] = 1.0
     """Virtual seconds per wall second of handler code. The handler's wall time (measured
@@ -195,7 +195,7 @@ class SimParams:
     whatever its Timeout and the time scale say: the watchdog that keeps a handler from
     hanging a run. Not AWS's (its limit is the Timeout); looplab's own guarantee."""
 
-    # -- event source mapping scaling and batches (fidelity, issue 11) ---------------------
+    # -- event source mapping scaling and batches ------------------------------------------
 
     mapping_max_concurrency: Annotated[int, Number(1, 1000, integer=True)] = 1000
     """Concurrent batches one SQS mapping can reach without MaximumConcurrency. AWS,
@@ -242,7 +242,7 @@ class SimParams:
     continues one trace most simply does; docs/simulator.md ("Several chains in one batch")
     shows the three on one scenario."""
 
-    # -- asynchronous invocation (issue 13) --
+    # -- asynchronous invocation: Lambda's internal queue, retries, the stopped event's record --
     async_queue_delay: Annotated[float, Number(0, 3600, unit="seconds")] = 0.05
     """Seconds an event spends in Lambda's internal queue before its first attempt.
     Inferred: AWS documents the queue, not its latency; tens of milliseconds keeps the
@@ -267,21 +267,20 @@ class SimParams:
     destination when one is configured, and documents conditions only for retries and age
     ("RetriesExhausted", "EventAgeExceeded"). Inferred: the error code Lambda returns
     for the stop."""
-    # -- sns (issue 13) --
+
+    # -- SNS: a Publish's fan-out to its subscriptions --------------------------------------
     sns_delivery_delay: Annotated[float, Number(0, 3600, unit="seconds")] = 0.030
     """Seconds from an accepted Publish to SNS handing the notification to each
     subscription (Lambda's asynchronous queue, an SQS queue). Inferred: AWS documents no
     delivery latency for SNS; tens of milliseconds is what published traces of SNS to
     Lambda and SQS show. Every subscription gets the same delay (fan-out is parallel)."""
-    # -- end sns (issue 13) --
 
-    # -- s3 (issue 13) --
+    # -- S3: a write's event notification ---------------------------------------------------
     s3_notification_delay: Annotated[tuple[float, float], Span(0, 3600)] = (0.050, 0.500)
     """Seconds from a write (PutObject, CopyObject, DeleteObject) to S3 handing its event
     notification to Lambda's asynchronous queue (uniform range). AWS: "typically delivered
     in seconds but can sometimes take a minute or longer" (S3 user guide,
     EventNotifications). Inferred: sub-second for the common case."""
-    # -- end s3 (issue 13) --
 
     def __post_init__(self) -> None:
         for name, kind in field_kinds().items():

@@ -1,6 +1,6 @@
 """Backends for the contract suite: each fixture param builds one backend on a fresh stack.
 
-- ``fake``: the toy in-memory backend of tests/_fakes.py;
+- ``fake``: the toy in-memory backend of tests/_support/fakes.py;
 - ``local``: the simulator behind LocalBackend;
 - ``aws-moto``: the aws backend on moto's server after a real ``sls deploy`` (marked
   integration; moto lacks the recursion-config API, so that clause is skipped there);
@@ -17,9 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from _fakes import FakeBackend, ManualClock
-from _simkit import repo_stack
+from _support.fakes import FakeBackend, ManualClock
 from _support.moto import MotoServer, start_clean
+from _support.simkit import repo_stack
 from _support.sls import REGION, TEMPLATE_NAME, VALID_SCENARIOS, SlsProject, make_project
 
 from looplab.backends import Backend

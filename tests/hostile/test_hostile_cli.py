@@ -91,7 +91,7 @@ def test_project_root_walks_up_to_tasks_py(tmp_path: Path) -> None:
 def test_a_set_of_the_wrong_type_is_exit_2_with_the_type(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str, expected: str
 ) -> None:
-    from _fakes import fake_stack
+    from _support.fakes import fake_stack
 
     monkeypatch.setattr(
         commands, "load_stack_for", lambda project, stage, params=None: fake_stack()

@@ -61,3 +61,30 @@ def test_every_script_a_doc_names_exists(doc: Path) -> None:
         r"\bpython3? ((?:benchmarks|tests|looplab)/[\w/]+\.py)", doc.read_text()
     ):
         assert (ROOT / script).is_file(), f"{doc.name} names {script}"
+
+
+# Where the house plan and the simulator's guide name a file: a path from the repository's
+# root (a `looplab/...`, `tests/...` in inline code or a fenced block). A placeholder
+# (`<service>`, `*`, `{a,b}`) names a pattern, not a file, and is skipped.
+_PATH = re.compile(
+    r"(?<![\w./-])((?:looplab|tests|benchmarks|docs|functions|serverless-plugins)/[\w./-]*\w)"
+)
+
+
+def _named_paths(text: str) -> set[str]:
+    code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`([^`\n]+)`", text)
+    return {
+        path
+        for chunk in code
+        for path in _PATH.findall(chunk)
+        if not re.search(r"[<>*{}]", chunk[chunk.find(path) : chunk.find(path) + len(path) + 1])
+    }
+
+
+@pytest.mark.parametrize("name", ["design.md", "simulator.md"])
+def test_every_path_the_design_docs_name_exists(name: str) -> None:
+    """A doc that names a moved or deleted file sends a reader to nothing: every path exists."""
+    named = _named_paths((ROOT / "docs" / name).read_text())
+    assert named, f"{name} names no path: the pattern is wrong, not the doc right"
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert not missing, f"{name} names paths that do not exist: {missing}"

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _runs import run_shipped
+from _support.runs import run_shipped
 from test_results_aws import Counted, aws_journal
 
 from looplab import _files
@@ -335,7 +335,7 @@ def test_a_message_body_nested_100000_deep_has_no_counter() -> None:
 
 def test_an_invoke_payload_nested_5000_deep_is_a_problem_with_its_line(tmp_path: Path) -> None:
     """The payload is JSON inside the scenario file: json.loads raised RecursionError."""
-    from _fakes import fake_stack
+    from _support.fakes import fake_stack
 
     from looplab.scenarios import ScenarioError, validate_file
 

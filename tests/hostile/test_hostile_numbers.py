@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _fakes import fake_stack
+from _support.fakes import fake_stack
 
 from looplab.scenarios import ScenarioError, build_scenario, load_file, validate_file
 from looplab.scenarios._context import BOUNDS

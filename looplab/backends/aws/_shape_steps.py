@@ -1,4 +1,4 @@
-"""The loop shapes' first events on AWS (issue 13): SNS Publish, S3 PutObject, Lambda Invoke.
+"""The loop shapes' first events on AWS: SNS Publish, S3 PutObject, Lambda Invoke.
 
 Names are the stack record's physical IDs, as CloudFormation reports them: a topic's is its
 ARN, a bucket's its name, a function's its name. Kept apart from _backend.py so the backend

@@ -336,7 +336,7 @@ def _install_bridge(calls: Channel, session: Any = None) -> None:
             trace = trace.decode()
         api_params = (params.get("context") or {}).get("looplab_params") or {}
         # A streaming body (botocore makes PutObject's Body a BytesIO) goes as its bytes,
-        # what botocore would have sent (issue 13, s3).
+        # what botocore would have sent (the S3 service reads bytes).
         api_params = {k: v.read() if hasattr(v, "read") else v for k, v in api_params.items()}
         call = (model.service_model.service_name, model.name, api_params, trace)
         with lock:

@@ -12,8 +12,8 @@ collected:
 - the handler's module, working directory and LAMBDA_TASK_ROOT are the copy: no path the
   handler is given leads into the cache;
 - the copy is read-only (no write permission on any file or folder), as /var/task is.
-  Permission bits do not hold against root; issue 20's sandbox mounts the code read-only
-  instead, in place of this copy (``CodeViews.view`` is the one seam);
+  Permission bits do not hold against root; a sandbox that mounts the code read-only
+  would replace this copy (``CodeViews.view`` is the one seam);
 - ``__pycache__`` folders are not copied: bytecode found beside the code (an earlier run's,
   or planted) is never what runs, its source is; environments write none (``-B``).
 

@@ -306,7 +306,7 @@ class LambdaService:
         for wake in function.on_free:
             wake()
 
-    # -- synchronous invocation (Invoke RequestResponse; issue 13) ----------------------
+    # -- synchronous invocation (Invoke RequestResponse) --------------------------------
 
     def invoke_sync(
         self, function: Function, event: dict[str, Any], trace_raw: str | None, source: str

@@ -1,4 +1,4 @@
-"""Lambda's Invoke and its asynchronous configuration (issue 13).
+"""Lambda's Invoke and its asynchronous configuration (the lambda loop shape's first event).
 
 ``Invoke`` with InvocationType ``Event`` queues the event on Lambda's internal queue
 (``looplab.sim.services.lambda_.async_queue``) with the caller's trace header and answers 202;

@@ -16,7 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
-from _fakes import (
+from botocore.stub import Stubber
+
+from _support.fakes import (
     ACCOUNT,
     DLQ,
     DLQ_UUID,
@@ -28,8 +30,6 @@ from _fakes import (
     ManualClock,
     fake_record,
 )
-from botocore.stub import Stubber
-
 from looplab.backends.aws import AwsBackend, AwsParams, Calls, StackRecord
 
 __all__ = [

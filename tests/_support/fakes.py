@@ -42,8 +42,13 @@ def fake_kind(factory: BackendFactory, label: str = "a fake backend") -> Backend
 
 
 def fake_stack() -> SimpleNamespace:
-    """The three dicts of looplab.stack.Stack the engine and validator read."""
-    queues = {QUEUE: SimpleNamespace(name="q"), DLQ: SimpleNamespace(name="dlq")}
+    """The parts of looplab.stack.Stack the engine, the validator and the simulator's
+    refusals read: its resources' dicts and an empty template (nothing to refuse)."""
+    # No redrive: the simulator's refusals (cli's check_simulable) look for redrive cycles.
+    queues = {
+        QUEUE: SimpleNamespace(name="q", redrive_target=None),
+        DLQ: SimpleNamespace(name="dlq", redrive_target=None),
+    }
     functions = {FUNCTION: SimpleNamespace(name="f", environment={"COUNTER_CAP": "1000"})}
     mappings = {
         "RecursiveEventSourceMappingSQSQueue": SimpleNamespace(
@@ -56,7 +61,12 @@ def fake_stack() -> SimpleNamespace:
     topics = {TOPIC: SimpleNamespace(name="loop-topic")}
     buckets = {BUCKET: SimpleNamespace(name="loop-bucket")}
     return SimpleNamespace(
-        queues=queues, functions=functions, mappings=mappings, topics=topics, buckets=buckets
+        template={},
+        queues=queues,
+        functions=functions,
+        mappings=mappings,
+        topics=topics,
+        buckets=buckets,
     )
 
 

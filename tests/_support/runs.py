@@ -11,7 +11,7 @@ from looplab.engine import run_scenario
 from looplab.scenarios import build_scenario, validate_file
 from looplab.sim import SimParams
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]  # the project: tests/_support/ is two floors down
 
 
 def run_shipped(

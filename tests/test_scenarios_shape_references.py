@@ -1,12 +1,14 @@
-"""The loop shapes in scenarios.yaml: `stack:`, the publish / put-object / invoke steps and the
-async and topic metrics, checked with file and line and the valid choices."""
+"""A scenario's references to its loop shape: `stack:`, the publish / put-object / invoke steps
+and the async and topic metrics, checked with file and line and the valid choices; the run
+compiles the shape's own osls config (stacks/<shape>.yml), and a missing one is bad input.
+The shipped shape scenarios themselves, end to end: test_shape_scenarios_end_to_end.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from _fakes import fake_kind, fake_stack
+from _support.fakes import fake_kind, fake_stack
 
 from looplab.scenarios import (
     SHAPES,
@@ -176,17 +178,6 @@ def test_listing_needs_no_stack_and_reads_the_shape(tmp_path: Path) -> None:
     assert [sfile.shape(n) for n in sfile.names] == ["sns", "s3", "lambda"]
 
 
-def test_shipped_file_has_a_scenario_per_shape() -> None:
-    # The post's scenarios against the toy stack; the others against their contract names.
-    sfile = validate_file(ROOT / "scenarios.yaml", {"sqs": fake_stack()})
-    shapes = {sfile.shape(n) for n in sfile.names}
-    assert shapes == set(SHAPES)
-    for name in sfile.names:
-        if sfile.shape(name) != "sqs":
-            scenario = build_scenario(sfile, name, [], {"sqs": fake_stack()})
-            assert "invocation-recursion" in scenario.description
-
-
 def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     from looplab import cli
     from looplab import stack as stack_module
@@ -199,7 +190,7 @@ def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str,
     )
 
     def factory(stack: object, seed: int, **_: object) -> object:
-        from _fakes import FakeBackend
+        from _support.fakes import FakeBackend
 
         built.append(("backend", stack))
         return FakeBackend()

@@ -1,4 +1,4 @@
-"""AWS answers that depend on when they are asked, for the stubbed aws backend (_aws_stubs).
+"""AWS answers that depend on when they are asked, for the stubbed aws backend (aws_stubs).
 
 botocore's Stubber answers a fixed queue of replies, which suits a call-by-call script.
 Late data needs a reply that depends on the clock and on what was asked (a log line
@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from _aws_stubs import Aws
 from botocore.awsrequest import AWSResponse
+
+from _support.aws_stubs import Aws
 
 __all__ = ["answer"]
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fakes import FakeBackend, fake_kind, fake_stack
 
+from _support.fakes import FakeBackend, fake_kind, fake_stack
 from looplab import cli
 from looplab.cli import commands
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]  # the project: tests/_support/ is two floors down
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 from looplab.stack import Stack, load_stack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: tests/_support/ is two floors down
 
 _repo_stacks: dict[tuple[tuple[str, str], ...], Stack] = {}
 
