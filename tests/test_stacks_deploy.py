@@ -46,7 +46,7 @@ def test_a_shape_deploys_with_its_config_copied_to_the_root_for_the_command(proj
         "--region eu-west-1 --param=counterCap=50"
     )
     assert present == [".looplab-sns.yml"]
-    assert kwargs["env"] == {"LOOPLAB_SKIP_SCENARIOS_CHECK": "1"}
+    assert kwargs["env"]["LOOPLAB_SKIP_SCENARIOS_CHECK"] == "1"
     assert not list(project.glob(".looplab-*"))
 
 
